@@ -1,0 +1,1 @@
+"""The collector: OTLP in, one model, ClickHouse out."""

@@ -1,0 +1,83 @@
+"""The embedded store: the ClickHouse engine in this process (chDB), at a data directory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aitrail.collector.store.base import Store, check_token
+from aitrail.collector.store.ownership import DataDirLock
+from aitrail.errors import StoreError
+
+
+def _chdb() -> Any:
+    try:
+        import chdb
+    except ImportError as exc:  # the light install has no engine
+        raise StoreError("the embedded store needs chDB: pip install 'aitrail[server]'") from exc
+    return chdb
+
+
+class EmbeddedStore(Store):
+    """chDB at ``data_dir``, owned exclusively by this process.
+
+    Writes go through one connection under a lock; reads marked ``readonly``
+    go through a second connection opened with ``readonly=1``, so the engine
+    itself refuses anything but reads there.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.lock = DataDirLock(self.data_dir)
+        chdb = _chdb()
+        try:
+            self._writer = chdb.connect(f"file:{self.data_dir / 'clickhouse'}")
+            self._reader = chdb.connect(f"file:{self.data_dir / 'clickhouse'}?readonly=1")
+        except Exception:
+            self.lock.release()
+            raise
+        self._write_lock = threading.Lock()
+
+    def _run(self, conn: Any, sql: str, fmt: str, params: Mapping[str, Any] | None) -> bytes:
+        try:
+            result = conn.query(sql, fmt, params=dict(params) if params else None)
+        except Exception as exc:
+            raise StoreError(str(exc)) from exc
+        return result.bytes() if result is not None else b""
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        with self._write_lock:
+            self._run(self._writer, sql, "TSV", params)
+
+    def query(
+        self,
+        sql: str,
+        params: Mapping[str, Any] | None = None,
+        fmt: str = "JSONEachRow",
+        readonly: bool = False,
+    ) -> bytes:
+        if readonly:
+            return self._run(self._reader, sql, fmt, params)
+        with self._write_lock:
+            return self._run(self._writer, sql, fmt, params)
+
+    def insert(self, table: str, batch: Any, dedup_token: str | None = None) -> None:
+        columns = ", ".join(f"`{name}`" for name in batch.schema.names)
+        settings = ""
+        if dedup_token:
+            settings = (
+                f" SETTINGS insert_deduplication_token = '{check_token(dedup_token)}',"
+                " deduplicate_blocks_in_dependent_materialized_views = 1"
+            )
+        sql = f"INSERT INTO {self.qualified(table)} ({columns}) SELECT * FROM Python(batch){settings}"
+        with self._write_lock:
+            self._run(self._writer, sql, "TSV", None)
+
+    def close(self) -> None:
+        for conn in (getattr(self, "_reader", None), getattr(self, "_writer", None)):
+            if conn is not None:
+                conn.close()
+        self._reader = self._writer = None
+        self.lock.release()

@@ -1,0 +1,59 @@
+"""A ClickHouse server (or cluster) through clickhouse-connect: the same SQL as the embedded store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aitrail.collector.store.base import Store, check_token
+from aitrail.errors import StoreError, StoreUnavailable
+
+
+class RemoteStore(Store):
+    """Any ClickHouse server reachable over HTTP(S), e.g. ``http://user:pass@host:8123``."""
+
+    def __init__(self, url: str) -> None:
+        import clickhouse_connect
+        from clickhouse_connect.driver.exceptions import OperationalError
+
+        self._operational = OperationalError
+        try:
+            # No session: the collector runs queries from several threads at once.
+            self._client = clickhouse_connect.get_client(dsn=url, autogenerate_session_id=False)
+        except OperationalError as exc:
+            raise StoreUnavailable(f"cannot reach ClickHouse at {url.split('@')[-1]}: {exc}") from exc
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except self._operational as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        except Exception as exc:
+            raise StoreError(str(exc)) from exc
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        self._call(self._client.command, sql, parameters=dict(params) if params else None)
+
+    def query(
+        self,
+        sql: str,
+        params: Mapping[str, Any] | None = None,
+        fmt: str = "JSONEachRow",
+        readonly: bool = False,
+    ) -> bytes:
+        settings = {"readonly": 1} if readonly else None
+        return self._call(
+            self._client.raw_query, sql, parameters=dict(params) if params else None, settings=settings, fmt=fmt
+        )
+
+    def insert(self, table: str, batch: Any, dedup_token: str | None = None) -> None:
+        settings = None
+        if dedup_token:
+            settings = {
+                "insert_deduplication_token": check_token(dedup_token),
+                "deduplicate_blocks_in_dependent_materialized_views": 1,
+            }
+        self._call(self._client.insert_arrow, f"{self.database}.{table}", batch, settings=settings)
+
+    def close(self) -> None:
+        self._client.close()

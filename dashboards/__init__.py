@@ -1,0 +1,1 @@
+"""Dashboards and reports: panel SQL written once, rendered to Grafana and the terminal."""
