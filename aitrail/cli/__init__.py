@@ -1,7 +1,205 @@
-"""The aitrail command line."""
+"""The aitrail command line: a thin layer over the library.
+
+Every command parses options, calls one library function, and prints. Errors
+of the library (``AitrailError``) become a red line and a hint here, at the
+edge, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
-app = typer.Typer(help="aitrail: an audit trail for AI-generated code.")
+from aitrail.cli import output
+from aitrail.cli.options import ClickHouseUrl, DataDir, Json, OutputFormat
+from aitrail.errors import AitrailError, ConfigError, QueryRefused, StoreLocked
+from aitrail.sdk import environment
+
+app = typer.Typer(
+    help=(
+        "aitrail: an audit trail for AI-generated code.\n\n"
+        "Start a collector with `aitrail serve`, point your AI assistants' OpenTelemetry at it, "
+        "and ask the store with `aitrail sql` or `aitrail usage`. `aitrail demo` shows it all working."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def _server_extra() -> None:
+    try:
+        import chdb  # noqa: F401
+        import aiohttp  # noqa: F401
+    except ImportError:
+        output.fail("this command needs the server parts", "pip install 'aitrail[server]'")
+
+
+def _location(data_dir: Optional[Path], clickhouse_url: Optional[str]):  # noqa: ANN202
+    from aitrail.collector.store import StoreLocation
+
+    return StoreLocation.resolve(data_dir, clickhouse_url)
+
+
+def _explain(exc: AitrailError) -> None:
+    hints = {
+        StoreLocked: "start `aitrail serve` once and query through it, or stop the other process",
+        QueryRefused: "the SQL endpoint only runs reads (SELECT, SHOW, DESCRIBE, EXISTS)",
+        ConfigError: "see `aitrail serve --help` for every setting",
+    }
+    hint = next((h for kind, h in hints.items() if isinstance(exc, kind)), None)
+    output.fail(str(exc), hint)
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    clickhouse_url: ClickHouseUrl = None,
+    host: Annotated[str, typer.Option(help="Address to listen on. Beyond loopback needs --allow-insecure-listen.")] = "127.0.0.1",
+    http_port: Annotated[int, typer.Option(help="OTLP/HTTP port (/v1/traces, /v1/logs, /v1/metrics, /healthz, /metrics).")] = 4318,
+    grpc_port: Annotated[int, typer.Option(help="OTLP/gRPC port.")] = 4317,
+    sql_port: Annotated[int, typer.Option(help="Read-only SQL endpoint (ClickHouse HTTP interface).")] = 8123,
+    config: Annotated[
+        Optional[Path],
+        typer.Option(envvar=environment.AITRAIL_CONFIG, help="TOML file with [collector] and [store] settings."),
+    ] = None,
+    flush_interval: Annotated[Optional[float], typer.Option(help="Seconds rows may wait to be batched (default 1).")] = None,
+    allow_insecure_listen: Annotated[
+        bool, typer.Option(help="Listen beyond loopback without authentication (only behind a proxy that authenticates).")
+    ] = False,
+) -> None:
+    """Run the collector: receive OTLP from SDKs and assistants, store it in ClickHouse, serve read-only SQL.
+
+    Point an assistant at it with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318.
+    """
+    _server_extra()
+    from aitrail.collector.config import load
+    from aitrail.collector.server import serve as run
+
+    try:
+        cfg = load(
+            config,
+            location=_location(data_dir, clickhouse_url) if (data_dir or clickhouse_url) else None,
+            host=host, http_port=http_port, grpc_port=grpc_port, sql_port=sql_port,
+            flush_interval=flush_interval, allow_insecure_listen=allow_insecure_listen or None,
+        )
+
+        def ready(collector) -> None:  # noqa: ANN001
+            output.errors.print(
+                f"[green]aitrail collector[/] storing in {cfg.location.describe()}\n"
+                f"  OTLP/HTTP  {collector.http_url}\n  OTLP/gRPC  {collector.grpc_endpoint}\n"
+                f"  SQL        {collector.sql_url}  (read-only)\n  Ctrl-C or SIGTERM to stop."
+            )
+
+        asyncio.run(run(cfg, ready))
+    except AitrailError as exc:
+        _explain(exc)
+    except OSError as exc:
+        output.fail(f"cannot listen: {exc}", "choose free ports with --http-port/--grpc-port/--sql-port")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only statement, e.g. \"SELECT team, count() FROM aitrail.ai_generations GROUP BY team\".")],
+    data_dir: DataDir = None,
+    clickhouse_url: ClickHouseUrl = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table for people, csv or json for scripts.")] = OutputFormat.table,
+    sql_url: Annotated[
+        Optional[str],
+        typer.Option(envvar=environment.AITRAIL_SQL_URL, help="A running collector's SQL endpoint (found by itself for a local data dir)."),
+    ] = None,
+) -> None:
+    """Run read-only SQL against the store, through the collector that owns it or directly when none does."""
+    _server_extra()
+    from aitrail.collector.query import read_only_query
+
+    fmt = {OutputFormat.table: "JSONCompactEachRowWithNames", OutputFormat.csv: "CSVWithNames", OutputFormat.json: "JSONEachRow"}[format]
+    try:
+        data = read_only_query(_location(data_dir, clickhouse_url), query, fmt, sql_url=sql_url)
+    except AitrailError as exc:
+        _explain(exc)
+        return
+    if format is OutputFormat.csv:
+        typer.echo(data.decode(), nl=False)
+    elif format is OutputFormat.json:
+        output.print_json([json.loads(line) for line in data.splitlines() if line.strip()])
+    else:
+        columns, rows = output.parse_compact(data)
+        output.print_table(None, columns, rows)
+
+
+@app.command()
+def usage(
+    days: Annotated[int, typer.Option(help="How many days back to look.")] = 30,
+    data_dir: DataDir = None,
+    clickhouse_url: ClickHouseUrl = None,
+    as_json: Json = False,
+) -> None:
+    """AI usage by team and by assistant: generations, people, tokens, cost, lines written."""
+    _server_extra()
+    from aitrail.demo.summary import print_usage, usage_summary
+
+    try:
+        summary = usage_summary(_location(data_dir, clickhouse_url), days)
+    except AitrailError as exc:
+        _explain(exc)
+        return
+    if as_json:
+        output.print_json(summary)
+    else:
+        print_usage(summary)
+
+
+@app.command()
+def migrate(
+    data_dir: DataDir = None,
+    clickhouse_url: ClickHouseUrl = None,
+    status: Annotated[bool, typer.Option("--status", help="Only show applied and pending migrations; change nothing.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Bring the store's schema up to this version of aitrail (the collector also does this on start)."""
+    _server_extra()
+    from aitrail.collector.store import open_store
+    from aitrail.collector.store.schema import applied_versions, known_migrations, migrate as run_migrations
+
+    try:
+        with open_store(_location(data_dir, clickhouse_url), migrate=False) as store:
+            if not status:
+                run_migrations(store)
+            applied = applied_versions(store)
+    except AitrailError as exc:
+        _explain(exc)
+        return
+    rows = [{"version": m.version, "name": m.name, "applied": m.version in applied} for m in known_migrations()]
+    if as_json:
+        output.print_json(rows)
+    else:
+        output.print_table("schema migrations", ["version", "name", "applied"], [[r["version"], r["name"], r["applied"]] for r in rows])
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[
+        Optional[Path], typer.Option(help="Keep the demo's store here (default: a temporary directory, removed after).")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """The whole product in one command: a collector on the embedded store, a week of AI activity from
+    several teams sent over real OTLP (HTTP and gRPC), and the usage summary read back from ClickHouse."""
+    _server_extra()
+    from aitrail.demo import run_demo
+
+    try:
+        summary = run_demo(data_dir, quiet=as_json)
+    except AitrailError as exc:
+        _explain(exc)
+        return
+    if as_json:
+        output.print_json(summary)
 
 
 def main() -> None:

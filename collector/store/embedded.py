@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from clickhouse_connect.driver.binding import format_bind_value
+
 from aitrail.collector.store.base import Store, check_token
 from aitrail.collector.store.ownership import DataDirLock
 from aitrail.errors import StoreError
@@ -41,8 +43,10 @@ class EmbeddedStore(Store):
         self._write_lock = threading.Lock()
 
     def _run(self, conn: Any, sql: str, fmt: str, params: Mapping[str, Any] | None) -> bytes:
+        # Parameters travel as text, formatted exactly as clickhouse-connect formats them for a server.
+        text = {k: format_bind_value(v) for k, v in params.items()} if params else None
         try:
-            result = conn.query(sql, fmt, params=dict(params) if params else None)
+            result = conn.query(sql, fmt, params=text)
         except Exception as exc:
             raise StoreError(str(exc)) from exc
         return result.bytes() if result is not None else b""

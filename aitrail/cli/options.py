@@ -1,0 +1,37 @@
+"""Options shared by several commands, defined once."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aitrail.sdk import environment
+
+DataDir = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--data-dir",
+        envvar=environment.AITRAIL_DATA_DIR,
+        help="Data directory of the embedded store (default: your user data directory).",
+        show_default=False,
+    ),
+]
+ClickHouseUrl = Annotated[
+    Optional[str],
+    typer.Option(
+        "--clickhouse-url",
+        envvar=environment.AITRAIL_CLICKHOUSE_URL,
+        help="Use a ClickHouse server instead, e.g. http://user:password@host:8123.",
+        show_default=False,
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"

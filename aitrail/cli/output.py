@@ -1,0 +1,45 @@
+"""Printing rows: rich tables for people, JSON or CSV for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def parse_compact(data: bytes) -> tuple[list[str], list[list[Any]]]:
+    """Columns and rows of a ``JSONCompactEachRowWithNames`` result."""
+    lines = [json.loads(line) for line in data.splitlines() if line.strip()]
+    if not lines:
+        return [], []
+    return lines[0], lines[1:]
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title, header_style="bold cyan")
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def print_json(value: Any) -> None:
+    """Plain JSON on stdout (no colour, no wrapping): this output is for scripts."""
+    print(json.dumps(value, indent=2, default=str))
+
+
+def fail(message: str, hint: str | None = None, code: int = 1) -> None:
+    """Print an error that says how to fix it, and exit."""
+    import typer
+
+    errors.print(f"[bold red]error:[/] {message}")
+    if hint:
+        errors.print(f"[yellow]hint:[/] {hint}")
+    raise typer.Exit(code)

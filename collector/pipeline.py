@@ -1,0 +1,75 @@
+"""receive -> process -> flatten -> batch -> store: the one path every OTLP request takes.
+
+Receivers (HTTP, gRPC) only decode and answer; everything between the decoded
+request and the store happens here, once, whatever the transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aitrail.collector.batcher import Batcher
+from aitrail.collector.processors import IngestContext, Processor
+from aitrail.collector.rows import Flattened
+from aitrail.collector.rows.logs import logs_to_table
+from aitrail.collector.rows.metrics import metrics_to_tables
+from aitrail.collector.rows.traces import spans_to_table
+from aitrail.collector.telemetry import SelfMetrics
+
+FLATTEN: dict[str, Callable[[Any], Flattened]] = {
+    "traces": spans_to_table,
+    "logs": logs_to_table,
+    "metrics": metrics_to_tables,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to tell the client: how many items were refused, and why."""
+
+    rejected: int = 0
+    message: str = ""
+
+
+def count_items(signal: str, request: Any) -> int:
+    """Spans, log records or data points in a request."""
+    if signal == "traces":
+        return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+    if signal == "logs":
+        return sum(len(sl.log_records) for rl in request.resource_logs for sl in rl.scope_logs)
+    total = 0
+    for rm in request.resource_metrics:
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is not None:
+                    total += len(getattr(metric, kind).data_points)
+    return total
+
+
+class Pipeline:
+    """Processors in order, then the flattener of the signal, then the batcher."""
+
+    def __init__(self, processors: Sequence[Processor], batcher: Batcher, metrics: SelfMetrics) -> None:
+        self.processors = list(processors)
+        self.batcher = batcher
+        self.metrics = metrics
+
+    def _prepare(self, signal: str, request: Any, context: IngestContext) -> Flattened:
+        self.metrics.count(self.metrics.requests, signal)
+        self.metrics.count(self.metrics.received, signal, count_items(signal, request))
+        for processor in self.processors:
+            processor.process(signal, request, context)
+        return FLATTEN[signal](request)
+
+    async def consume(self, signal: str, request: Any, context: IngestContext) -> Outcome:
+        """Store a decoded request; return once its rows are stored (or raise why not)."""
+        # CPU-bound work off the event loop, so receivers keep accepting meanwhile.
+        flattened = await asyncio.to_thread(self._prepare, signal, request, context)
+        if flattened.rejected:
+            self.metrics.count(self.metrics.rejected, "invalid_item", flattened.rejected)
+        await self.batcher.submit(flattened.tables)
+        return Outcome(flattened.rejected, "; ".join(flattened.errors))

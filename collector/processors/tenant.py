@@ -1,0 +1,23 @@
+"""Stamp the tenant the receiver established on every resource, replacing whatever the payload claimed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aitrail.collector.processors import IngestContext, resources
+from aitrail.sdk import vocabulary as v
+
+
+class TenantStamp:
+    """Payloads cannot choose their tenant (or team, when the token fixes one)."""
+
+    def process(self, signal: str, request: Any, context: IngestContext) -> None:
+        owned = {v.TENANT: context.tenant}
+        if context.team:
+            owned[v.TEAM] = context.team
+        for resource in resources(signal, request):
+            claims = [kv for kv in resource.attributes if kv.key in owned or (context.team and kv.key in v.TEAM_ALIASES)]
+            for kv in claims:
+                resource.attributes.remove(kv)
+            for key, value in owned.items():
+                resource.attributes.add(key=key).value.string_value = value

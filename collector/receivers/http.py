@@ -1,0 +1,87 @@
+"""OTLP/HTTP receiver: ``POST /v1/{traces,logs,metrics}``, plus ``/healthz`` and ``/metrics``.
+
+Answers in the request's content type (protobuf or JSON), with
+``partial_success`` when some items were refused, 400/413/415 with a
+``google.rpc.Status`` that says what is wrong, and 503 + Retry-After when the
+collector or its store cannot take the data now.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from aitrail.collector.otlp import Limits, decode_request, response_body, status_body, wants_json
+from aitrail.collector.pipeline import Pipeline
+from aitrail.collector.processors import IngestContext
+from aitrail.collector.receivers import RETRY_AFTER_SECONDS, classify
+from aitrail.collector.telemetry import SelfMetrics
+from aitrail.errors import PayloadTooLarge
+
+log = logging.getLogger("aitrail.collector")
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The (possibly chunked) body, refused as soon as it passes ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"request body of {request.content_length} bytes is over the {limit}-byte limit")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is over the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def build_app(
+    pipeline: Pipeline,
+    metrics: SelfMetrics,
+    limits: Limits,
+    health: Callable[[], dict[str, Any]],
+    authenticate: Callable[[web.Request], IngestContext] | None = None,
+) -> web.Application:
+    """The OTLP/HTTP application; ``authenticate`` turns a request into its tenant (default tenant when None)."""
+
+    async def export(request: web.Request) -> web.Response:
+        signal = request.match_info["signal"]
+        as_json = wants_json(request.headers.get("Content-Type"))
+        content_type = JSON if as_json else PROTOBUF
+        try:
+            context = authenticate(request) if authenticate else IngestContext()
+            body = await read_body(request, limits.max_body_bytes)
+            message = decode_request(
+                signal, body, request.headers.get("Content-Type"), request.headers.get("Content-Encoding"), limits
+            )
+            outcome = await pipeline.consume(signal, message, context)
+        except Exception as exc:  # every failure becomes an OTLP answer, never a crash
+            status, reason, text = classify(exc)
+            metrics.count(metrics.rejected, reason)
+            if status == 500:
+                log.exception("failed to store %s", signal)
+            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+            return web.Response(
+                status=status, body=status_body(status, text, as_json), content_type=content_type, headers=headers
+            )
+        return web.Response(
+            body=response_body(signal, as_json, outcome.rejected, outcome.message), content_type=content_type
+        )
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text=json.dumps(health()), content_type=JSON)
+
+    async def prometheus(_: web.Request) -> web.Response:
+        return web.Response(text=metrics.prometheus(), content_type="text/plain")
+
+    app = web.Application(client_max_size=limits.max_body_bytes + 1)
+    app.router.add_post(r"/v1/{signal:traces|logs|metrics}", export)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", prometheus)
+    return app

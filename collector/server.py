@@ -1,0 +1,154 @@
+"""The collector assembled: store, pipeline, OTLP receivers (HTTP, gRPC) and the read-only SQL endpoint.
+
+``Collector`` is the library object (start/stop inside an event loop);
+``serve`` runs one until SIGTERM or Ctrl-C, flushing on the way out;
+``BackgroundCollector`` runs one on a thread of its own, for the demo, the
+tests, and anyone embedding aitrail in another program.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from aitrail.collector import sqlendpoint
+from aitrail.collector.batcher import Batcher
+from aitrail.collector.config import CollectorConfig
+from aitrail.collector.pipeline import Pipeline
+from aitrail.collector.processors.normalize import Normalize
+from aitrail.collector.processors.tenant import TenantStamp
+from aitrail.collector.receivers import grpc as grpc_receiver
+from aitrail.collector.receivers import http as http_receiver
+from aitrail.collector.store import Store, open_store
+from aitrail.collector.telemetry import SelfMetrics
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    return runner.addresses[0][1]
+
+
+class Collector:
+    """One collector: ``await start()``, then ``await stop()`` (which flushes everything pending)."""
+
+    def __init__(self, config: CollectorConfig) -> None:
+        self.config = config.check()
+        self.metrics = SelfMetrics()
+        self.store: Store | None = None
+        self.http_port = self.grpc_port = self.sql_port = 0
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.config.host}:{self.http_port}"
+
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"{self.config.host}:{self.grpc_port}"
+
+    @property
+    def sql_url(self) -> str:
+        return f"http://{self.config.host}:{self.sql_port}"
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "store": self.config.location.describe(),
+            "pending_rows": self.batcher.pending_rows,
+            "metrics": self.metrics.snapshot(),
+        }
+
+    async def start(self) -> None:
+        cfg = self.config
+        self.store = await asyncio.to_thread(open_store, cfg.location)
+        try:
+            self.batcher = Batcher(
+                self.store, self.metrics, cfg.flush_interval, cfg.max_batch_rows, cfg.max_pending_rows
+            )
+            self.pipeline = Pipeline([TenantStamp(), Normalize()], self.batcher, self.metrics)
+            app = http_receiver.build_app(self.pipeline, self.metrics, cfg.limits, self.health)
+            # Bodies stay compressed until the decoder, which bounds decompression (zip bombs).
+            self._http = web.AppRunner(app, access_log=None, auto_decompress=False)
+            await self._http.setup()
+            await web.TCPSite(self._http, cfg.host, cfg.http_port).start()
+            self.http_port = _bound_port(self._http)
+            self._grpc = grpc_receiver.build_server(self.pipeline, self.metrics, cfg.limits)
+            self.grpc_port = self._grpc.add_insecure_port(f"{cfg.host}:{cfg.grpc_port}")
+            await self._grpc.start()
+            self._sql = await sqlendpoint.start(self.store, cfg.host, cfg.sql_port)
+            self.sql_port = _bound_port(self._sql)
+            lock = getattr(self.store, "lock", None)
+            if lock is not None:
+                lock.advertise(self.sql_url)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop accepting, store everything already accepted, release the store."""
+        if getattr(self, "_http", None) is not None:
+            await self._http.cleanup()
+            self._http = None
+        if getattr(self, "_grpc", None) is not None:
+            await self._grpc.stop(grace=5)
+            self._grpc = None
+        if getattr(self, "batcher", None) is not None:
+            await self.batcher.close()
+        if getattr(self, "_sql", None) is not None:
+            await self._sql.cleanup()
+            self._sql = None
+        if self.store is not None:
+            await asyncio.to_thread(self.store.close)
+            self.store = None
+
+
+async def serve(config: CollectorConfig, ready: Callable[[Collector], None] | None = None) -> None:
+    """Run a collector until SIGTERM or SIGINT, then shut down gracefully."""
+    collector = Collector(config)
+    await collector.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if ready is not None:
+            ready(collector)
+        await stop.wait()
+    finally:
+        await collector.stop()
+
+
+class BackgroundCollector:
+    """A collector on its own thread and event loop: ``with BackgroundCollector(config) as c: ...``."""
+
+    def __init__(self, config: CollectorConfig) -> None:
+        self.collector = Collector(config)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="aitrail-collector", daemon=True)
+
+    def __enter__(self) -> Collector:
+        self._thread.start()
+        try:
+            self.call(self.collector.start())
+        except BaseException:
+            self._halt()
+            raise
+        return self.collector
+
+    def call(self, coro: Any) -> Any:
+        """Run a coroutine on the collector's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.call(self.collector.stop())
+        finally:
+            self._halt()
+
+    def _halt(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()

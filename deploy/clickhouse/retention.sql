@@ -1,0 +1,25 @@
+-- Retention for aitrail's tables: ClickHouse deletes rows past their TTL in the background.
+-- Nothing expires until you run this (the schema has no TTL). Adjust the intervals to your
+-- policy, then, as an administrator:
+--     clickhouse-client --user <admin> --ask-password --multiquery < retention.sql
+-- On a cluster add ON CLUSTER '{cluster}' after each table name.
+--
+-- ai_generations (the audit trail) is filled when spans arrive, so it keeps its rows when the
+-- raw spans behind them expire: keep it as long as you may need to answer "who wrote this line?".
+-- The raw tables are partitioned by day with ttl_only_drop_parts = 1, so expired days are
+-- dropped as whole parts, cheaply.
+--
+-- Changing a TTL rewrites the TTL information of every existing part. On large tables, run
+-- SET materialize_ttl_after_modify = 0; first: the new TTL then applies as parts merge.
+
+ALTER TABLE aitrail.ai_generations MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
+
+ALTER TABLE aitrail.otel_traces MODIFY TTL toDateTime(Timestamp) + INTERVAL 90 DAY;
+ALTER TABLE aitrail.otel_traces_trace_id_ts MODIFY TTL toDateTime(Start) + INTERVAL 90 DAY;
+ALTER TABLE aitrail.otel_logs MODIFY TTL TimestampTime + INTERVAL 30 DAY;
+
+ALTER TABLE aitrail.otel_metrics_gauge MODIFY TTL toDateTime(TimeUnix) + INTERVAL 90 DAY;
+ALTER TABLE aitrail.otel_metrics_sum MODIFY TTL toDateTime(TimeUnix) + INTERVAL 90 DAY;
+ALTER TABLE aitrail.otel_metrics_histogram MODIFY TTL toDateTime(TimeUnix) + INTERVAL 90 DAY;
+ALTER TABLE aitrail.otel_metrics_exponential_histogram MODIFY TTL toDateTime(TimeUnix) + INTERVAL 90 DAY;
+ALTER TABLE aitrail.otel_metrics_summary MODIFY TTL toDateTime(TimeUnix) + INTERVAL 90 DAY;

@@ -1,0 +1,106 @@
+"""The command line, driven as a user drives it (typer's runner, real store, real collector)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+
+import pytest
+from typer.testing import CliRunner
+
+from aitrail.cli import app
+from aitrail.demo.activity import generate_activity
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return result
+
+
+def test_help_teaches_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("serve", "sql", "usage", "migrate", "demo"):
+        assert command in result.output
+
+
+def test_sql_directly_on_a_data_dir_in_every_format(tmp_path):
+    data_dir = tmp_path / "store"
+    table = invoke("sql", "SELECT number AS n, toString(number * 2) AS s FROM numbers(3)", "--data-dir", data_dir)
+    assert table.exit_code == 0, table.output
+    assert "n" in table.output and "4" in table.output
+    as_json = invoke("sql", "SELECT number AS n FROM numbers(3)", "--data-dir", data_dir, "--format", "json")
+    assert json.loads(as_json.output) == [{"n": 0}, {"n": 1}, {"n": 2}]
+    as_csv = invoke("sql", "SELECT number AS n FROM numbers(2)", "--data-dir", data_dir, "--format", "csv")
+    assert list(csv.reader(io.StringIO(as_csv.output))) == [["n"], ["0"], ["1"]]
+
+
+def test_sql_refuses_writes_with_a_hint(tmp_path):
+    result = invoke("sql", "DROP TABLE aitrail.otel_traces", "--data-dir", tmp_path / "store")
+    assert result.exit_code == 1
+    assert "DROP statements are refused" in result.output and "hint:" in result.output
+
+
+def test_sql_goes_through_the_collector_that_owns_the_data_dir(collector, tmp_path):
+    result = invoke("sql", "SELECT count() AS n FROM aitrail.otel_traces", "--data-dir", tmp_path / "store", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [{"n": 0}]
+
+
+def test_migrate_status_changes_nothing_and_migrate_applies(tmp_path):
+    data_dir = tmp_path / "store"
+    status = json.loads(invoke("migrate", "--status", "--json", "--data-dir", data_dir).output)
+    assert status and not any(m["applied"] for m in status)
+    applied = json.loads(invoke("migrate", "--json", "--data-dir", data_dir).output)
+    assert all(m["applied"] for m in applied)
+
+
+def test_serve_refuses_to_listen_beyond_loopback_without_consent(tmp_path):
+    result = invoke("serve", "--host", "0.0.0.0", "--data-dir", tmp_path / "store")
+    assert result.exit_code == 1
+    assert "--allow-insecure-listen" in result.output
+
+
+def _expected_usage(activity):
+    """The usage report, computed from the generated activity in plain Python."""
+    by_team = defaultdict(list)
+    for gen in activity:
+        by_team[gen.person.team].append(gen)
+    return {
+        team: {
+            "generations": len(gens),
+            "people": len({g.person.user_id for g in gens}),
+            "tokens": sum(g.input_tokens + g.output_tokens for g in gens),
+            "cost_usd": round(sum(g.cost_usd for g in gens), 2),
+            "lines_added": sum(len(g.lines) for g in gens),
+            "accepted_share": round(sum(g.decision == "accepted" for g in gens) / len(gens), 3),
+        }
+        for team, gens in by_team.items()
+    }
+
+
+def test_demo_shows_the_usage_that_was_sent(tmp_path):
+    result = invoke("demo", "--json", "--data-dir", tmp_path / "demo")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    activity = generate_activity()
+    assert summary["sent"] == len(activity)
+    got = {r["team"]: {k: r[k] for k in r if k != "team"} for r in summary["usage_by_team"]}
+    expected = _expected_usage(activity)
+    assert got.keys() == expected.keys()
+    for team in expected:
+        for key, value in expected[team].items():
+            assert got[team][key] == pytest.approx(value, abs=0.011 if key == "cost_usd" else 0), (team, key)
+    by_assistant = {(r["assistant"], r["model"]): r["generations"] for r in summary["usage_by_assistant"]}
+    counts = defaultdict(int)
+    for gen in activity:
+        counts[(gen.assistant, gen.model)] += 1
+    assert by_assistant == counts
+    who = summary["who_wrote"]
+    writers = sorted((g for g in activity if who["fingerprint"] in g.fingerprints), key=lambda g: g.start_ns)
+    assert writers and who["generations"][0]["user_email"] == writers[0].person.email
+    assert who["generations"][0]["prompt"] == writers[0].prompt

@@ -1,0 +1,59 @@
+"""Shared fixtures: a real chDB store, a real collector on ephemeral ports, a real ClickHouse client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aitrail.collector.store import Store, StoreLocation, open_store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A migrated embedded store in a fresh directory."""
+    with open_store(StoreLocation(data_dir=tmp_path / "store")) as opened:
+        yield opened
+
+
+def collector_config(tmp_path: Path, **overrides: object):  # noqa: ANN201
+    """A collector on ephemeral loopback ports with a short flush interval (tests should not wait)."""
+    values: dict[str, object] = dict(
+        location=StoreLocation(data_dir=tmp_path / "store"), http_port=0, grpc_port=0, sql_port=0, flush_interval=0.02
+    )
+    values.update(overrides)
+    from aitrail.collector.config import CollectorConfig
+
+    return CollectorConfig(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def collector(tmp_path: Path):  # noqa: ANN201
+    """A running collector with its own embedded store."""
+    from aitrail.collector.server import BackgroundCollector
+
+    with BackgroundCollector(collector_config(tmp_path)) as running:
+        yield running
+
+
+@pytest.fixture
+def ch(collector):  # noqa: ANN201
+    """clickhouse-connect, the standard ClickHouse client, on the collector's read-only SQL endpoint."""
+    import clickhouse_connect
+
+    client = clickhouse_connect.get_client(host="127.0.0.1", port=collector.sql_port)
+    yield client
+    client.close()
+
+
+
+@pytest.fixture
+def make_collector(tmp_path: Path):  # noqa: ANN201
+    """A factory for one running collector with settings of the test's choosing."""
+    import contextlib
+
+    from aitrail.collector.server import BackgroundCollector
+
+    with contextlib.ExitStack() as stack:
+        yield lambda **overrides: stack.enter_context(BackgroundCollector(collector_config(tmp_path, **overrides)))
