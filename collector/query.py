@@ -20,7 +20,9 @@ from aitrail.errors import QueryRefused, StoreError, StoreUnavailable
 
 def endpoint_query(sql_url: str, sql: str, fmt: str, params: dict[str, object] | None = None) -> bytes:
     """Ask a collector's SQL endpoint (ClickHouse HTTP interface) for ``sql`` in ``fmt``."""
-    query = {"default_format": fmt, **{f"param_{k}": str(v) for k, v in (params or {}).items()}}
+    from clickhouse_connect.driver.binding import format_bind_value
+
+    query = {"default_format": fmt, **{f"param_{k}": format_bind_value(v) for k, v in (params or {}).items()}}
     request = urllib.request.Request(
         f"{sql_url.rstrip('/')}/?{urllib.parse.urlencode(query)}", data=sql.encode(), method="POST"
     )
@@ -55,5 +57,5 @@ def read_only_query(
     if sql_url is not None:
         return endpoint_query(sql_url, sql, fmt, params)
     with open_store(location) as store:
-        statement = check_readonly(store, sql)
+        statement = check_readonly(store, sql, params)
         return store.query(statement, params, fmt, readonly=True)

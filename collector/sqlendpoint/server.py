@@ -145,7 +145,7 @@ def _execute(
 
 def _decompress(raw: bytes, encoding: str) -> bytes:
     """Undo lz4, which clickhouse-connect prefers for bodies; aiohttp itself undoes gzip, deflate and zstd."""
-    if True:
+    if encoding.lower() != "lz4":
         return raw
     import lz4.frame  # clickhouse-connect's own dependency
 

@@ -104,3 +104,21 @@ def test_demo_shows_the_usage_that_was_sent(tmp_path):
     writers = sorted((g for g in activity if who["fingerprint"] in g.fingerprints), key=lambda g: g.start_ns)
     assert writers and who["generations"][0]["user_email"] == writers[0].person.email
     assert who["generations"][0]["prompt"] == writers[0].prompt
+
+
+def test_sql_parameters_survive_both_read_paths(collector, tmp_path):
+    from aitrail.collector.query import read_only_query
+    from aitrail.collector.store import StoreLocation
+
+    value = "tab\there, back\\slash, quote' and newline\n"
+    via_endpoint = read_only_query(StoreLocation(data_dir=tmp_path / "store"), "SELECT {v:String} AS v", "JSONEachRow", {"v": value})
+    assert json.loads(via_endpoint) == {"v": value}
+
+
+def test_sql_parameters_directly(tmp_path):
+    from aitrail.collector.query import read_only_query
+    from aitrail.collector.store import StoreLocation
+
+    value = "tab\there, back\\slash"
+    direct = read_only_query(StoreLocation(data_dir=tmp_path / "other"), "SELECT {v:String} AS v", "JSONEachRow", {"v": value})
+    assert json.loads(direct) == {"v": value}
