@@ -56,6 +56,7 @@ def read_only_query(
             sql_url = owner["sql_url"]
     if sql_url is not None:
         return endpoint_query(sql_url, sql, fmt, params)
-    with open_store(location) as store:
+    # A server is read as it is (a read-only user cannot migrate); a local directory is brought up to date.
+    with open_store(location, migrate=location.data_dir is not None) as store:
         statement = check_readonly(store, sql, params)
         return store.query(statement, params, fmt, readonly=True)

@@ -1,57 +1,21 @@
-"""Fixtures for checking deploy/ without Docker: parsed files, the real CLI, the real ClickHouse parser.
-
-ClickHouse (chDB) runs in a child process: chDB allows one data path per
-process, and other tests of this suite open path-based stores.
-"""
+"""Session fixtures for tests/deploy (helpers are in deploy_support.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-DEPLOY = REPO / "deploy"
-MIGRATIONS = REPO / "collector" / "store" / "migrations"
-DATABASE = "aitrail"
+# The test modules here import their helpers from deploy_support.py; under pytest's
+# --import-mode=importlib nothing puts this folder on sys.path, so do it once, here.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def load_yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text())
-
-
-def sql_statements(text: str) -> list[str]:
-    """Statements of a .sql file: ``;`` at a line end separates them, ``--`` lines are comments."""
-    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-    return [part.strip() for part in re.split(r";\s*$", text, flags=re.M) if part.strip()]
-
-
-def migration_sql() -> str:
-    """Every migration, in order, for database ``aitrail`` (read from the files, not through aitrail)."""
-    files = sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))
-    assert files, f"no migrations in {MIGRATIONS}"
-    return "\n".join(f.read_text().replace("${database}", DATABASE) for f in files)
-
-
-@dataclass(frozen=True)
-class Schema:
-    """What the migration files create, parsed out of their text."""
-
-    tables: frozenset[str]
-    views: frozenset[str]
-
-    @property
-    def raw_tables(self) -> frozenset[str]:
-        """Tables a writer inserts into (the exporter's), not the ones filled by materialized views."""
-        return frozenset(t for t in self.tables if t.startswith("otel_") and not t.endswith("_trace_id_ts"))
+from deploy_support import DATABASE, DEPLOY, ClickHouse, Instruction, Schema, dockerfile_instructions, load_yaml, migration_sql  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -74,42 +38,9 @@ def otelcol() -> dict[str, Any]:
     return load_yaml(DEPLOY / "otelcol" / "config.yaml")
 
 
-@dataclass(frozen=True)
-class Instruction:
-    keyword: str
-    args: str
-
-
-def dockerfile_instructions(path: Path) -> list[Instruction]:
-    """Instructions of a Dockerfile: comments dropped, continuation lines joined."""
-    logical, current = [], ""
-    for line in path.read_text().splitlines():
-        if not current and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        if current and line.lstrip().startswith("#"):
-            continue
-        if line.rstrip().endswith("\\"):
-            current += line.rstrip()[:-1] + " "
-            continue
-        logical.append(current + line)
-        current = ""
-    assert not current, "Dockerfile ends with a line continuation"
-    out = []
-    for line in logical:
-        keyword, _, args = line.strip().partition(" ")
-        out.append(Instruction(keyword.upper(), args.strip()))
-    return out
-
-
 @pytest.fixture(scope="session")
 def dockerfile() -> list[Instruction]:
     return dockerfile_instructions(DEPLOY / "Dockerfile")
-
-
-def exec_form(instruction: Instruction) -> list[str]:
-    value = json.loads(instruction.args)
-    assert isinstance(value, list) and all(isinstance(v, str) for v in value), instruction
-    return value
 
 
 @pytest.fixture(scope="session")
@@ -130,60 +61,6 @@ def serve_flags(serve_help: str) -> set[str]:
     return flags
 
 
-_CHDB_CHILD = r"""
-import json, sys
-import chdb
-job = json.load(sys.stdin)
-out = []
-if job["mode"] == "parse":
-    for statement in job["statements"]:
-        try:
-            res = chdb.query("SELECT formatQuery({q:String})", "JSONCompact", params={"q": statement})
-            out.append({"ok": True, "formatted": json.loads(res.data())["data"][0][0]})
-        except Exception as exc:
-            out.append({"ok": False, "error": str(exc)})
-else:
-    for script in job["scripts"]:
-        try:
-            out.append({"ok": True, "output": chdb.query(script, "TSV").data()})
-        except Exception as exc:
-            out.append({"ok": False, "error": str(exc)})
-json.dump(out, sys.stdout)
-"""
-
-
-class ClickHouse:
-    """The real ClickHouse parser and engine (chDB), each call in a fresh child process."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-
-    def _child(self, job: dict[str, Any]) -> list[dict[str, Any]]:
-        done = subprocess.run(
-            [sys.executable, "-c", _CHDB_CHILD],
-            input=json.dumps(job),
-            capture_output=True,
-            text=True,
-            cwd=self.workdir,
-            timeout=240,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return json.loads(done.stdout)
-
-    def parse(self, statements: list[str]) -> list[dict[str, Any]]:
-        """One result per statement: ``ok`` and ``formatted``, or ``error`` from the parser."""
-        return self._child({"mode": "parse", "statements": statements})
-
-    def run(self, *scripts: str) -> list[dict[str, Any]]:
-        """Run multi-statement scripts; each starts from an empty stateless engine (nothing carries over)."""
-        return self._child({"mode": "run", "scripts": list(scripts)})
-
-
 @pytest.fixture(scope="session")
 def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> ClickHouse:
     return ClickHouse(tmp_path_factory.mktemp("chdb"))
-
-
-def env_refs(text: str) -> set[str]:
-    """Names in ${NAME}, ${NAME:-default}, ${NAME:?message} (compose interpolation)."""
-    return set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)(?::?[-?][^}]*)?\}", text))
