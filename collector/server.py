@@ -21,6 +21,7 @@ from aitrail.collector.batcher import Batcher
 from aitrail.collector.config import CollectorConfig
 from aitrail.collector.pipeline import Pipeline
 from aitrail.collector.processors.normalize import Normalize
+from aitrail.collector.processors.redact import Redact
 from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.receivers import grpc as grpc_receiver
 from aitrail.collector.receivers import http as http_receiver
@@ -68,7 +69,8 @@ class Collector:
             self.batcher = Batcher(
                 self.store, self.metrics, cfg.flush_interval, cfg.max_batch_rows, cfg.max_pending_rows
             )
-            self.pipeline = Pipeline([TenantStamp(), Normalize()], self.batcher, self.metrics)
+            # Tenant first (nothing after it can be fooled by a payload's claim); redaction last, on the final text.
+            self.pipeline = Pipeline([TenantStamp(), Normalize(), Redact()], self.batcher, self.metrics)
             app = http_receiver.build_app(self.pipeline, self.metrics, cfg.limits, self.health)
             # Bodies stay compressed until the decoder, which bounds decompression (zip bombs).
             self._http = web.AppRunner(app, access_log=None, auto_decompress=False)

@@ -48,6 +48,16 @@ GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
 """Conversation id; used as the session when ``session.id`` is absent."""
 GEN_AI_PROMPT: Final = "gen_ai.prompt"
 """Older flat prompt attribute some instrumentations still send."""
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+"""The provider's id of the answer (``msg_...``, ``chatcmpl-...``)."""
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+"""Why the model stopped, one per choice (``end_turn``, ``stop``, ``max_tokens``, ``tool_use``, ...)."""
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+"""Input tokens served from the provider's prompt cache (already counted in the input tokens)."""
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
+"""Input tokens written to the provider's prompt cache (already counted in the input tokens)."""
+ERROR_TYPE: Final = "error.type"
+"""What a failed operation ended with: the exception's class name (``RateLimitError``, ``APIConnectionError``)."""
 
 VCS_REPOSITORY_URL_FULL: Final = "vcs.repository.url.full"
 """Repository URL, credentials stripped."""
@@ -59,6 +69,9 @@ VCS_REF_HEAD_REVISION: Final = "vcs.ref.head.revision"
 CODE_FILE_PATH: Final = "code.file.path"
 """File written, relative to the repository root."""
 
+PROCESS_EXIT_CODE: Final = "process.exit.code"
+"""Exit status of a wrapped assistant's process (``aitrail wrap``); 128+N when killed by signal N."""
+
 # --- aitrail: only what no convention covers ---------------------------------
 
 TENANT: Final = "aitrail.tenant.id"
@@ -67,6 +80,8 @@ TEAM: Final = "aitrail.team"
 """Team that owns the work."""
 TEAM_ALIASES: Final = ("team", "team.name")
 """Resource attribute names teams commonly use (``OTEL_RESOURCE_ATTRIBUTES=team=...``)."""
+IDENTITY_SOURCE: Final = "aitrail.identity.source"
+"""Where each part of the identity came from: ``user_id=git-config,email=git-config,name=none,team=codeowners:CODEOWNERS``."""
 
 KIND: Final = "aitrail.kind"
 """What a span records: one of the KIND_* values."""
@@ -86,6 +101,12 @@ PROMPT_POLICY: Final = "aitrail.prompt.policy"
 """full, redacted, hash or none."""
 PROMPT_LENGTH: Final = "aitrail.prompt.length"
 """Characters in the original prompt."""
+REDACTION_COUNT: Final = "aitrail.redaction.count"
+"""Secrets (and, under the redacted policy, personal data) replaced in the prompt text before it left the machine."""
+REDACTION_KINDS: Final = "aitrail.redaction.kinds"
+"""Which kinds were replaced (``github_token``, ``password``, ...), a sorted list: that a prompt held a secret is worth auditing."""
+RESPONSE_TEXT: Final = "aitrail.response.text"
+"""The model's answer text, as the policy allows (instrumented clients; off unless the policy or caller asks)."""
 
 COST_USD: Final = "aitrail.cost.usd"
 """What the generation cost, in US dollars."""
@@ -102,6 +123,27 @@ LINE_FINGERPRINTS: Final = "aitrail.code.line_fingerprints"
 """Fingerprints of the added lines, as signed 64-bit integers (OTLP has no unsigned)."""
 LANGUAGE: Final = "aitrail.code.language"
 """Programming language of the file."""
+CODE_TEXT: Final = "aitrail.code.text"
+"""The code the generation wrote, as the code policy allows (full or redacted; secrets are always removed)."""
+CODE_POLICY: Final = "aitrail.code.policy"
+"""full, redacted or none: how much code text the SDK was allowed to send."""
+RENAMED_FROM: Final = "aitrail.code.renamed_from"
+"""The file's previous path when the generation renamed it (same or at least 50 % similar content under a new
+path while the old one vanished); lines added are then counted against the old content."""
+
+WRAP_TRACE_ID: Final = "aitrail.wrap.trace_id"
+"""Resource attribute ``aitrail wrap`` gives a wrapped assistant (in ``OTEL_RESOURCE_ATTRIBUTES``): the trace id
+of the wrapper's generation span, so the assistant's native telemetry can be joined to it."""
+
+AI_LINES: Final = "aitrail.commit.ai_lines"
+"""On a commit span: fingerprinted lines added by the commit that match a generation in the local journal.
+Blank and trivial lines have no fingerprint and count neither here nor in ``aitrail.code.lines_added``."""
+COMMIT_FILES: Final = "aitrail.commit.files"
+"""On a commit span: JSON list of ``{"path", "added", "ai"}`` per file (fingerprinted lines only)."""
+COMMIT_ASSISTANTS: Final = "aitrail.commit.assistants"
+"""On a commit span: the assistants whose generations wrote the commit's AI lines, sorted."""
+COMMIT_TRAILERS: Final = "aitrail.commit.trailers"
+"""On a commit span: the commit message's trailers, each as ``Key: value``."""
 
 DECISION: Final = "aitrail.decision"
 """accepted or rejected: what the person did with the generation."""
@@ -110,6 +152,8 @@ DECISION_REJECTED: Final = "rejected"
 
 PROMPT_POLICIES: Final = ("full", "redacted", "hash", "none")
 """Every prompt capture policy, least private first."""
+CODE_POLICIES: Final = ("full", "redacted", "none")
+"""Every code text capture policy, least private first (fingerprints go under all of them)."""
 
 # --- Older spellings, mapped in one place ------------------------------------
 

@@ -213,3 +213,20 @@ def test_healthz_and_metrics_count_what_happened(collector):
     assert health["metrics"]["inserted"]["otel_traces"] == 5
     text = urllib.request.urlopen(f"{collector.http_url}/metrics").read().decode()
     assert 'aitrail_inserted_rows_total{table="otel_traces"} 5' in text
+
+
+def test_secrets_from_a_client_that_did_not_redact_never_reach_storage(collector, ch):
+    """The collector redacts again: a raw OTel client with a secret in its prompt stores none of it."""
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    aws = "AKIA" + "QWERTYUIOPASDFGH"
+    provider, tracer = _tracer("http-protobuf", collector)
+    tracer.start_span("generation", attributes={
+        v.KIND: v.KIND_GENERATION, v.PROMPT_TEXT: f"use token {token} and key {aws} to deploy",
+        v.GEN_AI_REQUEST_MODEL: "m",
+    }).end()
+    provider.shutdown()
+    everything = json.dumps([list(map(str, r)) for r in ch.query("SELECT * FROM aitrail.otel_traces").result_rows])
+    everything += json.dumps([list(map(str, r)) for r in ch.query("SELECT * FROM aitrail.ai_generations").result_rows])
+    assert token not in everything and aws not in everything
+    prompt = ch.query("SELECT prompt FROM aitrail.ai_generations").first_row[0]
+    assert prompt.startswith("use token [REDACTED:") and "to deploy" in prompt
