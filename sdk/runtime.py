@@ -187,7 +187,15 @@ class Runtime:
         self.tracer: Tracer = self.provider.get_tracer("aitrail.sdk")
 
     def flush(self, timeout_millis: int = 5000) -> bool:
-        return self.provider.force_flush(timeout_millis)
+        """Export what is queued, waiting at most ``timeout_millis`` (the exporter's own retries may take
+        longer against an unreachable collector; the wait is bounded here, the export goes on in the background)."""
+        outcome: list[bool] = []
+        worker = threading.Thread(
+            target=lambda: outcome.append(self.provider.force_flush(timeout_millis)), name="aitrail-flush", daemon=True
+        )
+        worker.start()
+        worker.join(timeout_millis / 1000)
+        return bool(outcome and outcome[0])
 
     def shutdown(self) -> None:
         self.provider.shutdown()

@@ -204,3 +204,7 @@ def demo(
 
 def main() -> None:
     app()
+
+
+from aitrail.cli import developer as _developer  # noqa: E402
+_developer.register(app)

@@ -1,0 +1,151 @@
+"""Developer-side commands: ``aitrail wrap`` around any assistant, ``aitrail hook`` for commit attribution.
+
+Registered on the main app by :func:`register`; each command calls one library
+function (:mod:`aitrail.sdk.wrap`, :mod:`aitrail.sdk.hooks`) and prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from aitrail.cli import output
+
+WRAP_FLUSH_TIMEOUT = 2.0
+"""Seconds ``aitrail wrap`` waits, after the assistant exits, for the generations to be sent."""
+
+RepoOption = Annotated[
+    Path, typer.Option("--repo", help="A path inside the repository (default: the current directory).", show_default=False)
+]
+
+
+def wrap(
+    command: Annotated[
+        List[str],
+        typer.Argument(help="The assistant's command line, e.g. -- claude -p \"add input validation\".", show_default=False),
+    ],
+    prompt: Annotated[
+        Optional[str], typer.Option(help="The prompt (default: read from the assistant's arguments when it has one there).")
+    ] = None,
+    assistant: Annotated[
+        Optional[str], typer.Option(help="Assistant name (default: from the command: claude -> claude-code, gemini -> gemini-cli, ...).")
+    ] = None,
+    model: Annotated[Optional[str], typer.Option(help="The model (default: the assistant's --model argument, if any).")] = None,
+) -> None:
+    """Run any command-line AI assistant and record what it changed in the git working tree.
+
+    aitrail wrap -- claude -p "add input validation"
+
+    The working tree is read before and after (never modified: no stash, no
+    index change); each changed file becomes a generation, with the lines the
+    run added. Changes already there before the run are not attributed. The
+    assistant's input, output and exit status pass through unchanged; its
+    native OpenTelemetry is pointed at the same collector and correlated
+    (OTEL_EXPORTER_OTLP_*, TRACEPARENT, OTEL_RESOURCE_ATTRIBUTES), never
+    overriding a variable you set yourself.
+    """
+    from aitrail.sdk.hooks import deliver, release
+    from aitrail.sdk.wrap import wrap as run_wrapped
+
+    status = run_wrapped(command, prompt=prompt, assistant=assistant, model=model)
+    try:
+        if not deliver(WRAP_FLUSH_TIMEOUT):
+            output.errors.print("[yellow]aitrail:[/] the run's record could not be sent yet (is the collector running?)")
+    finally:
+        release()
+    raise typer.Exit(status)
+
+
+hook_app = typer.Typer(
+    help=(
+        "Git hooks that attribute each commit's added lines to AI or human, by fingerprint, against the local "
+        "journal of generations. Blank and trivial lines have no fingerprint and count on neither side."
+    ),
+    no_args_is_help=True,
+)
+
+
+def _report(changes) -> None:  # noqa: ANN001
+    for change in changes:
+        output.console.print(f"{change.hook}: {change.action} ({change.path})", highlight=False)
+
+
+@hook_app.command("install")
+def hook_install(
+    trailer: Annotated[
+        bool,
+        typer.Option("--trailer", help="Also add 'AI-Assisted: <ai>/<added> lines (<assistants>)' to commit messages."),
+    ] = False,
+    repo: RepoOption = Path("."),
+) -> None:
+    """Install the post-commit hook (and prepare-commit-msg with --trailer), respecting core.hooksPath.
+
+    A hook already there is kept byte for byte as <name>.pre-aitrail and runs first.
+    """
+    from aitrail.sdk.hooks import HookError, install
+
+    try:
+        _report(install(repo, trailer=trailer))
+    except HookError as exc:
+        output.fail(str(exc), "see `aitrail hook status`")
+
+
+@hook_app.command("uninstall")
+def hook_uninstall(repo: RepoOption = Path(".")) -> None:
+    """Remove aitrail's hooks, putting back the hooks that were there before, byte for byte."""
+    from aitrail.sdk.hooks import HookError, uninstall
+
+    try:
+        _report(uninstall(repo))
+    except HookError as exc:
+        output.fail(str(exc))
+
+
+@hook_app.command("status")
+def hook_status(repo: RepoOption = Path(".")) -> None:
+    """Which hooks are aitrail's (and whether they chain an original)."""
+    from aitrail.sdk.hooks import HookError, hooks_dir, status
+
+    try:
+        directory, found = hooks_dir(repo), status(repo)
+    except HookError as exc:
+        output.fail(str(exc))
+        return
+    output.console.print(f"hooks directory: {directory}", highlight=False)
+    for hook, state in found.items():
+        output.console.print(f"{hook}: {state}", highlight=False)
+
+
+@hook_app.command(
+    "run", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True}
+)
+def hook_run(
+    hook: Annotated[str, typer.Argument(help="post-commit or prepare-commit-msg.")],
+    args: Annotated[Optional[List[str]], typer.Argument(help="The arguments git gives the hook.", show_default=False)] = None,
+) -> None:
+    """Run a hook now, as git would (the installed hooks do this). Never fails: errors go to standard error."""
+    from aitrail.sdk.hooks import release, run_hook
+
+    try:
+        code = run_hook(hook, args or [])
+    finally:
+        release()
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``wrap`` and the ``hook`` group to the aitrail command line."""
+    app.command(
+        "wrap",
+        context_settings={"allow_interspersed_args": False},
+        no_args_is_help=True,
+    )(wrap)
+    app.add_typer(hook_app, name="hook")
+
+
+if __name__ == "__main__":
+    _app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+    register(_app)
+    _app()
