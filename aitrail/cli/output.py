@@ -39,7 +39,9 @@ def fail(message: str, hint: str | None = None, code: int = 1) -> None:
     """Print an error that says how to fix it, and exit."""
     import typer
 
-    errors.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    errors.print(f"[bold red]error:[/] {escape(message)}")
     if hint:
-        errors.print(f"[yellow]hint:[/] {hint}")
+        errors.print(f"[yellow]hint:[/] {escape(hint)}")
     raise typer.Exit(code)
