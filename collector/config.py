@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from aitrail.collector.limits import ItemLimits
 from aitrail.collector.otlp import Limits
 from aitrail.collector.store import StoreLocation
 from aitrail.errors import ConfigError
@@ -30,10 +31,19 @@ class CollectorConfig:
     max_body_bytes: int = 16 * 1024 * 1024
     max_decompressed_bytes: int = 64 * 1024 * 1024
     allow_insecure_listen: bool = False
+    max_items_per_request: int = 100_000
+    max_attributes: int = 512
+    max_attribute_value_bytes: int = 4 * 1024 * 1024
+    max_attribute_depth: int = 16
 
     @property
     def limits(self) -> Limits:
         return Limits(max_body_bytes=self.max_body_bytes, max_decompressed_bytes=self.max_decompressed_bytes)
+
+    @property
+    def item_limits(self) -> ItemLimits:
+        return ItemLimits(self.max_items_per_request, self.max_attributes, self.max_attribute_value_bytes,
+                          self.max_attribute_depth)
 
     def check(self) -> CollectorConfig:
         """Refuse settings that would be unsafe or cannot work, saying how to fix them."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aitrail.collector.batcher import Batcher
+from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext, Processor
 from aitrail.collector.rows import Flattened
 from aitrail.collector.rows.logs import logs_to_table
@@ -53,17 +54,25 @@ def count_items(signal: str, request: Any) -> int:
 class Pipeline:
     """Processors in order, then the flattener of the signal, then the batcher."""
 
-    def __init__(self, processors: Sequence[Processor], batcher: Batcher, metrics: SelfMetrics) -> None:
+    def __init__(self, processors: Sequence[Processor], batcher: Batcher, metrics: SelfMetrics,
+                 limits: ItemLimits | None = None) -> None:
         self.processors = list(processors)
+        self.limits = limits or ItemLimits()
         self.batcher = batcher
         self.metrics = metrics
 
     def _prepare(self, signal: str, request: Any, context: IngestContext) -> Flattened:
         self.metrics.count(self.metrics.requests, signal)
         self.metrics.count(self.metrics.received, signal, count_items(signal, request))
+        refused, reasons = enforce(signal, request, self.limits)  # items over a limit leave the request here
+        if refused:
+            self.metrics.count(self.metrics.rejected, "over_limit", refused)
         for processor in self.processors:
             processor.process(signal, request, context)
-        return FLATTEN[signal](request)
+        flattened = FLATTEN[signal](request)
+        if refused:
+            flattened = Flattened(flattened.tables, flattened.rejected + refused, reasons + flattened.errors)
+        return flattened
 
     async def consume(self, signal: str, request: Any, context: IngestContext) -> Outcome:
         """Store a decoded request; return once its rows are stored (or raise why not)."""

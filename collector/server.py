@@ -70,7 +70,9 @@ class Collector:
                 self.store, self.metrics, cfg.flush_interval, cfg.max_batch_rows, cfg.max_pending_rows
             )
             # Tenant first (nothing after it can be fooled by a payload's claim); redaction last, on the final text.
-            self.pipeline = Pipeline([TenantStamp(), Normalize(), Redact()], self.batcher, self.metrics)
+            self.pipeline = Pipeline(
+                [TenantStamp(), Normalize(), Redact()], self.batcher, self.metrics, cfg.item_limits
+            )
             app = http_receiver.build_app(self.pipeline, self.metrics, cfg.limits, self.health)
             # Bodies stay compressed until the decoder, which bounds decompression (zip bombs).
             self._http = web.AppRunner(app, access_log=None, auto_decompress=False)

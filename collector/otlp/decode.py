@@ -277,6 +277,8 @@ def _parse_json(signal: str, body: bytes | bytearray) -> Message:
         doc = _json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise InvalidPayload(f"request body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise InvalidPayload("request body nests JSON too deeply") from None
     if not isinstance(doc, dict):
         raise InvalidPayload(f"OTLP/JSON request body must be a JSON object, got {type(doc).__name__}")
     _FIX_IDS[signal](doc)
@@ -284,6 +286,8 @@ def _parse_json(signal: str, body: bytes | bytearray) -> Message:
         json_format.ParseDict(doc, message, ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError, binascii.Error) as exc:
         raise InvalidPayload(f"invalid OTLP/JSON {signal} request: {exc}") from exc
+    except RecursionError:
+        raise InvalidPayload(f"invalid OTLP/JSON {signal} request: values nest too deeply") from None
     return message
 
 

@@ -1,0 +1,69 @@
+"""Limits per request and per item, on real requests through a real collector: refused clearly, the rest stored."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import urlparse
+
+from google.rpc.status_pb2 import Status
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
+
+
+def _post(url, body, content_type="application/x-protobuf"):
+    parsed = urlparse(url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+    conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": content_type})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def _request(spans):
+    request = ExportTraceServiceRequest()
+    ss = request.resource_spans.add().scope_spans.add()
+    for i, attributes in enumerate(spans):
+        span = ss.spans.add(name=f"s{i}", trace_id=bytes(range(1, 17)), span_id=bytes([i + 1] * 8))
+        for key, value in attributes.items():
+            kv = span.attributes.add(key=key)
+            if isinstance(value, int):  # nest `value` levels of arrays
+                target = kv.value
+                for _ in range(value):
+                    target = target.array_value.values.add()
+                target.string_value = "leaf"
+            else:
+                kv.value.string_value = value
+    return request
+
+
+def test_items_over_a_limit_are_refused_alone(make_collector):
+    collector = make_collector(max_attributes=4, max_attribute_value_bytes=100, max_attribute_depth=3)
+    request = _request([
+        {"ok": "fine"},
+        {f"k{i}": "v" for i in range(5)},  # too many attributes
+        {"big": "x" * 101},                # value too long
+        {"deep": 5},                       # nested too deep
+        {"shallow": 1},
+    ])
+    status, body = _post(f"{collector.http_url}/v1/traces", request.SerializeToString())
+    assert status == 200
+    partial = ExportTraceServiceResponse.FromString(body).partial_success
+    assert partial.rejected_spans == 3
+    for words in ("attributes are over the 4 limit", "over the 100 limit", "deeper than 3"):
+        assert words in partial.error_message
+    health = json.load(__import__("urllib.request").request.urlopen(f"{collector.http_url}/healthz"))
+    assert health["metrics"]["rejected"]["over_limit"] == 3
+
+
+def test_too_many_items_is_413(make_collector):
+    collector = make_collector(max_items_per_request=10)
+    status, body = _post(f"{collector.http_url}/v1/traces", _request([{}] * 11).SerializeToString())
+    assert status == 413 and "smaller batches" in Status.FromString(body).message
+
+
+def test_deeply_nested_json_is_a_clear_400(collector):
+    depth = 5000  # deeper than Python's recursion limit: the decoder must not crash
+    value = '{"arrayValue":{"values":[' * depth + '{"stringValue":"x"}' + "]}}" * depth
+    body = ('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + "01" * 16 + '","spanId":"' + "01" * 8
+            + '","name":"deep","attributes":[{"key":"k","value":' + value + "}]}]}]}]}")
+    status, data = _post(f"{collector.http_url}/v1/traces", body.encode(), "application/json")
+    assert status == 400 and json.loads(data)["message"]
