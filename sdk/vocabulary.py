@@ -83,6 +83,10 @@ TEAM_ALIASES: Final = ("team", "team.name")
 IDENTITY_SOURCE: Final = "aitrail.identity.source"
 """Where each part of the identity came from: ``user_id=git-config,email=git-config,name=none,team=codeowners:CODEOWNERS``."""
 
+REPO_ROOT: Final = "aitrail.repo.root"
+"""Local path of the repository root, given to a wrapped assistant so the collector can make its absolute
+file paths relative to the repository (native telemetry sends absolute paths only)."""
+
 KIND: Final = "aitrail.kind"
 """What a span records: one of the KIND_* values."""
 KIND_GENERATION: Final = "generation"

@@ -57,7 +57,7 @@ from opentelemetry.trace import SpanContext, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from aitrail.sdk import vocabulary as v
-from aitrail.sdk.git import git_context, run_git
+from aitrail.sdk.git import GitContext, git_context, run_git
 
 log = logging.getLogger("aitrail.sdk")
 
@@ -450,7 +450,8 @@ def _resource_keys(value: str) -> set[str]:
 
 
 def child_environment(base: Mapping[str, str], span_context: SpanContext | None = None, *,
-                      session_id: str | None = None, settings: Any = None) -> dict[str, str]:
+                      session_id: str | None = None, settings: Any = None,
+                      git: GitContext | None = None) -> dict[str, str]:
     """The environment of a wrapped assistant: ``base`` plus what makes its native telemetry land next to ours.
 
     Set unless ``base`` already has them (a variable the user set explicitly
@@ -461,8 +462,10 @@ def child_environment(base: Mapping[str, str], span_context: SpanContext | None 
     ``OTEL_TRACES_EXPORTER`` / ``OTEL_LOGS_EXPORTER`` / ``OTEL_METRICS_EXPORTER=otlp``,
     Gemini CLI's ``GEMINI_TELEMETRY_*`` equivalents, and ``TRACEPARENT`` of
     the wrapper's span. ``OTEL_RESOURCE_ATTRIBUTES`` is extended, not
-    replaced, with ``aitrail.wrap.trace_id`` and ``session.id`` (when known),
-    each only if not already there.
+    replaced, with ``aitrail.wrap.trace_id``, ``session.id`` (when known) and
+    the repository (``aitrail.repo.root``, ``vcs.repository.url.full``,
+    ``vcs.ref.head.name``, ``vcs.ref.head.revision``: native telemetry sends
+    absolute paths and no repository), each only if not already there.
     """
     env = dict(base)
     endpoint, protocol = _otlp_target(settings, base)
@@ -495,6 +498,10 @@ def child_environment(base: Mapping[str, str], span_context: SpanContext | None 
                 env.setdefault("TRACESTATE", carrier["tracestate"])
     if session_id:
         extra[v.SESSION_ID] = session_id
+    if git is not None:
+        repository = {v.REPO_ROOT: str(git.root), v.VCS_REPOSITORY_URL_FULL: git.repository,
+                      v.VCS_REF_HEAD_NAME: git.branch, v.VCS_REF_HEAD_REVISION: git.commit}
+        extra.update({key: value for key, value in repository.items() if value})
     existing = env.get("OTEL_RESOURCE_ATTRIBUTES", "").strip().strip(",")
     have = _resource_keys(existing)
     added = [f"{key}={quote(value, safe='')}" for key, value in extra.items() if key not in have]
@@ -638,7 +645,8 @@ class _Recording:
         self.start_ns = time.time_ns()
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
-        return child_environment(base, self.span_context, session_id=self.session_id, settings=self.runtime.settings)
+        return child_environment(base, self.span_context, session_id=self.session_id, settings=self.runtime.settings,
+                                 git=self.git)
 
     def finish(self, status: int) -> list[Change]:
         from aitrail.sdk.track import Generation, _Facts, finisher

@@ -381,7 +381,12 @@ def test_wrap_records_one_generation_per_changed_file(sdk, ch, repo, env, capfd,
     assert child_env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
     assert child_env["CLAUDE_CODE_ENABLE_TELEMETRY"] == "1"
     assert child_env["OTEL_TRACES_EXPORTER"] == child_env["OTEL_LOGS_EXPORTER"] == child_env["OTEL_METRICS_EXPORTER"] == "otlp"
-    assert child_env["OTEL_RESOURCE_ATTRIBUTES"] == f"aitrail.wrap.trace_id={trace_id}"
+    resource = dict(item.split("=", 1) for item in child_env["OTEL_RESOURCE_ATTRIBUTES"].split(","))
+    from urllib.parse import unquote
+
+    assert resource["aitrail.wrap.trace_id"] == trace_id
+    assert unquote(resource["aitrail.repo.root"]) == str(repo)  # native telemetry's absolute paths become relative
+    assert resource["vcs.ref.head.revision"] == found[0]["commit"]
     assert child_env["TRACEPARENT"].startswith(f"00-{trace_id}-")
     assert child_env["TRACEPARENT"].split("-")[2] in {r["span_id"] for r in found}
     assert child_env["USER_SET"] == "kept"
