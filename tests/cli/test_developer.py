@@ -103,7 +103,7 @@ def test_wrap_passes_status_and_streams_through_and_records_the_files(repo, env,
     ]
     for row in found:
         assert (row["assistant"], row["prompt"], row["model"]) == (Path(sys.executable).name, "add a helper", "claude-sonnet-4-5")
-    assert lines[2] == f"resource=aitrail.wrap.trace_id={found[0]['trace_id']}"
+    assert lines[2].startswith(f"resource=aitrail.wrap.trace_id={found[0]['trace_id']},aitrail.repo.root=")
 
 
 def test_wrap_without_a_separator_recognises_the_assistant_and_its_prompt(repo, env, collector, ch, tmp_path):
