@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean fault
 
 install: $(STAMP)
 
@@ -22,6 +22,11 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Fault tests at length: the collector killed and restarted 1000 times under load, the store stopped and started.
+FAULT_CYCLES ?= 1000
+fault: install
+	AITRAIL_FAULT_CYCLES=$(FAULT_CYCLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/fault
 
 clean:
 	rm -rf $(VENV) build *.egg-info

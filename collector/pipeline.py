@@ -1,4 +1,4 @@
-"""receive -> process -> flatten -> batch -> store: the one path every OTLP request takes.
+"""receive -> process -> flatten -> spool (fsync) -> batch -> store: the one path every OTLP request takes.
 
 Receivers (HTTP, gRPC) only decode and answer; everything between the decoded
 request and the store happens here, once, whatever the transport.
@@ -75,7 +75,7 @@ class Pipeline:
         return flattened
 
     async def consume(self, signal: str, request: Any, context: IngestContext) -> Outcome:
-        """Store a decoded request; return once its rows are stored (or raise why not)."""
+        """Accept a decoded request; return once its rows are durable — fsync'd in the spool — (or raise why not)."""
         # CPU-bound work off the event loop, so receivers keep accepting meanwhile.
         flattened = await asyncio.to_thread(self._prepare, signal, request, context)
         if flattened.rejected:

@@ -9,6 +9,7 @@ tests, and anyone embedding aitrail in another program.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import threading
 from collections.abc import Callable
@@ -16,17 +17,24 @@ from typing import Any
 
 from aiohttp import web
 
-from aitrail.collector import sqlendpoint
-from aitrail.collector.batcher import Batcher
-from aitrail.collector.config import CollectorConfig
+from aitrail.collector import sqlendpoint, tls
+from aitrail.collector.auth import Authenticator
+from aitrail.collector.batcher import Batcher, ReadAfterWrite
+from aitrail.collector.config import CollectorConfig, is_loopback
+from aitrail.collector.derive import Deriver
 from aitrail.collector.pipeline import Pipeline
+from aitrail.collector.processors.mapping import Mapping
 from aitrail.collector.processors.normalize import Normalize
 from aitrail.collector.processors.redact import Redact
 from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.receivers import grpc as grpc_receiver
 from aitrail.collector.receivers import http as http_receiver
+from aitrail.collector.spool import Spool
 from aitrail.collector.store import Store, open_store
 from aitrail.collector.telemetry import SelfMetrics
+
+
+log = logging.getLogger("aitrail.collector")
 
 
 def _bound_port(runner: web.AppRunner) -> int:
@@ -39,12 +47,17 @@ class Collector:
     def __init__(self, config: CollectorConfig) -> None:
         self.config = config.check()
         self.metrics = SelfMetrics()
+        self.auth: Authenticator | None = None  # tokens (collector/auth.py), when a tokens file or AITRAIL_TOKENS is set
         self.store: Store | None = None
         self.http_port = self.grpc_port = self.sql_port = 0
 
     @property
     def http_url(self) -> str:
-        return f"http://{self.config.host}:{self.http_port}"
+        return f"{self._scheme}://{self.config.host}:{self.http_port}"
+
+    @property
+    def _scheme(self) -> str:
+        return "https" if self.config.tls_enabled else "http"
 
     @property
     def grpc_endpoint(self) -> str:
@@ -52,13 +65,22 @@ class Collector:
 
     @property
     def sql_url(self) -> str:
-        return f"http://{self.config.host}:{self.sql_port}"
+        return f"{self._scheme}://{self.config.host}:{self.sql_port}"
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything acknowledged so far is in the store (not only in the spool); False on timeout."""
+        return await self.batcher.flush(timeout)
+
+    def wait_drained(self, timeout: float | None = 30.0) -> bool:
+        """``flush`` from another thread than the collector's loop (tests, the demo, embedding programs)."""
+        return self.batcher.wait_drained(timeout)
 
     def health(self) -> dict[str, Any]:
         return {
-            "status": "ok",
+            "status": "degraded" if self.batcher.last_error else "ok",  # degraded: the store refuses inserts now
             "store": self.config.location.describe(),
             "pending_rows": self.batcher.pending_rows,
+            "spool": self.batcher.stats(),
             "metrics": self.metrics.snapshot(),
         }
 
@@ -66,24 +88,49 @@ class Collector:
         cfg = self.config
         self.store = await asyncio.to_thread(open_store, cfg.location)
         try:
+            # Every 2xx is fsync'd in the spool first; the batcher drains the spool into the store.
+            spool = await asyncio.to_thread(Spool(cfg.spool_path, self.metrics).open)
             self.batcher = Batcher(
-                self.store, self.metrics, cfg.flush_interval, cfg.max_batch_rows, cfg.max_pending_rows
+                self.store, self.metrics, spool, cfg.flush_interval, cfg.max_batch_rows, cfg.max_pending_rows,
+                cfg.max_spool_bytes,
             )
+            self.batcher.start()
             # Tenant first (nothing after it can be fooled by a payload's claim); redaction last, on the final text.
             self.pipeline = Pipeline(
-                [TenantStamp(), Normalize(), Redact()], self.batcher, self.metrics, cfg.item_limits
+                [TenantStamp(), Mapping.from_config(cfg), Normalize(), Redact()], self.batcher, self.metrics, cfg.item_limits
             )
-            app = http_receiver.build_app(self.pipeline, self.metrics, cfg.limits, self.health)
+            # Security: tokens (auth) and TLS, when configured; the same for the three listeners.
+            self.auth = Authenticator.from_config(cfg.tokens_file)
+            tls_context = tls.server_context(cfg.tls_cert, cfg.tls_key) if cfg.tls_cert and cfg.tls_key else None
+            if self.auth is not None and tls_context is None and not is_loopback(cfg.host):
+                log.warning("tokens travel in clear text to %s: give --tls-cert and --tls-key", cfg.host)
+            app = http_receiver.build_app(
+                self.pipeline, self.metrics, cfg.limits, self.health,
+                authenticate=self.auth.ingest_http if self.auth else None,
+                authorize_admin=self.auth.admin_http if self.auth else None,
+            )
             # Bodies stay compressed until the decoder, which bounds decompression (zip bombs).
             self._http = web.AppRunner(app, access_log=None, auto_decompress=False)
             await self._http.setup()
-            await web.TCPSite(self._http, cfg.host, cfg.http_port).start()
+            await web.TCPSite(self._http, cfg.host, cfg.http_port, ssl_context=tls_context).start()
             self.http_port = _bound_port(self._http)
-            self._grpc = grpc_receiver.build_server(self.pipeline, self.metrics, cfg.limits)
-            self.grpc_port = self._grpc.add_insecure_port(f"{cfg.host}:{cfg.grpc_port}")
+            self._grpc = grpc_receiver.build_server(
+                self.pipeline, self.metrics, cfg.limits, self.auth.ingest_grpc if self.auth else None
+            )
+            if cfg.tls_cert and cfg.tls_key:
+                credentials = tls.grpc_credentials(cfg.tls_cert, cfg.tls_key)
+                self.grpc_port = self._grpc.add_secure_port(f"{cfg.host}:{cfg.grpc_port}", credentials)
+            else:
+                self.grpc_port = self._grpc.add_insecure_port(f"{cfg.host}:{cfg.grpc_port}")
             await self._grpc.start()
-            self._sql = await sqlendpoint.start(self.store, cfg.host, cfg.sql_port)
+            self._sql = await sqlendpoint.start(
+                ReadAfterWrite(self.store, self.batcher) if cfg.read_after_write else self.store, cfg.host, cfg.sql_port,
+                authorize=self.auth.sql_reader if self.auth else None, ssl_context=tls_context,
+            )
             self.sql_port = _bound_port(self._sql)
+            # Generations from assistants' native telemetry (collector/derive), every derive_interval seconds.
+            self.deriver = Deriver(self.store, self.metrics, cfg.derive_interval, cfg.derive_window)
+            await self.deriver.start()
             lock = getattr(self.store, "lock", None)
             if lock is not None:
                 lock.advertise(self.sql_url)
@@ -99,8 +146,10 @@ class Collector:
         if getattr(self, "_grpc", None) is not None:
             await self._grpc.stop(grace=5)
             self._grpc = None
+        if getattr(self, "deriver", None) is not None:
+            await self.deriver.stop()
         if getattr(self, "batcher", None) is not None:
-            await self.batcher.close()
+            await self.batcher.close(self.config.shutdown_timeout)  # what is not stored by then stays in the spool
         if getattr(self, "_sql", None) is not None:
             await self._sql.cleanup()
             self._sql = None
@@ -112,11 +161,13 @@ class Collector:
 async def serve(config: CollectorConfig, ready: Callable[[Collector], None] | None = None) -> None:
     """Run a collector until SIGTERM or SIGINT, then shut down gracefully."""
     collector = Collector(config)
-    await collector.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before start: a SIGTERM while recovering the spool is graceful too
         loop.add_signal_handler(sig, stop.set)
+    await collector.start()
+    if collector.auth is not None:  # SIGHUP: read the tokens file now (it is also re-read when it changes)
+        loop.add_signal_handler(signal.SIGHUP, collector.auth.reload)
     try:
         if ready is not None:
             ready(collector)
@@ -141,6 +192,10 @@ class BackgroundCollector:
             self._halt()
             raise
         return self.collector
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until everything acknowledged so far is in the store; False on timeout."""
+        return self.collector.wait_drained(timeout)
 
     def call(self, coro: Any) -> Any:
         """Run a coroutine on the collector's loop and wait for its result."""

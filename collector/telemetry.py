@@ -1,4 +1,4 @@
-"""The collector observes itself: what it received, stored and rejected (and why), and how long batches took.
+"""The collector observes itself: what it received, stored and rejected (and why), how long batches took, and its spool.
 
 Exposed as JSON at ``/healthz`` and in Prometheus text at ``/metrics`` on the
 OTLP/HTTP port.
@@ -22,6 +22,8 @@ class SelfMetrics:
         self.requests: Counter[str] = Counter()  # requests, by signal
         self.inserted: Counter[str] = Counter()  # rows inserted, by table
         self.rejected: Counter[str] = Counter()  # items or requests refused, by reason
+        self.spool: Counter[str] = Counter()  # spool events: fsyncs (of records), checkpoints, insert_retries, dead_records, torn_bytes
+        self.gauges: dict[str, float] = {}  # levels: spool_pending_bytes, spool_pending_records, spool_pending_rows
         self.batches = 0
         self.batch_seconds_total = 0.0
         self.batch_seconds_max = 0.0
@@ -29,6 +31,10 @@ class SelfMetrics:
     def count(self, counter: Counter[str], key: str, n: int = 1) -> None:
         with self._lock:
             counter[key] += n
+
+    def gauge(self, name: str, value: float) -> None:
+        with self._lock:
+            self.gauges[name] = value
 
     def batch(self, table: str, rows: int, seconds: float) -> None:
         with self._lock:
@@ -48,6 +54,7 @@ class SelfMetrics:
                 "batches": self.batches,
                 "batch_seconds_total": round(self.batch_seconds_total, 6),
                 "batch_seconds_max": round(self.batch_seconds_max, 6),
+                "spool": {**self.spool, **self.gauges},
             }
 
     def prometheus(self) -> str:
@@ -69,4 +76,8 @@ class SelfMetrics:
             "# TYPE aitrail_batch_seconds_max gauge",
             f"aitrail_batch_seconds_max {snap['batch_seconds_max']}",
         ]
+        for name in ("fsyncs", "checkpoints", "insert_retries", "dead_records", "torn_bytes"):
+            lines += [f"# TYPE aitrail_spool_{name}_total counter", f"aitrail_spool_{name}_total {snap['spool'].get(name, 0)}"]
+        for name in ("spool_pending_bytes", "spool_pending_records", "spool_pending_rows"):
+            lines += [f"# TYPE aitrail_{name} gauge", f"aitrail_{name} {snap['spool'].get(name, 0)}"]
         return "\n".join(lines) + "\n"

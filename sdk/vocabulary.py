@@ -58,6 +58,10 @@ GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.i
 """Input tokens written to the provider's prompt cache (already counted in the input tokens)."""
 ERROR_TYPE: Final = "error.type"
 """What a failed operation ended with: the exception's class name (``RateLimitError``, ``APIConnectionError``)."""
+GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+"""On a generation derived from an assistant's native telemetry: the tool that wrote the file (``Write``, ``apply_patch``...)."""
+GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+"""... and the assistant's id of that tool call (``toolu_...``, ``call_...``)."""
 
 VCS_REPOSITORY_URL_FULL: Final = "vcs.repository.url.full"
 """Repository URL, credentials stripped."""
@@ -87,11 +91,20 @@ REPO_ROOT: Final = "aitrail.repo.root"
 """Local path of the repository root, given to a wrapped assistant so the collector can make its absolute
 file paths relative to the repository (native telemetry sends absolute paths only)."""
 
+DERIVED_FROM: Final = "aitrail.derived.from"
+"""On a generation the collector derived from an assistant's native telemetry: the dialect (``claude_code``,
+``codex``, ``gemini_cli``; ``collector/derive``)."""
+DERIVED_REQUEST: Final = "aitrail.derived.request"
+"""... and which model answer's tokens and cost it carries (each answer's are carried by exactly one generation)."""
+
 KIND: Final = "aitrail.kind"
 """What a span records: one of the KIND_* values."""
 KIND_GENERATION: Final = "generation"
 """One AI generation: a model answered a prompt and (maybe) wrote code."""
 KIND_COMMIT: Final = "commit"
+KIND_OBSERVED: Final = "observed"
+"""A file change seen by ``aitrail wrap`` around an assistant that reports its own generations natively
+(Claude Code): kept for the audit and the journal, not counted twice in ``ai_generations``."""
 """A commit, with its lines attributed to AI or human."""
 
 ASSISTANT: Final = "aitrail.assistant"

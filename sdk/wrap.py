@@ -449,6 +449,10 @@ def _resource_keys(value: str) -> set[str]:
     return {unquote(item.split("=", 1)[0]).strip() for item in value.split(",") if "=" in item}
 
 
+_BAGGAGE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
+"""Printable ASCII that a baggage value may hold as is (everything but space, ``"``, ``,``, ``;``, ``\\`` and ``%``)."""
+
+
 def child_environment(base: Mapping[str, str], span_context: SpanContext | None = None, *,
                       session_id: str | None = None, settings: Any = None,
                       git: GitContext | None = None) -> dict[str, str]:
@@ -504,7 +508,8 @@ def child_environment(base: Mapping[str, str], span_context: SpanContext | None 
         extra.update({key: value for key, value in repository.items() if value})
     existing = env.get("OTEL_RESOURCE_ATTRIBUTES", "").strip().strip(",")
     have = _resource_keys(existing)
-    added = [f"{key}={quote(value, safe='')}" for key, value in extra.items() if key not in have]
+    # Encode only what W3C baggage forbids in a value: some assistants (Codex) pass the rest on undecoded.
+    added = [f"{key}={quote(value, safe=_BAGGAGE_SAFE)}" for key, value in extra.items() if key not in have]
     if added:
         env["OTEL_RESOURCE_ATTRIBUTES"] = ",".join(([existing] if existing else []) + added)
     return env
@@ -645,8 +650,16 @@ class _Recording:
         self.start_ns = time.time_ns()
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
-        return child_environment(base, self.span_context, session_id=self.session_id, settings=self.runtime.settings,
-                                 git=self.git)
+        env = child_environment(base, self.span_context, session_id=self.session_id, settings=self.runtime.settings,
+                                git=self.git)
+        # Claude Code reports each file it writes itself (the collector derives those rows): ask it for the details
+        # the derivation needs, and record this run's file changes as observations rather than counting them twice.
+        self.native = self.assistant == "claude-code" and env.get("CLAUDE_CODE_ENABLE_TELEMETRY") == "1" and env.get(
+            "OTEL_LOGS_EXPORTER") == "otlp"
+        if self.native:
+            for key in ("OTEL_LOG_USER_PROMPTS", "OTEL_LOG_TOOL_DETAILS"):
+                env.setdefault(key, "1")
+        return env
 
     def finish(self, status: int) -> list[Change]:
         from aitrail.sdk.track import Generation, _Facts, finisher
@@ -660,6 +673,8 @@ class _Recording:
             else:
                 found = changes(self.before, after)
         common: dict[str, Any] = {v.PROCESS_EXIT_CODE: status}
+        if getattr(self, "native", False):
+            common[v.KIND] = v.KIND_OBSERVED
         if self.git is not None and self.git.commit:
             common[v.VCS_REF_HEAD_REVISION] = self.git.commit  # where the work started, even if the assistant committed
         error = AssistantExited(f"{self.assistant} exited with status {status}") if status != 0 else None

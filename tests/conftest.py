@@ -18,9 +18,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def collector_config(tmp_path: Path, **overrides: object):  # noqa: ANN201
-    """A collector on ephemeral loopback ports with a short flush interval (tests should not wait)."""
+    """A collector on ephemeral loopback ports with a short flush interval (tests should not wait).
+
+    A 2xx means "fsync'd in the spool"; ``read_after_write`` makes the SQL endpoint wait for the drain
+    before each read, so a test reading right after an export sees every row it was acknowledged.
+    """
     values: dict[str, object] = dict(
-        location=StoreLocation(data_dir=tmp_path / "store"), http_port=0, grpc_port=0, sql_port=0, flush_interval=0.02
+        location=StoreLocation(data_dir=tmp_path / "store"), http_port=0, grpc_port=0, sql_port=0, flush_interval=0.02,
+        read_after_write=True,
     )
     values.update(overrides)
     from aitrail.collector.config import CollectorConfig

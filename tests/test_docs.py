@@ -42,5 +42,7 @@ def test_every_attribute_of_the_vocabulary_is_documented():
 
 def test_every_make_target_in_the_readme_exists():
     makefile = (Path(__file__).parent.parent / "Makefile").read_text()
-    for target in set(re.findall(r"make (\w+)", README)):
+    commands = re.findall(r"`make (\w+)`", README) + re.findall(r"^make (\w+)", README, re.M)
+    assert commands
+    for target in set(commands):
         assert re.search(rf"^{target}:", makefile, re.M), target

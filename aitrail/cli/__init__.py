@@ -59,7 +59,7 @@ def _explain(exc: AitrailError) -> None:
 def serve(
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
-    host: Annotated[str, typer.Option(help="Address to listen on. Beyond loopback needs --allow-insecure-listen.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to listen on. Beyond loopback needs --tokens-file (or --allow-insecure-listen).")] = "127.0.0.1",
     http_port: Annotated[int, typer.Option(help="OTLP/HTTP port (/v1/traces, /v1/logs, /v1/metrics, /healthz, /metrics).")] = 4318,
     grpc_port: Annotated[int, typer.Option(help="OTLP/gRPC port.")] = 4317,
     sql_port: Annotated[int, typer.Option(help="Read-only SQL endpoint (ClickHouse HTTP interface).")] = 8123,
@@ -68,9 +68,21 @@ def serve(
         typer.Option(envvar=environment.AITRAIL_CONFIG, help="TOML file with [collector] and [store] settings."),
     ] = None,
     flush_interval: Annotated[Optional[float], typer.Option(help="Seconds rows may wait to be batched (default 1).")] = None,
+    spool_dir: Annotated[
+        Optional[Path],
+        typer.Option(help="Durable spool: every accepted request is fsync'd here before the answer "
+                     "(default DATA_DIR/spool; with --clickhouse-url, a folder in the user data dir)."),
+    ] = None,
     allow_insecure_listen: Annotated[
         bool, typer.Option(help="Listen beyond loopback without authentication (only behind a proxy that authenticates).")
     ] = False,
+    tokens_file: Annotated[
+        Optional[Path],
+        typer.Option(envvar=environment.AITRAIL_TOKENS_FILE,
+                     help="Require tokens: this file's (hashed) tokens, from `aitrail token create`; re-read when it changes."),
+    ] = None,
+    tls_cert: Annotated[Optional[Path], typer.Option(help="TLS certificate chain (PEM) for OTLP/HTTP, OTLP/gRPC and SQL.")] = None,
+    tls_key: Annotated[Optional[Path], typer.Option(help="The TLS certificate's private key (PEM).")] = None,
 ) -> None:
     """Run the collector: receive OTLP from SDKs and assistants, store it in ClickHouse, serve read-only SQL.
 
@@ -86,13 +98,17 @@ def serve(
             location=_location(data_dir, clickhouse_url) if (data_dir or clickhouse_url) else None,
             host=host, http_port=http_port, grpc_port=grpc_port, sql_port=sql_port,
             flush_interval=flush_interval, allow_insecure_listen=allow_insecure_listen or None,
+            spool_dir=spool_dir,
+            tokens_file=tokens_file, tls_cert=tls_cert, tls_key=tls_key,
         )
 
         def ready(collector) -> None:  # noqa: ANN001
             output.errors.print(
                 f"[green]aitrail collector[/] storing in {cfg.location.describe()}\n"
                 f"  OTLP/HTTP  {collector.http_url}\n  OTLP/gRPC  {collector.grpc_endpoint}\n"
-                f"  SQL        {collector.sql_url}  (read-only)\n  Ctrl-C or SIGTERM to stop."
+                f"  SQL        {collector.sql_url}  (read-only)\n"
+                + ("  Tokens     required (each reads and writes as its tenant)\n" if collector.auth else "")
+                + "  Ctrl-C or SIGTERM to stop."
             )
 
         asyncio.run(run(cfg, ready))
@@ -202,9 +218,44 @@ def demo(
         output.print_json(summary)
 
 
+@app.command()
+def derive(
+    data_dir: DataDir = None,
+    clickhouse_url: ClickHouseUrl = None,
+    days: Annotated[float, typer.Option(min=0.01, help="How far back to look, in days (events of prompts older than this are not joined).")] = 1.0,
+    as_json: Json = False,
+) -> None:
+    """Turn the native telemetry of AI assistants (Claude Code, Codex, Gemini CLI) already stored into generations.
+
+    A running collector does this by itself every few seconds; run this over history, or for a ClickHouse
+    server filled by another writer (the OpenTelemetry Collector). Rows already derived are never derived again.
+    """
+    _server_extra()
+    from aitrail.collector.derive import Window, derive_once
+    from aitrail.collector.store import open_store
+
+    try:
+        with open_store(_location(data_dir, clickhouse_url)) as store:
+            added = derive_once(store, Window(lookback=days * 86_400))
+    except StoreLocked:
+        output.fail("a collector owns this data directory, and derives generations by itself",
+                    "nothing to do; or stop it and run `aitrail derive` again")
+        return
+    except AitrailError as exc:
+        _explain(exc)
+        return
+    if as_json:
+        output.print_json(added)
+    else:
+        output.print_table("generations derived", ["assistant dialect", "new rows"], [[d, n] for d, n in added.items()])
+
+
 def main() -> None:
     app()
 
 
 from aitrail.cli import developer as _developer  # noqa: E402
 _developer.register(app)
+
+from aitrail.cli import tokens as _tokens  # noqa: E402
+_tokens.register(app)

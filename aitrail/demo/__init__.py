@@ -14,6 +14,7 @@ from aitrail.collector.server import BackgroundCollector
 from aitrail.collector.store import StoreLocation
 from aitrail.demo.activity import generate_activity, send_activity
 from aitrail.demo.summary import print_usage, usage_summary
+from aitrail.errors import StoreUnavailable
 from aitrail.sdk.fingerprint import fingerprint_sql, line_fingerprint
 
 WHO_WROTE = """
@@ -40,6 +41,9 @@ def run_demo(data_dir: Path | None = None, quiet: bool = False, count: int = 240
             with Progress(disable=quiet, transient=True) as progress:
                 task = progress.add_task("sending AI activity over OTLP", total=len(activity))
                 send_activity(activity, collector.http_url, collector.grpc_endpoint, lambda n: progress.advance(task, n))
+            # A 2xx means "fsync'd in the collector's spool"; wait until the drain has stored it all before reading.
+            if not collector.wait_drained(timeout=60):
+                raise StoreUnavailable("the collector did not store the demo's activity within 60 s")
             summary: dict[str, Any] = usage_summary(location, days=30, sql_url=collector.sql_url)
             # The audit question, answered through a standard ClickHouse client: who wrote this line?
             import clickhouse_connect

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aitrail.collector.processors import IngestContext, resources
+from aitrail.collector.processors import IngestContext, item_attributes, resources
 from aitrail.sdk import vocabulary as v
 
 
@@ -21,3 +21,9 @@ class TenantStamp:
                 resource.attributes.remove(kv)
             for key, value in owned.items():
                 resource.attributes.add(key=key).value.string_value = value
+        # Span, log and data point attributes win over the resource's downstream (ai_generations' team is
+        # mapUpdate(resource, span)), so they cannot claim the tenant, nor a team the token fixes, either.
+        for attributes in item_attributes(signal, request):
+            claims = [kv for kv in attributes if kv.key == v.TENANT or (context.team and (kv.key in owned or kv.key in v.TEAM_ALIASES))]
+            for kv in claims:
+                attributes.remove(kv)

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from aitrail.collector.auth import AuthError
 from aitrail.collector.otlp import Limits, decode_request, response_body, status_body, wants_json
 from aitrail.collector.pipeline import Pipeline
 from aitrail.collector.processors import IngestContext
@@ -41,14 +42,24 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _challenge(exc: AuthError) -> dict[str, str] | None:
+    return {"WWW-Authenticate": 'Bearer realm="aitrail"'} if exc.status == 401 else None
+
+
 def build_app(
     pipeline: Pipeline,
     metrics: SelfMetrics,
     limits: Limits,
     health: Callable[[], dict[str, Any]],
     authenticate: Callable[[web.Request], IngestContext] | None = None,
+    authorize_admin: Callable[[web.Request], object] | None = None,
 ) -> web.Application:
-    """The OTLP/HTTP application; ``authenticate`` turns a request into its tenant (default tenant when None)."""
+    """The OTLP/HTTP application; ``authenticate`` turns a request into its tenant (default tenant when None).
+
+    Both hooks refuse by raising :class:`~aitrail.collector.auth.AuthError`: ``authenticate`` answers 401 (with
+    ``WWW-Authenticate``) or 403 and a ``google.rpc.Status`` saying why, before the body is read;
+    ``authorize_admin`` guards ``/metrics``, and ``/healthz`` then says only ``status`` to anyone else.
+    """
 
     async def export(request: web.Request) -> web.Response:
         signal = request.match_info["signal"]
@@ -56,6 +67,13 @@ def build_app(
         content_type = JSON if as_json else PROTOBUF
         try:
             context = authenticate(request) if authenticate else IngestContext()
+        except AuthError as exc:
+            metrics.count(metrics.rejected, "unauthenticated" if exc.status == 401 else "forbidden")
+            return web.Response(
+                status=exc.status, body=status_body(exc.status, str(exc), as_json), content_type=content_type,
+                headers=_challenge(exc),
+            )
+        try:
             body = await read_body(request, limits.max_body_bytes)
             message = decode_request(
                 signal, body, request.headers.get("Content-Type"), request.headers.get("Content-Encoding"), limits
@@ -74,10 +92,21 @@ def build_app(
             body=response_body(signal, as_json, outcome.rejected, outcome.message), content_type=content_type
         )
 
-    async def healthz(_: web.Request) -> web.Response:
-        return web.Response(text=json.dumps(health()), content_type=JSON)
+    async def healthz(request: web.Request) -> web.Response:
+        report = health()
+        if authorize_admin is not None:
+            try:
+                authorize_admin(request)
+            except AuthError:  # probes need no token; the details (store, counters) do
+                report = {"status": report.get("status")}
+        return web.Response(text=json.dumps(report), content_type=JSON)
 
-    async def prometheus(_: web.Request) -> web.Response:
+    async def prometheus(request: web.Request) -> web.Response:
+        if authorize_admin is not None:
+            try:
+                authorize_admin(request)
+            except AuthError as exc:
+                return web.Response(status=exc.status, text=f"{exc}\n", headers=_challenge(exc))
         return web.Response(text=metrics.prometheus(), content_type="text/plain")
 
     app = web.Application(client_max_size=limits.max_body_bytes + 1)

@@ -13,6 +13,11 @@ and the engine's many dialect corners make them easy to fool. Instead:
 
 The endpoint then runs the query on the store's read-only connection, so
 the engine itself still refuses writes if this guard ever misses one.
+
+For a tenant reader (a token without the admin scope) the same tree is also
+checked by :func:`aitrail.collector.sqlendpoint.tenancy.check_scope`: only the
+tenant's own views, no name of another database anywhere, no ``view()``, no
+function that reaches a table by name.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aitrail.collector.sqlendpoint import tenancy
+from aitrail.collector.sqlendpoint.tenancy import Reader
 from aitrail.collector.store.base import Store
 from aitrail.errors import QueryRefused, StoreError
 
@@ -204,6 +211,12 @@ def _explain(store: Store, sql: str, params: Mapping[str, Any] | None) -> _Node:
     return _parse_dump(dump)
 
 
+NETWORK_FUNCTIONS = frozenset(
+    {"aiclassify", "aiembed", "aiextract", "aifilter", "aigenerate", "airedact", "aisimilarity", "aitranslate"}
+)
+"""Scalar functions that call a model provider over the network (lower case), refused like file readers."""
+
+
 def _check_nodes(root: _Node) -> None:
     for child in root.children:
         if child.kind == "Literal":  # INTO OUTFILE 'path' [COMPRESSION 'x'] is the only literal at this level
@@ -225,6 +238,8 @@ def _check_nodes(root: _Node) -> None:
                 )
         elif name.lower() in FILE_FUNCTIONS:
             raise QueryRefused(f"function {name}() is refused: it reads files on the server")
+        elif name.lower() in NETWORK_FUNCTIONS:
+            raise QueryRefused(f"function {name}() is refused: it calls the network")
 
 
 def _format_of(root: _Node, sql: str) -> str | None:
@@ -235,7 +250,7 @@ def _format_of(root: _Node, sql: str) -> str | None:
     return None
 
 
-def _check_show_tables(store: Store, root: _Node, sql: str, fmt: str | None) -> None:
+def _check_show_tables(store: Store, root: _Node, sql: str, fmt: str | None, tenant: bool = False) -> None:
     """Allow SHOW TABLES [FROM db] / SHOW DATABASES with an optional [I]LIKE pattern, nothing else.
 
     The dump of SHOW TABLES omits its WHERE and LIMIT expressions, which can call
@@ -252,7 +267,7 @@ def _check_show_tables(store: Store, root: _Node, sql: str, fmt: str | None) -> 
     if names:
         prefixes = [f"SHOW TABLES FROM {names[0]}", f"SHOW TABLES FROM `{names[0]}`"]
     else:
-        prefixes = ["SHOW TABLES", "SHOW DATABASES"]
+        prefixes = ["SHOW TABLES"] if tenant else ["SHOW TABLES", "SHOW DATABASES"]  # the others' databases are theirs
     for prefix in prefixes:
         rest = body[len(prefix) :]
         if body.startswith(prefix) and (rest == "" or rest.startswith((" LIKE '", " ILIKE '"))):
@@ -268,11 +283,15 @@ def _is_one_literal(store: Store, text: str) -> bool:
     return [n.kind for n in nodes] == shape and nodes[-1].text.startswith("Literal '")
 
 
-def inspect(store: Store, sql: str, params: Mapping[str, Any] | None = None) -> CheckedQuery:
+def inspect(
+    store: Store, sql: str, params: Mapping[str, Any] | None = None, reader: Reader = tenancy.EVERYTHING
+) -> CheckedQuery:
     """Accept ``sql`` as one read-only statement, or raise :class:`QueryRefused` saying why.
 
     ``params`` are values for the query's ``{name:Type}`` parameters, as
     ``Store.query`` takes them: ``EXPLAIN AST`` needs them to parse the statement.
+    A tenant ``reader`` may only name its own views (run the result with its
+    database current: :class:`~aitrail.collector.sqlendpoint.tenancy.TenantConnections`).
     """
     try:
         out = store.query(f"SELECT formatQuerySingleLine({sql_string(sql)})", fmt="TabSeparatedRaw", readonly=True)
@@ -288,7 +307,10 @@ def inspect(store: Store, sql: str, params: Mapping[str, Any] | None = None) -> 
     _check_nodes(root)
     fmt = _format_of(root, canonical)
     if root.kind == "ShowTables":
-        _check_show_tables(store, root, canonical, fmt)
+        _check_show_tables(store, root, canonical, fmt, tenant=reader.tenant is not None)
+    if reader.tenant is not None:
+        databases = {r["name"] for r in store.rows("SELECT name FROM system.databases", readonly=True)}
+        tenancy.check_scope(root, fmt, reader, databases)
     return CheckedQuery(canonical, fmt)
 
 

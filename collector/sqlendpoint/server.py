@@ -11,6 +11,11 @@ applied to the engine, so a client cannot loosen the read-only mode; sessions
 are ignored (every query stands alone); ``database`` only accepts the store's
 database or ``default`` and does not change name resolution (qualify tables:
 ``aitrail.otel_traces``).
+
+With authentication (``authorize``), a tenant reader's queries run with its
+database of views current (``FROM ai_generations`` means its own rows; see
+:mod:`~aitrail.collector.sqlendpoint.tenancy`), and ``database`` accepts that
+database.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 import time
 import uuid
 import warnings
@@ -26,6 +32,7 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 
 from aitrail.collector.sqlendpoint.guard import EngineError, InvalidQuery, engine_error, inspect
+from aitrail.collector.sqlendpoint.tenancy import EVERYTHING, Reader, TenantConnections, TenantViews
 from aitrail.collector.store.base import Store
 from aitrail.errors import QueryRefused, StoreError
 
@@ -41,7 +48,12 @@ MAX_BODY = 16 << 20  # decompressed request bodies; SQL is far smaller, INSERT d
 _NOT_FOUND = {60, 81, 46, 47, 50, 73}  # UNKNOWN_TABLE, _DATABASE, _FUNCTION, _IDENTIFIER, _TYPE, _FORMAT
 _FORBIDDEN = {READONLY, 497}  # READONLY, ACCESS_DENIED
 
-Authorize = Callable[[web.Request], None]
+AUTHENTICATION_FAILED = 516
+ACCESS_DENIED = 497
+
+Authorize = Callable[[web.Request], Reader | None]
+"""Called first on every query request: the reader (None: everything), or raises ``AuthError`` (401/403)
+or an ``aiohttp.web.HTTPException``."""
 
 
 _ESCAPE = re.compile(rb"\\(x[0-9A-Fa-f]{2}|.)", re.S)
@@ -118,24 +130,44 @@ def _status_for(code: int | None) -> int:
     return 404 if code in _NOT_FOUND else 400
 
 
+_QUALIFIED_HINT = re.compile(r" Maybe you meant [^?\n]*\.[^?\n]*\?")
+
+
+class _Tenancy:
+    """The tenant views and connections of one endpoint."""
+
+    def __init__(self) -> None:
+        self.views = TenantViews()
+        self.connections = TenantConnections()
+
+
 def _execute(
-    store: Store, engine: _Engine, sql: str, params: Mapping[str, str | None], fmt: str, binary: bool = False
+    store: Store, engine: _Engine, sql: str, params: Mapping[str, str | None], fmt: str, binary: bool = False,
+    reader: Reader = EVERYTHING, tenancy: _Tenancy | None = None,
 ) -> tuple[bytes, str, str]:
     """Guard, then run on the read-only connection; blocking, so it runs in a worker thread."""
     try:
         engine.load()
         fmt, _ = engine.output_format(fmt)
+        if reader.tenant is not None:
+            assert tenancy is not None
+            tenancy.views.ensure(store, reader.tenant)
         try:
-            checked = inspect(store, sql, params or None)
+            checked = inspect(store, sql, params or None, reader)
         except InvalidQuery as exc:
             raise _Refusal(400, engine_error(exc)) from exc
         except QueryRefused as exc:
             raise _refused(str(exc)) from exc
         if binary:
             raise _bad(BAD_ARGUMENTS, "BAD_ARGUMENTS", "the request body is not UTF-8 SQL")
-        data = store.query(checked.sql, params or None, fmt, readonly=True)
+        if reader.tenant is not None and reader.database is not None and tenancy is not None:
+            data = tenancy.connections.query(store, reader.database, checked.sql, dict(params) if params else None, fmt)
+        else:
+            data = store.query(checked.sql, params or None, fmt, readonly=True)
     except StoreError as exc:
         error = engine_error(exc)
+        if reader.tenant is not None:  # the engine's "Maybe you meant db.table?" may name other databases' tables
+            error = EngineError(error.code, error.name, _QUALIFIED_HINT.sub("", error.message))
         if error.code == READONLY:  # the engine caught what the guard let through: still a refusal
             raise _refused(error.message) from exc
         raise _Refusal(_status_for(error.code), error) from exc
@@ -218,23 +250,43 @@ def build_app(store: Store, authorize: Authorize | None = None) -> web.Applicati
         app["stats"] = stats
     engine = _Engine(store)
     databases = {store.database, "default"}
+    tenancy = _Tenancy()
+
+    async def close_tenancy(_: web.Application) -> None:
+        tenancy.connections.close()
+
+    app.on_cleanup.append(close_tenancy)
 
     async def ping(request: web.Request) -> web.Response:
         return web.Response(text="Ok.\n")
 
     async def query(request: web.Request) -> web.Response:
-        if authorize is not None:
-            authorize(request)
         query_id = request.query.get("query_id", "")
         query_id = query_id if query_id and query_id.isprintable() else str(uuid.uuid4())
         headers = {"X-ClickHouse-Server-Display-Name": SERVER_NAME, "X-ClickHouse-Query-Id": query_id}
+        reader = EVERYTHING
+        if authorize is not None:
+            from aitrail.collector.auth import AuthError
+
+            try:
+                reader = authorize(request) or EVERYTHING
+            except AuthError as exc:
+                stats["refused"] += 1
+                code, name = (AUTHENTICATION_FAILED, "AUTHENTICATION_FAILED") if exc.status == 401 else (ACCESS_DENIED, "ACCESS_DENIED")
+                headers["X-ClickHouse-Exception-Code"] = str(code)
+                if exc.status == 401:
+                    headers["WWW-Authenticate"] = 'Basic realm="aitrail", charset="UTF-8"'
+                return web.Response(status=exc.status, text=f"{EngineError(code, name, str(exc))}\n", headers=headers)
         started = time.monotonic_ns()
         try:
             fields, sql, binary = await _read_request(request)
             if sql is None:  # GET / without a query is ClickHouse's health check too
                 return web.Response(text="Ok.\n", headers=headers)
-            params, fmt = _settings(request, fields, databases)
-            data, fmt, content_type = await asyncio.to_thread(_execute, store, engine, sql, params, fmt, binary)
+            allowed = databases if reader.database is None else {reader.database, "default"}
+            params, fmt = _settings(request, fields, allowed)
+            data, fmt, content_type = await asyncio.to_thread(
+                _execute, store, engine, sql, params, fmt, binary, reader, tenancy
+            )
         except _Refusal as refusal:
             stats["refused" if refusal.error.code == READONLY else "failed"] += 1
             headers["X-ClickHouse-Exception-Code"] = str(refusal.error.code or 1001)
@@ -258,12 +310,13 @@ def build_app(store: Store, authorize: Authorize | None = None) -> web.Applicati
 
 
 async def start(
-    store: Store, host: str = "127.0.0.1", port: int = 0, authorize: Authorize | None = None
+    store: Store, host: str = "127.0.0.1", port: int = 0, authorize: Authorize | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> web.AppRunner:
-    """Serve the endpoint on ``host:port`` (0: any free port) until ``await runner.cleanup()``."""
+    """Serve the endpoint on ``host:port`` (0: any free port) until ``await runner.cleanup()``; HTTPS with ``ssl_context``."""
     runner = web.AppRunner(build_app(store, authorize), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
     await site.start()
     return runner
 

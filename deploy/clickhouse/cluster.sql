@@ -382,11 +382,60 @@ WHERE SpanAttributes['aitrail.kind'] = 'generation'
        AND (SpanAttributes['gen_ai.operation.name'] IN ('chat', 'text_completion', 'generate_content')
             OR (SpanAttributes['gen_ai.operation.name'] = '' AND SpanAttributes['gen_ai.request.model'] != '')));
 
+-- 0005_native_dialects
+DROP VIEW IF EXISTS `aitrail`.ai_generations_mv ON CLUSTER '{cluster}';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_generations_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_generations
+AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
+SELECT
+    Timestamp AS timestamp,
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    a['aitrail.team'] AS team,
+    a['user.id'] AS user_id,
+    a['user.email'] AS user_email,
+    a['user.name'] AS user_name,
+    if(a['aitrail.assistant'] != '', a['aitrail.assistant'], ServiceName) AS assistant,
+    a['gen_ai.provider.name'] AS provider,
+    if(a['gen_ai.response.model'] != '', a['gen_ai.response.model'], a['gen_ai.request.model']) AS model,
+    a['session.id'] AS session_id,
+    TraceId AS trace_id,
+    SpanId AS span_id,
+    a['aitrail.prompt.policy'] AS prompt_policy,
+    a['aitrail.prompt.text'] AS prompt,
+    a['aitrail.prompt.hash'] AS prompt_hash,
+    toUInt64OrZero(a['gen_ai.usage.input_tokens']) AS input_tokens,
+    toUInt64OrZero(a['gen_ai.usage.output_tokens']) AS output_tokens,
+    toFloat64OrZero(a['aitrail.cost.usd']) AS cost_usd,
+    a['vcs.repository.url.full'] AS repository,
+    a['vcs.ref.head.name'] AS branch,
+    a['vcs.ref.head.revision'] AS commit,
+    a['code.file.path'] AS file_path,
+    a['aitrail.code.language'] AS language,
+    toUInt32OrZero(a['aitrail.code.line_start']) AS line_start,
+    toUInt32OrZero(a['aitrail.code.line_end']) AS line_end,
+    toUInt32OrZero(a['aitrail.code.lines_added']) AS lines_added,
+    toUInt32OrZero(a['aitrail.code.lines_removed']) AS lines_removed,
+    arrayMap(x -> reinterpretAsUInt64(x), JSONExtract(a['aitrail.code.line_fingerprints'], 'Array(Int64)')) AS line_fingerprints,
+    a['aitrail.decision'] AS decision,
+    StatusCode AS status,
+    Duration AS duration_ns,
+    ServiceName AS service_name
+FROM `aitrail`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'generation'
+   OR (SpanAttributes['aitrail.kind'] = ''
+       AND NOT startsWith(SpanName, 'claude_code.')
+       AND NOT startsWith(ScopeName, 'com.anthropic.claude_code')
+       AND SpanAttributes['gen_ai.agent.name'] != 'gemini-cli'
+       AND (SpanAttributes['gen_ai.operation.name'] IN ('chat', 'text_completion', 'generate_content')
+            OR (SpanAttributes['gen_ai.operation.name'] = '' AND SpanAttributes['gen_ai.request.model'] != '')));
+
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.
 INSERT INTO aitrail.schema_migrations (version, name, checksum)
 SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum String',
     (1, 'otel_traces', 'd1beafa482f55b9a'),
     (2, 'otel_logs', 'c15dfea08e41bb50'),
     (3, 'otel_metrics', '47e7dd2e9314c472'),
-    (4, 'ai_generations', '49f3c1988867ef21')))
+    (4, 'ai_generations', '49f3c1988867ef21'),
+    (5, 'native_dialects', '0703b5e4b25367e0')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

@@ -207,6 +207,7 @@ def test_healthz_and_metrics_count_what_happened(collector):
     for i in range(5):
         tracer.start_span(f"s{i}").end()
     provider.shutdown()
+    assert collector.wait_drained(30)  # a 2xx means spooled; inserted follows
     health = json.load(urllib.request.urlopen(f"{collector.http_url}/healthz"))
     assert health["status"] == "ok"
     assert health["metrics"]["received"]["traces"] == 5

@@ -325,7 +325,7 @@ def test_wrap_records_one_generation_per_changed_file(sdk, ch, repo, env, capfd,
     index_before = (repo / ".git" / "index").read_bytes()
 
     code = wrap([sys.executable, str(script), str(repo)], prompt="tidy the app module", model="claude-sonnet-4-5",
-                assistant="claude-code", cwd=repo)
+                assistant="aider", cwd=repo)
 
     assert code == 3
     out = capfd.readouterr().out
@@ -360,7 +360,7 @@ def test_wrap_records_one_generation_per_changed_file(sdk, ch, repo, env, capfd,
     assert by_path["app.py"]["lines_removed"] == 1
 
     for row in found:
-        assert row["assistant"] == "claude-code"
+        assert row["assistant"] == "aider"
         assert row["prompt"] == "tidy the app module"
         assert row["model"] == "claude-sonnet-4-5"
         assert row["commit"] == head
@@ -401,17 +401,17 @@ def test_prompt_and_model_recognised_from_the_assistants_arguments(sdk, ch, repo
     (repo / "a.py").write_text("first = 1\n")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "init")
-    fake = env / "bin" / "claude"
+    fake = env / "bin" / "aider"
     fake.parent.mkdir()
     fake.write_text(f"#!{sys.executable}\nopen('a.py', 'a').write('second = 2\\n')\n")
     fake.chmod(0o755)
 
-    code = wrap([str(fake), "--model", "claude-opus-4-1", "-p", "add a second constant"], cwd=repo)
+    code = wrap([str(fake), "--model", "claude-opus-4-1", "--message", "add a second constant"], cwd=repo)
 
     assert code == 0
     assert aitrail.flush()
     (row,) = rows(ch, "SELECT * FROM aitrail.ai_generations", 1)
-    assert (row["assistant"], row["prompt"], row["model"]) == ("claude-code", "add a second constant", "claude-opus-4-1")
+    assert (row["assistant"], row["prompt"], row["model"]) == ("aider", "add a second constant", "claude-opus-4-1")
     assert row["status"] != "Error"
     assert list(row["line_fingerprints"]) == fingerprints(["second = 2"])
 
@@ -526,3 +526,17 @@ def test_disabled_is_a_plain_pass_through(env, repo, monkeypatch, capfd):
     captured = capfd.readouterr()
     assert captured.out == "None\n" and captured.err == ""
     assert not Journal().path.exists()
+
+
+def test_claude_code_under_wrap_reports_natively_and_is_not_counted_twice(tmp_path):
+    from aitrail.sdk import runtime as runtime_module
+    from aitrail.sdk.wrap import _Recording
+
+    rt = runtime_module.Runtime(runtime_module.Settings(disabled=True))
+    recording = _Recording(rt, str(tmp_path), "claude-code", "add a test", None, None)
+    env = recording.environment({"PATH": "/bin", "OTEL_LOG_USER_PROMPTS": "0"})
+    assert recording.native
+    assert env["OTEL_LOG_TOOL_DETAILS"] == "1" and env["OTEL_LOG_USER_PROMPTS"] == "0"  # the user's choice stands
+    other = _Recording(rt, str(tmp_path), "aider", "x", None, None)
+    other.environment({"PATH": "/bin"})
+    assert not other.native
