@@ -4,7 +4,7 @@ The embedded engine (chDB) has no users or row policies, so tenancy is built
 from what every ClickHouse has:
 
 1. **A database of views per tenant**, ``aitrail_tenant_<16 hex of SHA-256(tenant)>``:
-   ``otel_traces``, ``otel_logs``, ``otel_metrics_*`` and ``ai_generations``, each
+   ``otel_traces``, ``otel_logs``, ``otel_metrics_*``, ``ai_generations`` and its daily rollups, each
    ``SELECT * FROM aitrail.<table> WHERE <tenant of the row> = '<tenant>' LIMIT 18446744073709551615``.
    The ``LIMIT`` is an optimisation barrier: without it the engine may push a
    reader's own conditions below the tenant filter and evaluate them on other
@@ -59,6 +59,9 @@ TENANT_TABLES: dict[str, str] = {
     "otel_metrics_exponential_histogram": _ROW_TENANT,
     "otel_metrics_summary": _ROW_TENANT,
     "ai_generations": "tenant",
+    "ai_usage_daily": "tenant",
+    "ai_files_daily": "tenant",
+    "ai_repositories_daily": "tenant",
 }
 """Tables a tenant reads through its views, and the expression that holds a row's tenant."""
 

@@ -430,6 +430,126 @@ WHERE SpanAttributes['aitrail.kind'] = 'generation'
        AND (SpanAttributes['gen_ai.operation.name'] IN ('chat', 'text_completion', 'generate_content')
             OR (SpanAttributes['gen_ai.operation.name'] = '' AND SpanAttributes['gen_ai.request.model'] != '')));
 
+-- 0006_daily_rollups
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_usage_daily ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    day Date,
+    team LowCardinality(String),
+    assistant LowCardinality(String),
+    model LowCardinality(String),
+    generations SimpleAggregateFunction(sum, UInt64),
+    people AggregateFunction(uniqExact, String),
+    input_tokens SimpleAggregateFunction(sum, UInt64),
+    output_tokens SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Float64),
+    lines_added SimpleAggregateFunction(sum, UInt64),
+    accepted_lines SimpleAggregateFunction(sum, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant, day, team, assistant, model)
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_usage_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_usage_daily
+AS SELECT
+    tenant,
+    toDate(timestamp) AS day,
+    team,
+    assistant,
+    model,
+    count() AS generations,
+    uniqExactState(user_id) AS people,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cost_usd) AS cost_usd,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines
+FROM `aitrail`.ai_generations AS g
+GROUP BY tenant, day, team, assistant, model;
+
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_files_daily ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    day Date,
+    repository LowCardinality(String),
+    file_path String CODEC(ZSTD(1)),
+    generations SimpleAggregateFunction(sum, UInt64),
+    accepted_generations SimpleAggregateFunction(sum, UInt64),
+    lines_added SimpleAggregateFunction(sum, UInt64),
+    accepted_lines SimpleAggregateFunction(sum, UInt64),
+    lines_removed SimpleAggregateFunction(sum, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant, day, repository, file_path)
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_files_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_files_daily
+AS SELECT
+    tenant,
+    toDate(timestamp) AS day,
+    repository,
+    file_path,
+    count() AS generations,
+    countIf(decision = 'accepted') AS accepted_generations,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines,
+    sum(toUInt64(lines_removed)) AS lines_removed
+FROM `aitrail`.ai_generations AS g
+GROUP BY tenant, day, repository, file_path;
+
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_repositories_daily ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    day Date,
+    repository LowCardinality(String),
+    generations SimpleAggregateFunction(sum, UInt64),
+    lines_added SimpleAggregateFunction(sum, UInt64),
+    accepted_lines SimpleAggregateFunction(sum, UInt64),
+    lines_removed SimpleAggregateFunction(sum, UInt64),
+    files AggregateFunction(uniqExact, String),
+    people AggregateFunction(uniqExact, String)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant, day, repository)
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_repositories_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_repositories_daily
+AS SELECT
+    tenant,
+    toDate(timestamp) AS day,
+    repository,
+    count() AS generations,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines,
+    sum(toUInt64(lines_removed)) AS lines_removed,
+    uniqExactState(file_path) AS files,
+    uniqExactState(user_id) AS people
+FROM `aitrail`.ai_generations AS g
+GROUP BY tenant, day, repository;
+
+INSERT INTO `aitrail`.ai_usage_daily
+SELECT tenant, toDate(timestamp) AS day, team, assistant, model, count(), uniqExactState(user_id),
+       sum(input_tokens), sum(output_tokens), sum(cost_usd), sum(toUInt64(lines_added)),
+       sumIf(toUInt64(lines_added), decision = 'accepted')
+FROM `aitrail`.ai_generations
+GROUP BY tenant, day, team, assistant, model
+SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_usage_daily';
+
+INSERT INTO `aitrail`.ai_files_daily
+SELECT tenant, toDate(timestamp) AS day, repository, file_path, count(), countIf(decision = 'accepted'),
+       sum(toUInt64(lines_added)), sumIf(toUInt64(lines_added), decision = 'accepted'), sum(toUInt64(lines_removed))
+FROM `aitrail`.ai_generations
+GROUP BY tenant, day, repository, file_path
+SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_files_daily';
+
+INSERT INTO `aitrail`.ai_repositories_daily
+SELECT tenant, toDate(timestamp) AS day, repository, count(), sum(toUInt64(lines_added)),
+       sumIf(toUInt64(lines_added), decision = 'accepted'), sum(toUInt64(lines_removed)),
+       uniqExactState(file_path), uniqExactState(user_id)
+FROM `aitrail`.ai_generations
+GROUP BY tenant, day, repository
+SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_repositories_daily';
+
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.
 INSERT INTO aitrail.schema_migrations (version, name, checksum)
 SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum String',
@@ -437,5 +557,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (2, 'otel_logs', 'c15dfea08e41bb50'),
     (3, 'otel_metrics', '47e7dd2e9314c472'),
     (4, 'ai_generations', '49f3c1988867ef21'),
-    (5, 'native_dialects', '0703b5e4b25367e0')))
+    (5, 'native_dialects', '0703b5e4b25367e0'),
+    (6, 'daily_rollups', '5f2d16ebaa70cb9b')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

@@ -15,7 +15,11 @@ statement:
 4. ``non_replicated_deduplication_window`` (which only plain MergeTree reads)
    becomes ``replicated_deduplication_window``, so retried inserts carrying
    the collector's deduplication tokens are still dropped.
-5. The database and the collector's ``schema_migrations`` table are created
+5. ``INSERT INTO ... SELECT`` statements (a migration filling a new table from
+   an existing one) stay as they are: they run on the replica the file is run
+   on and replicate from there; their deduplication tokens make a second run a
+   no-op. With several shards, run the file on one replica of every shard.
+6. The database and the collector's ``schema_migrations`` table are created
    first (replicated too), and the applied versions are recorded last, so a
    collector started against the cluster finds nothing to apply.
 
@@ -69,6 +73,8 @@ def _cluster_clause(cluster: str) -> str:
 
 def replicate(statement: str, cluster: str = CLUSTER_MACRO) -> str:
     """One migration statement, made cluster-wide and replicated."""
+    if re.match(r"INSERT\s+INTO\s+[`\w.]+\s+SELECT\b", statement, re.IGNORECASE):
+        return statement
     match = _DDL_NAME.match(statement)
     if not match:
         raise UnsupportedStatement(f"cannot make this statement cluster-wide: {statement[:120]!r}")

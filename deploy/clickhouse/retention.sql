@@ -13,6 +13,10 @@
 -- SET materialize_ttl_after_modify = 0; first: the new TTL then applies as parts merge.
 
 ALTER TABLE aitrail.ai_generations MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
+-- The daily rollups of ai_generations (migration 0006) are small: keep them as long.
+ALTER TABLE aitrail.ai_usage_daily MODIFY TTL day + INTERVAL 730 DAY;
+ALTER TABLE aitrail.ai_files_daily MODIFY TTL day + INTERVAL 730 DAY;
+ALTER TABLE aitrail.ai_repositories_daily MODIFY TTL day + INTERVAL 730 DAY;
 
 ALTER TABLE aitrail.otel_traces MODIFY TTL toDateTime(Timestamp) + INTERVAL 90 DAY;
 ALTER TABLE aitrail.otel_traces_trace_id_ts MODIFY TTL toDateTime(Start) + INTERVAL 90 DAY;

@@ -19,6 +19,9 @@ GRANT SELECT ON aitrail.otel_metrics_histogram TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.otel_metrics_exponential_histogram TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.otel_metrics_summary TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_generations TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_usage_daily TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_files_daily TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_repositories_daily TO aitrail_tenant_reader;
 -- Not granted: otel_traces_trace_id_ts (no tenant in it), schema_migrations, system tables beyond
 -- what every user may read (a tenant user should not see system.query_log of others: keep
 -- access_management off for it and do not grant SYSTEM or SHOW privileges).
@@ -32,6 +35,9 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.otel_metrics_histogram
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.otel_metrics_exponential_histogram USING ResourceAttributes['aitrail.tenant.id'] = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.otel_metrics_summary USING ResourceAttributes['aitrail.tenant.id'] = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_generations USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_usage_daily USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_files_daily USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_repositories_daily USING tenant = currentUser() TO aitrail_tenant_reader;
 
 -- Once a table has a row policy, users without one may see no rows of it (depending on the server's
 -- users_without_row_policies_can_read_rows): give the collector, the dashboards' reader and the
@@ -44,6 +50,9 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.otel_metrics_histogram US
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.otel_metrics_exponential_histogram USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.otel_metrics_summary USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_generations USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_usage_daily USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_files_daily USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_repositories_daily USING 1 TO aitrail_writer, aitrail_reader;
 
 -- One user per tenant, named like the tenant (back-quoted: tenant ids may hold . : @ -). Read-only,
 -- with the tenant role only. Repeat for each tenant; replace the password.
@@ -55,4 +64,5 @@ SET DEFAULT ROLE aitrail_tenant_reader TO `acme`;
 
 -- A per-user policy instead of the naming convention (tenant id differs from the user name):
 --   CREATE ROW POLICY aitrail_tenant_globex ON aitrail.ai_generations USING tenant = 'globex' TO `globex-readers`;
--- and the same for the seven raw tables with ResourceAttributes['aitrail.tenant.id'] = 'globex'.
+-- and the same for the three daily rollups (ai_usage_daily, ai_files_daily, ai_repositories_daily),
+-- and for the seven raw tables with ResourceAttributes['aitrail.tenant.id'] = 'globex'.

@@ -119,6 +119,12 @@ def test_generator_makes_other_mergetree_engines_replicated(generator):
     assert alter == "ALTER TABLE `aitrail`.t ON CLUSTER 'prod' ADD COLUMN IF NOT EXISTS b String"
 
 
+def test_generator_keeps_a_backfill_as_it_is(generator):
+    """INSERT ... SELECT runs on the replica cluster.sql is run on and replicates from there."""
+    backfill = "INSERT INTO `aitrail`.r\nSELECT a FROM `aitrail`.t SETTINGS insert_deduplication_token = 'x'"
+    assert generator.replicate(backfill) == backfill
+
+
 @pytest.mark.parametrize(
     "statement",
     [
