@@ -1,23 +1,26 @@
 """OTLP/gRPC receiver: the trace, logs and metrics services on one ``grpc.aio`` server.
 
-gRPC decodes (and decompresses) the request itself; failures map onto the
-status codes OTLP prescribes: INVALID_ARGUMENT for bad data (not retried),
-UNAVAILABLE for "try again" (retried by every OTLP exporter), INTERNAL otherwise.
+gRPC decompresses the request; this receiver decodes it, and only after the
+call's token is checked: each ``Export`` is registered with no request
+deserializer, so it gets the raw bytes, and an unauthenticated caller costs no
+protobuf parsing (and cannot reach the parser at all). Failures map onto the
+status codes OTLP prescribes: UNAUTHENTICATED / PERMISSION_DENIED for tokens,
+INVALID_ARGUMENT for bad data (not retried), UNAVAILABLE for "try again"
+(retried by every OTLP exporter), INTERNAL otherwise.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import grpc
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from aitrail.collector.auth import AuthError
 from aitrail.collector.otlp import Limits
+from aitrail.collector.otlp.decode import PROTOBUF, decode_request, response_body
 from aitrail.collector.pipeline import Pipeline
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.receivers import classify
@@ -33,18 +36,25 @@ Authenticate = Callable[[Iterable[tuple[str, Any]]], IngestContext]
 """Turns a call's metadata into its tenant, or raises :class:`~aitrail.collector.auth.AuthError`."""
 
 
+SERVICES = {
+    "traces": "opentelemetry.proto.collector.trace.v1.TraceService",
+    "logs": "opentelemetry.proto.collector.logs.v1.LogsService",
+    "metrics": "opentelemetry.proto.collector.metrics.v1.MetricsService",
+}
+"""The OTLP service of each signal, each with one method, ``Export``."""
+
+
 class _Export:
-    """One ``Export`` method, shared by the three services."""
+    """One service's ``Export``, on raw bytes both ways: token first, then decoding, then the pipeline."""
 
     def __init__(
-        self, signal: str, response: Any, partial: str, pipeline: Pipeline, metrics: SelfMetrics,
+        self, signal: str, pipeline: Pipeline, metrics: SelfMetrics, limits: Limits,
         authenticate: Authenticate | None = None,
     ) -> None:
-        self.signal, self.response, self.partial = signal, response, partial
-        self.pipeline, self.metrics = pipeline, metrics
+        self.signal, self.pipeline, self.metrics, self.limits = signal, pipeline, metrics, limits
         self.authenticate = authenticate
 
-    async def Export(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802 (gRPC's name)
+    async def Export(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:  # noqa: N802 (gRPC's name)
         ingest = IngestContext()
         if self.authenticate is not None:
             try:
@@ -53,6 +63,7 @@ class _Export:
                 self.metrics.count(self.metrics.rejected, "unauthenticated" if exc.status == 401 else "forbidden")
                 await context.abort(_STATUS[exc.status], str(exc))
         try:
+            request = decode_request(self.signal, raw, PROTOBUF, None, self.limits)
             outcome = await self.pipeline.consume(self.signal, request, ingest)
         except Exception as exc:
             status, reason, text = classify(exc)
@@ -60,12 +71,12 @@ class _Export:
             if status == 500:
                 log.exception("failed to store %s", self.signal)
             await context.abort(_STATUS[status], text)
-        reply = self.response()
-        if outcome.rejected or outcome.message:
-            partial = reply.partial_success
-            setattr(partial, self.partial, outcome.rejected)
-            partial.error_message = outcome.message
-        return reply
+        return response_body(self.signal, False, outcome.rejected, outcome.message)
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        """The service's handler, without (de)serializers: nothing is parsed before the token is checked."""
+        method = grpc.unary_unary_rpc_method_handler(self.Export, request_deserializer=None, response_serializer=None)
+        return grpc.method_handlers_generic_handler(SERVICES[self.signal], {"Export": method})
 
 
 def build_server(
@@ -82,19 +93,9 @@ def build_server(
             ("grpc.so_reuseport", 0),
         ]
     )
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(
-        _Export("traces", trace_service_pb2.ExportTraceServiceResponse, "rejected_spans", pipeline, metrics, authenticate),
-        server,
-    )
-    logs_service_pb2_grpc.add_LogsServiceServicer_to_server(
-        _Export("logs", logs_service_pb2.ExportLogsServiceResponse, "rejected_log_records", pipeline, metrics, authenticate),
-        server,
-    )
-    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
-        _Export(
-            "metrics", metrics_service_pb2.ExportMetricsServiceResponse, "rejected_data_points", pipeline, metrics,
-            authenticate,
-        ),
-        server,
-    )
+    # gRPC hands over the message decompressed (within max_receive_message_length): the limit on what
+    # arrives compressed, which HTTP bodies have, does not apply to it.
+    decoded = dataclasses.replace(limits, max_body_bytes=limits.max_decompressed_bytes)
+    for signal in SERVICES:
+        server.add_generic_rpc_handlers((_Export(signal, pipeline, metrics, decoded, authenticate).handler(),))
     return server

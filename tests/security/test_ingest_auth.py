@@ -165,3 +165,33 @@ def test_sql_credential_forms(secured, how):
 
 def test_ping_needs_no_token(secured):
     assert http(f"{secured.sql}/ping").text == "Ok.\n"
+
+
+def _raw_export(secured, body: bytes, metadata):
+    """An Export call with a body of the caller's choosing, sent as is (no serializer on either side)."""
+    with grpc.insecure_channel(secured.collector.grpc_endpoint) as channel:
+        call = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        return call(body, metadata=metadata, timeout=30)
+
+
+UNDECODABLE = b"\x0a\xff\xff\xff\xff\x0f"  # field 1, a length past the end of the message
+
+
+@pytest.mark.parametrize("metadata", [(), (("authorization", "Bearer wrong"),)])
+def test_grpc_checks_the_token_before_decoding_the_body(secured, metadata):
+    """An unauthenticated caller never reaches the protobuf parser: an undecodable body is UNAUTHENTICATED."""
+    with pytest.raises(grpc.RpcError) as refused:
+        _raw_export(secured, UNDECODABLE, metadata)
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED and "token" in refused.value.details()
+
+
+def test_grpc_undecodable_body_with_a_valid_token_is_invalid_argument(secured):
+    with pytest.raises(grpc.RpcError) as refused:
+        _raw_export(secured, UNDECODABLE, (("authorization", f"Bearer {secured.tokens['a_ingest']}"),))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "not a valid protobuf traces request" in refused.value.details()
+
+
+def test_grpc_raw_export_with_a_valid_token_answers_a_response(secured):
+    reply = _raw_export(secured, traces({"service.name": "grpc-raw"}, {}), (("authorization", f"Bearer {secured.tokens['a']}"),))
+    assert not trace_service_pb2.ExportTraceServiceResponse.FromString(reply).HasField("partial_success")
