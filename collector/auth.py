@@ -5,7 +5,8 @@ keeps only its SHA-256 (``sha256:<hex>``) in the tokens file, a JSON or TOML
 file of entries::
 
     {"tokens": [{"id": "tok_1a2b3c4d", "hash": "sha256:9f86…", "tenant": "acme",
-                 "team": "payments", "scopes": ["ingest"], "created": "2025-03-01T12:00:00Z"}]}
+                 "team": "payments", "scopes": ["ingest"], "created": "2025-03-01T12:00:00Z",
+                 "expires": "2025-03-31T12:00:00Z"}]}
 
 (TOML: the same keys in ``[[tokens]]`` tables). ``aitrail token create``
 writes entries and prints the secret once; editing or replacing the file takes
@@ -22,6 +23,11 @@ mode 0600.
 A token names its tenant, and optionally its team: what it sends is stamped
 with them (a payload's own claims are replaced); what it reads is that
 tenant's rows only. ``admin`` implies every other scope and reads every tenant.
+
+A token may expire (``expires``, UTC; absent: never), so a secret handed to a
+contractor or a CI job stops working by itself even if nobody revokes it; an
+expired token is refused like an unknown one, with a message saying when it
+expired, so its holder knows to ask for a new one rather than suspect a typo.
 """
 
 from __future__ import annotations
@@ -39,9 +45,9 @@ import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +67,10 @@ _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
 _TEAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:@/+-]{0,127}$")
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.I)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+"""How the tokens file writes times (``created``, ``expires``): UTC, to the second."""
 
 
 class AuthError(AitrailError):
@@ -106,6 +116,30 @@ def check_scopes(scopes: Iterable[str]) -> frozenset[str]:
     return found
 
 
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h``, ``15m`` or ``90s``: how long a new token lives (``aitrail token create --expires``)."""
+    match = _DURATION.match(text or "")
+    if not match or int(match.group(1)) == 0:
+        raise ConfigError(f"expiry {text!r} is not valid: use a positive number and s, m, h or d (e.g. 30d, 12h)")
+    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+
+
+def format_time(moment: datetime) -> str:
+    """A time as the tokens file writes it, e.g. ``2025-03-01T12:00:00Z``."""
+    return moment.astimezone(timezone.utc).strftime(TIME_FORMAT)
+
+
+def parse_time(value: Any, where: str) -> datetime | None:
+    """A time of the tokens file (ISO 8601; UTC when it names no zone; a TOML date-time too); None when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not a time like 2025-03-01T12:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def hash_secret(secret: str) -> str:
     """What the tokens file keeps of a secret: ``sha256:<hex>``."""
     return HASH_PREFIX + hashlib.sha256(secret.encode()).hexdigest()
@@ -118,12 +152,16 @@ def new_secret() -> str:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a token is: its id, tenant, team (if fixed) and scopes."""
+    """Who a token is: its id, tenant, team (if fixed), scopes, and when it stops being valid (None: never)."""
 
     token_id: str
     tenant: str
     team: str | None = None
     scopes: frozenset[str] = frozenset(DEFAULT_SCOPES)
+    expires: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now >= self.expires
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes or ADMIN in self.scopes
@@ -144,10 +182,11 @@ class TokenEntry:
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     created: str = ""
     note: str = ""
+    expires: datetime | None = None
 
     @property
     def principal(self) -> Principal:
-        return Principal(self.id, self.tenant, self.team, frozenset(self.scopes))
+        return Principal(self.id, self.tenant, self.team, frozenset(self.scopes), self.expires)
 
     def as_dict(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"id": self.id, "hash": self.hash, "tenant": self.tenant}
@@ -156,6 +195,8 @@ class TokenEntry:
         entry["scopes"] = list(self.scopes)
         if self.created:
             entry["created"] = self.created
+        if self.expires is not None:
+            entry["expires"] = format_time(self.expires)
         if self.note:
             entry["note"] = self.note
         return entry
@@ -170,7 +211,7 @@ class TokenEntry:
                     f"{where}: the tokens file holds only hashes, never a secret ({plain!r}): "
                     "create tokens with `aitrail token create`, or store hash = \"sha256:<hex of the secret>\""
                 )
-        known = {"id", "hash", "tenant", "team", "scopes", "created", "note"}
+        known = {"id", "hash", "tenant", "team", "scopes", "created", "expires", "note"}
         unknown = set(raw) - known
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -192,6 +233,7 @@ class TokenEntry:
             scopes=tuple(s for s in SCOPES if s in check_scopes(scopes)),
             created=str(raw.get("created", "")),
             note=str(raw.get("note", "")),
+            expires=parse_time(raw.get("expires"), f"{where} ({token_id}) expires"),
         )
 
 
@@ -250,10 +292,15 @@ def write_tokens_file(path: Path, entries: list[TokenEntry]) -> None:
 
 
 def create_token(
-    path: Path, tenant: str, team: str | None = None, scopes: Iterable[str] = DEFAULT_SCOPES, note: str = ""
+    path: Path, tenant: str, team: str | None = None, scopes: Iterable[str] = DEFAULT_SCOPES, note: str = "",
+    lifetime: timedelta | None = None,
 ) -> tuple[str, TokenEntry]:
-    """Add a token to the file; returns the secret (to show once) and the entry stored (its hash only)."""
+    """Add a token to the file; returns the secret (to show once) and the entry stored (its hash only).
+
+    With ``lifetime`` the token expires that long from now; without, it is valid until revoked.
+    """
     entry_scopes = check_scopes(scopes)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
     entries = read_tokens_file(path)
     secret = new_secret()
     used = {e.id for e in entries}
@@ -266,8 +313,9 @@ def create_token(
         tenant=check_tenant(tenant),
         team=check_team(team),
         scopes=tuple(s for s in SCOPES if s in entry_scopes),
-        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created=format_time(now),
         note=note,
+        expires=now + lifetime if lifetime is not None else None,
     )
     write_tokens_file(path, [*entries, entry])
     return secret, entry
@@ -328,9 +376,11 @@ class Authenticator:
     """The tokens this collector accepts: the tokens file (reloaded when it changes) and ``AITRAIL_TOKENS``."""
 
     def __init__(
-        self, path: Path | None = None, env_spec: str | None = None, check_interval: float = CHECK_INTERVAL
+        self, path: Path | None = None, env_spec: str | None = None, check_interval: float = CHECK_INTERVAL,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.path = Path(path).expanduser() if path else None
+        self.clock = clock  # what "now" is for expiry; tests move it instead of waiting
         self.env_entries = parse_env_tokens(env_spec)
         self.check_interval = check_interval
         self._lock = threading.Lock()
@@ -399,6 +449,12 @@ class Authenticator:
                 found = principal
         if found is None:
             raise Unauthenticated("invalid token: unknown or revoked")
+        if found.expired(self.clock()):
+            assert found.expires is not None
+            raise Unauthenticated(
+                f"token {found.token_id} expired at {format_time(found.expires)}: "
+                "ask for a new one (`aitrail token create ... --expires 30d`)"
+            )
         return found
 
     def require(self, secret: str | None, scope: str) -> Principal:

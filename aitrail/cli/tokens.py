@@ -7,14 +7,19 @@ install: no engine is needed to manage tokens.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+from rich.markup import escape
 
 from aitrail.cli import output
 from aitrail.errors import AitrailError
 from aitrail.sdk import environment
+
+if TYPE_CHECKING:
+    from aitrail.collector.auth import TokenEntry
 
 token_app = typer.Typer(
     help=(
@@ -53,26 +58,50 @@ def create(
         str, typer.Option("--scope", help="Comma-separated scopes: ingest, query, admin.")
     ] = "ingest",
     note: Annotated[str, typer.Option("--note", help="A reminder of who or what holds it (stored as is).")] = "",
+    expires: Annotated[
+        Optional[str],
+        typer.Option("--expires", help="Expire after this long: a number and s, m, h or d (e.g. 30d, 12h). Default: never.",
+                     show_default=False),
+    ] = None,
     tokens_file: TokensFile = None,
 ) -> None:
     """Create a token: prints the secret once (only its hash is stored) and how to use it."""
-    from aitrail.collector.auth import create_token
+    from aitrail.collector.auth import create_token, parse_duration
 
     path = _file(tokens_file)
     try:
-        secret, entry = create_token(path, tenant, team, scope.split(","), note)
+        lifetime = parse_duration(expires) if expires is not None else None
+        secret, entry = create_token(path, tenant, team, scope.split(","), note, lifetime)
     except AitrailError as exc:
         output.fail(str(exc))
         return
     typer.echo(secret)
     output.errors.print(
-        f"[green]token {entry.id}[/] for tenant {entry.tenant}"
-        + (f", team {entry.team}" if entry.team else "")
-        + f", scopes {', '.join(entry.scopes)}; stored as its hash in {path}.\n"
+        f"[green]token {escape(entry.id)}[/] for tenant {escape(entry.tenant)}"
+        + (f", team {escape(entry.team)}" if entry.team else "")
+        + f", scopes {', '.join(entry.scopes)}"
+        + (f", expires {_expiry(entry.expires)}" if entry.expires else "")
+        + f"; stored as its hash in {escape(str(path))}.\n"
         "This secret is shown once. Senders: OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer%20<token>\"; "
-        "SQL clients: the token as the password.",
+        "SQL clients: the token as the password (`aitrail sql --token`, AITRAIL_TOKEN).",
         highlight=False,
     )
+
+
+def _expiry(moment: Optional[datetime]) -> Optional[str]:
+    """When a token expires as the file writes it, None for never."""
+    from aitrail.collector.auth import format_time
+
+    return format_time(moment) if moment is not None else None
+
+
+def _row(entry: TokenEntry, now: datetime) -> dict[str, Any]:
+    """What `token list` says of one entry: everything but the hash, and whether it has expired."""
+    return {
+        "id": entry.id, "tenant": entry.tenant, "team": entry.team or "", "scopes": ",".join(entry.scopes),
+        "created": entry.created, "expires": _expiry(entry.expires), "expired": entry.principal.expired(now),
+        "note": entry.note,
+    }
 
 
 @token_app.command("list")
@@ -89,14 +118,14 @@ def list_tokens(
     except AitrailError as exc:
         output.fail(str(exc))
         return
-    rows = [
-        {"id": e.id, "tenant": e.tenant, "team": e.team or "", "scopes": ",".join(e.scopes), "created": e.created, "note": e.note}
-        for e in entries
-    ]
+    now = datetime.now(timezone.utc)
+    rows = [_row(e, now) for e in entries]
     if as_json:
         output.print_json(rows)
     else:
-        columns = ["id", "tenant", "team", "scopes", "created", "note"]
+        for row in rows:
+            row["expires"] = (row["expires"] or "never") + (" (expired)" if row["expired"] else "")
+        columns = ["id", "tenant", "team", "scopes", "created", "expires", "note"]
         output.print_table(f"tokens in {path}", columns, [[r[c] for c in columns] for r in rows])
 
 
@@ -114,7 +143,7 @@ def revoke(
     except AitrailError as exc:
         output.fail(str(exc))
         return
-    output.errors.print(f"revoked {entry.id} (tenant {entry.tenant})", highlight=False)
+    output.errors.print(f"revoked {escape(entry.id)} (tenant {escape(entry.tenant)})", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -254,3 +256,74 @@ def test_cli_token_needs_a_file_and_valid_values(tmp_path, monkeypatch):
     assert runner.invoke(app, ["token", "create", "--tenant", "acme", "--scope", "admin"]).exit_code == 0
     assert [e.scopes for e in read_tokens_file(tmp_path / "env.json")] == [("admin",)]
     assert not os.path.exists(tmp_path / "t.json")
+
+
+# -- expiry ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("12h", 43_200), ("30d", 2_592_000), (" 2D ", 172_800)])
+def test_durations(text, seconds):
+    assert auth.parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "30", "d", "0d", "-1d", "1w", "1.5h", "30 days"])
+def test_bad_durations_are_refused_with_the_forms_accepted(text):
+    with pytest.raises(ConfigError, match="s, m, h or d"):
+        auth.parse_duration(text)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_expiry_is_stored_and_read_back(tmp_path, suffix):
+    path = tmp_path / f"tokens{suffix}"
+    _, entry = create_token(path, "acme", lifetime=auth.parse_duration("30d"))
+    _, forever = create_token(path, "acme")
+    created = datetime.fromisoformat(entry.created)
+    assert entry.expires == created + timedelta(days=30)
+    assert [e.expires for e in read_tokens_file(path)] == [entry.expires, None]
+    assert "expires" in path.read_text() and forever.as_dict().keys() == {"id", "hash", "tenant", "scopes", "created"}
+
+
+def test_an_expired_token_is_refused_saying_when(tmp_path):
+    path = tmp_path / "tokens.json"
+    secret, entry = create_token(path, "acme", scopes=["ingest", "query"], lifetime=timedelta(hours=1))
+    now = [datetime.now(timezone.utc)]
+    authenticator = Authenticator(path, clock=lambda: now[0])
+    assert authenticator.require(secret, "query").tenant == "acme"
+    now[0] = entry.expires
+    with pytest.raises(Unauthenticated, match=rf"token {entry.id} expired at {auth.format_time(entry.expires)}"):
+        authenticator.require(secret, "query")
+
+
+@pytest.mark.parametrize("value", ["next week", "2025-13-01T00:00:00Z", 5])
+def test_a_bad_expiry_in_the_file_is_refused(tmp_path, value):
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps({"tokens": [{"id": "t", "hash": "sha256:" + "0" * 64, "tenant": "a", "expires": value}]}))
+    with pytest.raises(ConfigError, match="expires"):
+        read_tokens_file(path)
+
+
+def test_a_time_without_a_zone_is_utc_and_toml_datetimes_are_read(tmp_path):
+    path = tmp_path / "tokens.toml"
+    path.write_text('[[tokens]]\nid = "t"\nhash = "sha256:' + "0" * 64 + '"\ntenant = "a"\nexpires = 2030-01-02T03:04:05Z\n')
+    assert read_tokens_file(path)[0].expires == datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    path.write_text('[[tokens]]\nid = "t"\nhash = "sha256:' + "0" * 64 + '"\ntenant = "a"\nexpires = "2030-01-02T03:04:05"\n')
+    assert read_tokens_file(path)[0].expires == datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def test_cli_token_expires_and_list_shows_it(tmp_path):
+    from aitrail.cli import app
+
+    runner = CliRunner()
+    path = tmp_path / "tokens.json"
+    made = runner.invoke(app, ["token", "create", "--tenant", "acme", "--expires", "30d", "--tokens-file", str(path)])
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(app, ["token", "create", "--tenant", "acme", "--tokens-file", str(path)]).exit_code == 0
+    entries = read_tokens_file(path)
+    entries[1] = dataclasses.replace(entries[1], expires=datetime(2020, 1, 1, tzinfo=timezone.utc))  # already expired
+    auth.write_tokens_file(path, entries)
+    rows = json.loads(runner.invoke(app, ["token", "list", "--json", "--tokens-file", str(path)]).stdout)
+    assert [(r["expires"], r["expired"]) for r in rows] == [(auth.format_time(entries[0].expires), False), ("2020-01-01T00:00:00Z", True)]
+    table = runner.invoke(app, ["token", "list", "--tokens-file", str(path)])
+    assert "expires" in table.stdout and "(expired)" in " ".join(table.stdout.split())
+    bad = runner.invoke(app, ["token", "create", "--tenant", "acme", "--expires", "soon", "--tokens-file", str(path)])
+    assert bad.exit_code == 1 and "s, m, h or d" in bad.output and len(read_tokens_file(path)) == 2
