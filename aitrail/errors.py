@@ -7,6 +7,7 @@
     │   ├── SchemaError          the schema is newer than this code, or a migration failed
     │   └── StoreLocked          another process owns the embedded data directory
     ├── QueryRefused         a read-only SQL endpoint refused a statement (not a read)
+    ├── AccessDenied         a collector refused the credentials (HTTP 401: none, unknown or expired; 403: scope)
     └── InvalidPayload       an OTLP request that cannot be decoded (HTTP 400)
         ├── PayloadTooLarge      over the size limit, after decompression (HTTP 413)
         └── UnsupportedMedia     unknown content type or encoding (HTTP 415)
@@ -48,6 +49,16 @@ class StoreLocked(StoreError):
 
 class QueryRefused(AitrailError):
     """The SQL endpoint only runs reads; this statement is something else."""
+
+
+class AccessDenied(AitrailError):
+    """A collector refused the token: ``status`` 401 when there is none or it is unknown, revoked or expired,
+    403 when it lacks the scope. Two different fixes (send a token, or get one that may do this), so callers
+    tell them apart by ``status``."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class InvalidPayload(AitrailError):

@@ -4,6 +4,11 @@ chDB allows one process per data directory. When a collector owns it, reads
 go through that collector's SQL endpoint; when nobody does, this process
 opens the directory itself. Either way the statement passes the same guard
 and runs on a read-only connection.
+
+A collector that requires tokens reads as the token's tenant: the token goes
+to its endpoint as ``Authorization: Bearer <token>``, and a refusal comes back
+as :class:`~aitrail.errors.AccessDenied` saying why (no token, unknown,
+expired, or without the query scope), not as a bare HTTP status.
 """
 
 from __future__ import annotations
@@ -12,28 +17,47 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from aitrail.collector.sqlendpoint.guard import check_readonly
+from aitrail.collector.sqlendpoint.guard import check_readonly, engine_error
 from aitrail.collector.store import StoreLocation, open_store
 from aitrail.collector.store.ownership import read_owner
-from aitrail.errors import QueryRefused, StoreError, StoreUnavailable
+from aitrail.errors import AccessDenied, AitrailError, QueryRefused, StoreError, StoreUnavailable
+
+ACCESS_DENIED = 497
+"""ClickHouse's code for "this user may not": the endpoint's 403 for a token without the query scope (a 403 with
+another code is a statement the endpoint refuses to run)."""
 
 
-def endpoint_query(sql_url: str, sql: str, fmt: str, params: dict[str, object] | None = None) -> bytes:
-    """Ask a collector's SQL endpoint (ClickHouse HTTP interface) for ``sql`` in ``fmt``."""
+def _refusal(status: int, text: str, sql_url: str, token: str | None) -> AitrailError:
+    """The error for an endpoint's refusal: who refused what, and the endpoint's own reason."""
+    error = engine_error(StoreError(text))
+    reason = error.message.rstrip(".")
+    if status == 401 and not token:
+        return AccessDenied(f"the collector's SQL endpoint at {sql_url} requires a token, and none was given", 401)
+    if status == 401:
+        return AccessDenied(f"the collector's SQL endpoint at {sql_url} refused the token: {reason}", 401)
+    if status == 403 and error.code == ACCESS_DENIED:
+        return AccessDenied(f"the token may not read through the SQL endpoint at {sql_url}: {reason}", 403)
+    if status == 403:
+        return QueryRefused(text)
+    return StoreError(text)
+
+
+def endpoint_query(
+    sql_url: str, sql: str, fmt: str, params: dict[str, object] | None = None, token: str | None = None
+) -> bytes:
+    """Ask a collector's SQL endpoint (ClickHouse HTTP interface) for ``sql`` in ``fmt``, as ``token`` if given."""
     from clickhouse_connect.driver.binding import format_bind_value
 
     query = {"default_format": fmt, **{f"param_{k}": format_bind_value(v) for k, v in (params or {}).items()}}
     request = urllib.request.Request(
-        f"{sql_url.rstrip('/')}/?{urllib.parse.urlencode(query)}", data=sql.encode(), method="POST"
+        f"{sql_url.rstrip('/')}/?{urllib.parse.urlencode(query)}", data=sql.encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}"} if token else {},
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.read()
     except urllib.error.HTTPError as exc:
-        text = exc.read().decode(errors="replace").strip()
-        if exc.code == 403:
-            raise QueryRefused(text) from None
-        raise StoreError(text) from None
+        raise _refusal(exc.code, exc.read().decode(errors="replace").strip(), sql_url, token) from None
     except OSError as exc:
         raise StoreUnavailable(f"cannot reach the SQL endpoint at {sql_url}: {exc}") from exc
 
@@ -44,8 +68,13 @@ def read_only_query(
     fmt: str = "JSONEachRow",
     params: dict[str, object] | None = None,
     sql_url: str | None = None,
+    token: str | None = None,
 ) -> bytes:
-    """Run one read-only statement and return the engine's output in ``fmt``."""
+    """Run one read-only statement and return the engine's output in ``fmt``.
+
+    ``token`` is for a collector's endpoint (named, or found in the data directory's lock file); a store
+    opened directly has no tokens (whoever can open its files can read them anyway).
+    """
     if sql_url is None and location.data_dir is not None:
         owner = read_owner(location.data_dir)
         if owner is not None:
@@ -55,7 +84,7 @@ def read_only_query(
                 )
             sql_url = owner["sql_url"]
     if sql_url is not None:
-        return endpoint_query(sql_url, sql, fmt, params)
+        return endpoint_query(sql_url, sql, fmt, params, token)
     # A server is read as it is (a read-only user cannot migrate); a local directory is brought up to date.
     with open_store(location, migrate=location.data_dir is not None) as store:
         statement = check_readonly(store, sql, params)

@@ -15,8 +15,8 @@ from typing import Annotated, Optional
 import typer
 
 from aitrail.cli import output
-from aitrail.cli.options import ClickHouseUrl, DataDir, Json, OutputFormat
-from aitrail.errors import AitrailError, ConfigError, QueryRefused, StoreLocked
+from aitrail.cli.options import ClickHouseUrl, DataDir, Json, OutputFormat, SqlUrl, Token
+from aitrail.errors import AccessDenied, AitrailError, ConfigError, QueryRefused, StoreLocked
 from aitrail.sdk import environment
 
 app = typer.Typer(
@@ -45,6 +45,14 @@ def _location(data_dir: Optional[Path], clickhouse_url: Optional[str]):  # noqa:
     return StoreLocation.resolve(data_dir, clickhouse_url)
 
 
+_TOKEN_HINTS = {
+    401: f"pass --token TOKEN or set {environment.AITRAIL_TOKEN}; whoever runs the collector creates one with "
+         "`aitrail token create --tenant T --scope query`",
+    403: "use a token with the query scope: `aitrail token create --tenant T --scope query`",
+}
+"""What to do when a collector refuses the token: send one (401), or get one that may read (403)."""
+
+
 def _explain(exc: AitrailError) -> None:
     hints = {
         StoreLocked: "start `aitrail serve` once and query through it, or stop the other process",
@@ -52,6 +60,8 @@ def _explain(exc: AitrailError) -> None:
         ConfigError: "see `aitrail serve --help` for every setting",
     }
     hint = next((h for kind, h in hints.items() if isinstance(exc, kind)), None)
+    if isinstance(exc, AccessDenied):
+        hint = _TOKEN_HINTS.get(exc.status)
     output.fail(str(exc), hint)
 
 
@@ -124,10 +134,8 @@ def sql(
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table for people, csv or json for scripts.")] = OutputFormat.table,
-    sql_url: Annotated[
-        Optional[str],
-        typer.Option(envvar=environment.AITRAIL_SQL_URL, help="A running collector's SQL endpoint (found by itself for a local data dir)."),
-    ] = None,
+    sql_url: SqlUrl = None,
+    token: Token = None,
 ) -> None:
     """Run read-only SQL against the store, through the collector that owns it or directly when none does."""
     _server_extra()
@@ -135,7 +143,7 @@ def sql(
 
     fmt = {OutputFormat.table: "JSONCompactEachRowWithNames", OutputFormat.csv: "CSVWithNames", OutputFormat.json: "JSONEachRow"}[format]
     try:
-        data = read_only_query(_location(data_dir, clickhouse_url), query, fmt, sql_url=sql_url)
+        data = read_only_query(_location(data_dir, clickhouse_url), query, fmt, sql_url=sql_url, token=token)
     except AitrailError as exc:
         _explain(exc)
         return
@@ -153,14 +161,19 @@ def usage(
     days: Annotated[int, typer.Option(help="How many days back to look.")] = 30,
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
+    sql_url: SqlUrl = None,
+    token: Token = None,
     as_json: Json = False,
 ) -> None:
-    """AI usage by team and by assistant: generations, people, tokens, cost, lines written."""
+    """AI usage by team and by assistant: generations, people, tokens, cost, lines written.
+
+    With a tenant's token, the usage of that tenant only.
+    """
     _server_extra()
     from aitrail.demo.summary import print_usage, usage_summary
 
     try:
-        summary = usage_summary(_location(data_dir, clickhouse_url), days)
+        summary = usage_summary(_location(data_dir, clickhouse_url), days, sql_url, token)
     except AitrailError as exc:
         _explain(exc)
         return

@@ -29,6 +29,24 @@ ClickHouseUrl = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+SqlUrl = Annotated[
+    Optional[str],
+    typer.Option(
+        "--sql-url",
+        envvar=environment.AITRAIL_SQL_URL,
+        help="A running collector's SQL endpoint (found by itself for a local data dir).",
+        show_default=False,
+    ),
+]
+Token = Annotated[
+    Optional[str],
+    typer.Option(
+        "--token",
+        envvar=environment.AITRAIL_TOKEN,
+        help=f"A token with the query scope, for a collector that requires tokens (better: set {environment.AITRAIL_TOKEN}).",
+        show_default=False,
+    ),
+]
 
 
 class OutputFormat(str, Enum):

@@ -22,11 +22,14 @@ def parse_compact(data: bytes) -> tuple[list[str], list[list[Any]]]:
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=title, header_style="bold cyan")
+    """A table of plain text: titles, names and values are escaped, so ``[red]`` in stored data is shown, not obeyed."""
+    from rich.markup import escape
+
+    table = Table(title=escape(title) if title else None, header_style="bold cyan")
     for name in columns:
-        table.add_column(name, overflow="fold")
+        table.add_column(escape(str(name)), overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*("" if v is None else escape(str(v)) for v in row))
     console.print(table)
 
 

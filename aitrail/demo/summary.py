@@ -11,11 +11,23 @@ from aitrail.collector.store import StoreLocation
 from aitrail.dashboards.reports import USAGE
 
 
-def usage_summary(location: StoreLocation, days: int = 30, sql_url: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Each usage report's rows, by report name."""
+def _reads_one_tenant(location: StoreLocation, sql_url: str | None, token: str) -> bool:
+    """Whether ``token`` reads one tenant's views (its current database is the tenant's) or every tenant's (admin)."""
+    from aitrail.collector.sqlendpoint.tenancy import TENANT_DATABASE_PREFIX
+
+    data = read_only_query(location, "SELECT currentDatabase() AS db", "JSONEachRow", sql_url=sql_url, token=token)
+    return json.loads(data or b"{}").get("db", "").startswith(TENANT_DATABASE_PREFIX)
+
+
+def usage_summary(
+    location: StoreLocation, days: int = 30, sql_url: str | None = None, token: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Each usage report's rows, by report name; with a tenant's ``token``, that tenant's usage."""
+    tenant = token is not None and _reads_one_tenant(location, sql_url, token)
     summary = {}
     for report in USAGE:
-        data = read_only_query(location, report.sql, "JSONEachRow", {"days": days}, sql_url=sql_url)
+        sql = report.tenant_sql if tenant else report.sql
+        data = read_only_query(location, sql, "JSONEachRow", {"days": days}, sql_url=sql_url, token=token)
         summary[report.name] = [json.loads(line) for line in data.splitlines() if line.strip()]
     return summary
 

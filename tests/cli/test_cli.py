@@ -122,3 +122,11 @@ def test_sql_parameters_directly(tmp_path):
     value = "tab\there, back\\slash"
     direct = read_only_query(StoreLocation(data_dir=tmp_path / "other"), "SELECT {v:String} AS v", "JSONEachRow", {"v": value})
     assert json.loads(direct) == {"v": value}
+
+
+def test_values_and_errors_are_printed_as_text_not_rich_markup(tmp_path):
+    data_dir = tmp_path / "store"
+    table = invoke("sql", "SELECT '[red]x[/red]' AS v", "--data-dir", data_dir)
+    assert table.exit_code == 0 and "[red]x[/red]" in table.output
+    refused = invoke("sql", "SELECT `[bold]x`", "--data-dir", data_dir)  # the engine names the unknown column
+    assert refused.exit_code == 1 and "[bold]" in refused.output
