@@ -23,10 +23,13 @@ test: install
 bench: install
 	$(BIN)/python -m bench
 
-# Fault tests at length: the collector killed and restarted 1000 times under load, the store stopped and started.
+# Fault tests at length: the collector killed and restarted 1000 times under load, the store stopped and
+# started; then 200,000 generated OTLP bodies against a live collector.
 FAULT_CYCLES ?= 1000
+FUZZ_BODIES ?= 200000
 fault: install
 	AITRAIL_FAULT_CYCLES=$(FAULT_CYCLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/fault
+	AITRAIL_FUZZ_BODIES=$(FUZZ_BODIES) $(BIN)/python -m pytest -q -s -p no:cacheprovider -o timeout=0 tests/fuzz
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -247,15 +247,17 @@ class Load:
 
 
 def account(client: Any, run_id: str, acked: list[str]) -> dict[str, int]:
-    """Lost (acknowledged but absent) and duplicated spans, in otel_traces and in ai_generations."""
+    """Lost (acknowledged but absent) and duplicated spans, in otel_traces, in ai_generations and in its rollup."""
     stored = dict(client.query(
         "SELECT SpanName, count() FROM aitrail.otel_traces WHERE startsWith(SpanName, {p:String}) GROUP BY SpanName",
         parameters={"p": run_id + "-"}).result_rows)
     generations = dict(client.query(
         "SELECT g.span_id, count() FROM aitrail.ai_generations AS g WHERE g.model = 'fault-model' "
         "GROUP BY g.span_id").result_rows)
+    rolled_up = client.query("SELECT sum(generations) FROM aitrail.ai_usage_daily WHERE model = 'fault-model'")
     acked_set = set(acked)
     return {
+        "rollup_generations": int(rolled_up.result_rows[0][0] or 0),
         "acked": len(acked_set),
         "stored": len(stored),
         "lost": sum(1 for name in acked_set if name not in stored),

@@ -77,3 +77,4 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged_and_duplicates_not
     assert result["lost"] == 0, report
     assert result["duplicates"] == 0 and result["generation_duplicates"] == 0, report
     assert result["generation_rows"] == result["stored"], report  # the materialized view saw each span once
+    assert result["rollup_generations"] == result["generation_rows"], report  # and so did the rollup's view

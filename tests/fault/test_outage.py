@@ -80,6 +80,7 @@ def test_store_outage_spools_then_refuses_then_drains_everything_once_in_bounded
     assert peak_spool <= SPOOL_BYTES
     assert result["lost"] == 0 and result["duplicates"] == 0 and result["generation_duplicates"] == 0, report
     assert result["generation_rows"] == result["stored"], report
+    assert result["rollup_generations"] == result["generation_rows"], report
     # The spooled rows live on disk, not in memory: filling a 16 MiB spool grows the process far less than that.
     assert peak_rss - rss_before < (SPOOL_BYTES >> 10) // 2, report
 
@@ -117,3 +118,4 @@ def test_a_killed_collector_drains_its_spool_when_started_again(tmp_path):
     print(f"\nrestart test: spooled at the kill {spooled['pending_records']} records; {json.dumps(result)}")
     assert result["acked"] > 0 and result["lost"] == 0 and result["duplicates"] == 0, result
     assert result["generation_duplicates"] == 0 and result["generation_rows"] == result["stored"], result
+    assert result["rollup_generations"] == result["generation_rows"], result
