@@ -139,7 +139,7 @@ class Collector:
             raise
 
     async def stop(self) -> None:
-        """Stop accepting, store everything already accepted, release the store."""
+        """Stop accepting, store what was accepted (within shutdown_timeout; the rest stays in the spool), release the store."""
         if getattr(self, "_http", None) is not None:
             await self._http.cleanup()
             self._http = None
