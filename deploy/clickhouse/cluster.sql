@@ -479,7 +479,7 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_files_daily ON CLUSTER '{cluster}' (
     lines_removed SimpleAggregateFunction(sum, UInt64)
 ) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
 PARTITION BY toYYYYMM(day)
-ORDER BY (tenant, day, repository, file_path)
+ORDER BY (tenant, repository, file_path, day)
 SETTINGS replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_files_daily_mv ON CLUSTER '{cluster}'
@@ -533,6 +533,7 @@ SELECT tenant, toDate(timestamp) AS day, team, assistant, model, count(), uniqEx
        sumIf(toUInt64(lines_added), decision = 'accepted')
 FROM `aitrail`.ai_generations
 GROUP BY tenant, day, team, assistant, model
+ORDER BY tenant, day, team, assistant, model
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_usage_daily';
 
 INSERT INTO `aitrail`.ai_files_daily
@@ -540,6 +541,7 @@ SELECT tenant, toDate(timestamp) AS day, repository, file_path, count(), countIf
        sum(toUInt64(lines_added)), sumIf(toUInt64(lines_added), decision = 'accepted'), sum(toUInt64(lines_removed))
 FROM `aitrail`.ai_generations
 GROUP BY tenant, day, repository, file_path
+ORDER BY tenant, repository, file_path, day
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_files_daily';
 
 INSERT INTO `aitrail`.ai_repositories_daily
@@ -548,6 +550,7 @@ SELECT tenant, toDate(timestamp) AS day, repository, count(), sum(toUInt64(lines
        uniqExactState(file_path), uniqExactState(user_id)
 FROM `aitrail`.ai_generations
 GROUP BY tenant, day, repository
+ORDER BY tenant, day, repository
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_repositories_daily';
 
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.
@@ -558,5 +561,5 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (3, 'otel_metrics', '47e7dd2e9314c472'),
     (4, 'ai_generations', '49f3c1988867ef21'),
     (5, 'native_dialects', '0703b5e4b25367e0'),
-    (6, 'daily_rollups', '5f2d16ebaa70cb9b')))
+    (6, 'daily_rollups', '684cfb54a9747501')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);
