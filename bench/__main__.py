@@ -7,9 +7,10 @@ import json
 import platform
 import os
 
-from bench import sdk_overhead
+from bench import ingest, queries, sdk_overhead, storage
 
-BENCHMARKS = {"sdk": sdk_overhead.run}
+# Each benchmark that needs a store runs it in a subprocess of its own (chDB: one data directory per process).
+BENCHMARKS = {"sdk": sdk_overhead.run, "ingest": ingest.run, "queries": queries.run, "storage": storage.run}
 
 
 def machine() -> str:

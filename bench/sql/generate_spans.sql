@@ -1,7 +1,8 @@
 -- Synthetic AI generations as the aitrail SDK sends them, written into the raw otel_traces table
 -- (Map attributes, one span per generation): the materialized view then fills ai_generations, exactly
 -- as for spans the collector stores. Deterministic: every value is a seeded hash of the row number.
--- Rows {first} .. {first} + {count} - 1 of {total}, spread evenly over {days} days from {base_ns} (Unix ns, UTC)
+-- Inserts rows {first} .. {first} + {count} - 1. Rows {spread_first} .. {spread_first} + {spread_rows} - 1 (a
+-- growth step: 1x, then 9x more, then 90x more) are spread evenly over {days} days from {base_ns} (Unix ns, UTC)
 -- in row order, so an insert of consecutive rows touches few daily partitions and writes few, large parts.
 INSERT INTO aitrail.otel_traces
     (Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
@@ -41,7 +42,7 @@ WITH
     (person % 20) * 3 + cityHash64({seed:UInt64}, n, 9) % 3 AS repo,
     arrayStringConcat(arrayMap(i -> words[cityHash64({seed:UInt64}, n, 100 + i) % length(words) + 1],
                                range(8 + cityHash64({seed:UInt64}, n, 10) % 24)), ' ') AS prompt,
-    {base_ns:Int64} + toInt64(intDiv(n * {days:UInt64}, {total:UInt64}) * 86400000000000
+    {base_ns:Int64} + toInt64(intDiv((n - {spread_first:UInt64}) * {days:UInt64}, {spread_rows:UInt64}) * 86400000000000
                               + cityHash64({seed:UInt64}, n, 11) % 86400000000000) AS start_ns
 SELECT
     fromUnixTimestamp64Nano(start_ns) AS Timestamp,

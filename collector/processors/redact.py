@@ -14,8 +14,8 @@ Most values are short names and ids; a pre-check of a few microseconds
 (:func:`aitrail.sdk.redact.maybe_secret`) skips everything that cannot hold a
 secret, and short values already found clean (model names, file paths,
 repository URLs come again and again) are remembered, so a clean request
-costs little more than walking it. Only clean values are remembered: the
-processor keeps no secret in memory.
+costs little more than walking it. Only clean values are remembered (and not
+a hex digest, clean only under its name): the processor keeps no secret in memory.
 """
 
 from __future__ import annotations
@@ -54,13 +54,17 @@ class Redact:
         kind = value.WhichOneof("value")
         if kind == "string_value":
             text = value.string_value
-            if text in self._clean or not maybe_secret(text) or _is_digest(key, text):
+            if text in self._clean:
                 return
-            result = redact(text)
-            if result.count:
-                value.string_value = result.text
-                self.redacted += result.count
-            elif len(text) <= self.CLEAN_CACHE_LENGTH:
+            if maybe_secret(text):
+                if _is_digest(key, text):  # clean under this name only: not remembered
+                    return
+                result = redact(text)
+                if result.count:
+                    value.string_value = result.text
+                    self.redacted += result.count
+                    return
+            if len(text) <= self.CLEAN_CACHE_LENGTH:  # a set lookup is cheaper than the pre-check
                 if len(self._clean) >= self.CLEAN_CACHE_SIZE:
                     self._clean = set()
                 self._clean.add(text)

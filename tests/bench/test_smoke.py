@@ -17,3 +17,23 @@ def test_every_benchmark_runs_quick():
     figures = json.loads(result.stdout)
     assert figures["machine"]
     assert figures["sdk"]["bare_span_us"] > 0 and figures["sdk"]["track_caller_us"] > 0
+
+    ingest = figures["ingest"]
+    for protocol in ("http", "grpc"):  # every span sent was counted in otel_traces
+        assert ingest[protocol]["spans"] > 0 and ingest[protocol]["spans_per_s"] > 0
+    assert ingest["floor_parse_only"]["spans_per_s"] > 0
+    assert abs(sum(ingest["profile"]["stages_share"].values()) - 1) < 0.01
+    assert ingest["serve_memory"]["vm_hwm_mib"] > 0
+    assert ingest["clickhouse_native"]["spans"] == ingest["profile"]["spans"]
+
+    queries = figures["queries"]
+    assert set(queries["sizes"]) == {"1x", "10x", "100x"}
+    assert queries["same_answers"]  # the rollups, the typed and the raw tables answer every question alike
+    for size in queries["sizes"].values():
+        for question in size["questions"].values():
+            assert question["rollup_ms"] > 0 and question["typed_ms"] > 0 and question["raw_ms"] > 0 and question["rows_returned"] > 0
+
+    storage = figures["storage"]
+    for table in ("otel_traces", "ai_generations"):
+        assert storage["tables"][table]["rows"] == storage["generations"]
+        assert storage["tables"][table]["compression_ratio"] > 1

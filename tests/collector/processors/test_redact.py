@@ -153,3 +153,20 @@ def test_hashes_the_sdk_made_on_purpose_are_kept_but_not_a_key_under_another_nam
     Redact().process("traces", request, IngestContext())
     values = [kv.value.string_value for kv in span.attributes]
     assert values == [digest, digest, "[REDACTED:high_entropy]"]
+
+
+def test_a_hex_value_kept_as_a_digest_is_not_remembered_as_clean_for_other_names():
+    """Under a digest's name a hex value is kept; the same value under any other name is still redacted."""
+    (secret,) = [s.values[0] for s in SECRETS if s.name == "unlabelled hex secret"]
+    processor = Redact()
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.attributes.extend([_kv("aitrail.prompt.hash", secret), _kv("webhook.signing", secret)])
+    processor.process("traces", request, IngestContext())
+    assert span.attributes[0].value.string_value == secret
+    assert secret not in span.attributes[1].value.string_value
+    again = ExportTraceServiceRequest()
+    later = again.resource_spans.add().scope_spans.add().spans.add()
+    later.attributes.append(_kv("webhook.signing", secret))  # a later request, the same processor
+    processor.process("traces", again, IngestContext())
+    assert secret not in later.attributes[0].value.string_value
