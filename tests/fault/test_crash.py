@@ -30,6 +30,8 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged_and_duplicates_not
     load = Load(f"http://127.0.0.1:{port}", threads=4, spans=5, seed=SEED).start()
     started = time.monotonic()
     kills = {"SIGKILL": 0, "SIGTERM": 0, "during_start": 0, "with_spool_pending": 0}
+    collector = final = None
+    final_ready = False
     try:
         for cycle in range(CYCLES):
             collector = Collector(log, port, "--data-dir", str(data),
@@ -53,10 +55,15 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged_and_duplicates_not
                 assert code == 0 or (not ready and code == -signal.SIGTERM), \
                     f"cycle {cycle}: SIGTERM exit {code}\n{collector.tail()}"
         final = Collector(log, port, "--data-dir", str(data), "--flush-interval", "0.2").start()
-        assert final.wait_ready(), final.tail()
+        final_ready = final.wait_ready()
+        assert final_ready, final.tail()
         time.sleep(1.0)  # a last stretch of load against a collector that is not killed
     finally:
         figures = load.stop()
+        # A failed cycle leaves no collector behind (the final one, once ready, is stopped below).
+        for left in (collector, None if final_ready else final):
+            if left is not None and left.alive():
+                left.kill(signal.SIGKILL)
     try:
         final.wait_drained()
         sql_url = json.loads((data / "aitrail.lock").read_text())["sql_url"]
