@@ -62,3 +62,19 @@ def make_collector(tmp_path: Path):  # noqa: ANN201
 
     with contextlib.ExitStack() as stack:
         yield lambda **overrides: stack.enter_context(BackgroundCollector(collector_config(tmp_path, **overrides)))
+
+
+@pytest.fixture(scope="session")
+def secret_corpus():  # noqa: ANN201
+    """tests/fixtures/secrets.py's fake secrets, loaded by path (``tests`` is no package; the name must not
+    shadow the standard library's ``secrets``)."""
+    import importlib.util
+    import sys
+
+    name = "aitrail_test_secret_corpus"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "fixtures" / "secrets.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name].corpus()

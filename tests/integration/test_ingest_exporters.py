@@ -231,3 +231,37 @@ def test_secrets_from_a_client_that_did_not_redact_never_reach_storage(collector
     assert token not in everything and aws not in everything
     prompt = ch.query("SELECT prompt FROM aitrail.ai_generations").first_row[0]
     assert prompt.startswith("use token [REDACTED:") and "to deploy" in prompt
+
+
+@pytest.mark.parametrize("kind", EXPORTERS)
+def test_no_secret_of_the_corpus_sent_unredacted_reaches_storage(kind, collector, ch, secret_corpus):
+    """Every fake secret of the corpus, in a prompt, a span event and a log body, from a client that did not
+    redact: none of it is in any table, and the text around it is."""
+    import logging
+
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+
+    provider, tracer = _tracer(kind, collector)
+    logs = LoggerProvider(resource=Resource.create(RESOURCE))
+    logs.add_log_record_processor(SimpleLogRecordProcessor(log_exporter(kind, collector)))
+    logger = logging.getLogger(f"aitrail-corpus-{kind}")
+    logger.propagate = False
+    handler = LoggingHandler(logger_provider=logs)
+    logger.addHandler(handler)
+    for index, secret in enumerate(secret_corpus):
+        with tracer.start_as_current_span(f"corpus-{index}", attributes={
+            v.KIND: v.KIND_GENERATION, v.PROMPT_TEXT: f"please fix this: {secret.line}", v.GEN_AI_REQUEST_MODEL: "m",
+        }) as span:
+            span.add_event("tool_call", {"input": secret.line})
+        logger.warning("user_prompt: %s", secret.line)
+    provider.shutdown()
+    logs.shutdown()
+    logger.removeHandler(handler)
+    stored = ""
+    for table in ("otel_traces", "otel_logs", "ai_generations"):
+        stored += json.dumps([list(map(str, row)) for row in ch.query(f"SELECT * FROM aitrail.{table}").result_rows])
+    leaked = [secret.name for secret in secret_corpus for value in secret.values if value in stored]
+    assert not leaked, leaked
+    prompts = [row[0] for row in ch.query("SELECT prompt FROM aitrail.ai_generations").result_rows]
+    assert len(prompts) == len(secret_corpus) and all(p.startswith("please fix this: ") for p in prompts)
