@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# Not a terminal (a log, a file, CI) and no COLUMNS: wide enough that tables do not fold at rich's 80.
+_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+console = Console(width=_WIDTH)
 errors = Console(stderr=True)
 
 
