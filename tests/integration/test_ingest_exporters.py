@@ -8,7 +8,9 @@ Expected values come from the SDK objects themselves, not from our code.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 
 import pytest
 from opentelemetry.sdk.resources import Resource
@@ -70,6 +72,25 @@ def _tracer(kind, collector):
     provider = TracerProvider(resource=Resource.create(RESOURCE))
     provider.add_span_processor(SimpleSpanProcessor(span_exporter(kind, collector)))
     return provider, provider.get_tracer("ingest-test", "1.2.3")
+
+
+@contextlib.contextmanager
+def _logger(kind, collector):
+    """A standard-library logger whose records the OTel log exporter sends; every record sent on exit."""
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+
+    provider = LoggerProvider(resource=Resource.create(RESOURCE))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter(kind, collector)))
+    logger = logging.getLogger(f"aitrail-test-{kind}")
+    logger.propagate = False
+    handler = LoggingHandler(logger_provider=provider)
+    logger.addHandler(handler)
+    try:
+        yield logger
+    finally:
+        provider.shutdown()
+        logger.removeHandler(handler)
 
 
 @pytest.mark.parametrize("kind", EXPORTERS)
@@ -154,20 +175,8 @@ def test_a_generation_span_becomes_a_typed_row(kind, collector, ch):
 
 @pytest.mark.parametrize("kind", EXPORTERS)
 def test_log_records_round_trip(kind, collector, ch):
-    import logging
-
-    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
-
-    provider = LoggerProvider(resource=Resource.create(RESOURCE))
-    provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter(kind, collector)))
-    logger = logging.getLogger(f"aitrail-test-{kind}")
-    logger.propagate = False
-    handler = LoggingHandler(logger_provider=provider)
-    logger.addHandler(handler)
-    logger.warning("tool decision %s", "accept", extra={"decision": "accept", "tool_name": "Write"})
-    provider.shutdown()
-    logger.removeHandler(handler)
+    with _logger(kind, collector) as logger:
+        logger.warning("tool decision %s", "accept", extra={"decision": "accept", "tool_name": "Write"})
     row = next(ch.query("SELECT * FROM aitrail.otel_logs").named_results())
     assert row["Body"] == "tool decision accept"
     assert row["SeverityText"] == "WARN" and row["SeverityNumber"] == 13
@@ -237,27 +246,15 @@ def test_secrets_from_a_client_that_did_not_redact_never_reach_storage(collector
 def test_no_secret_of_the_corpus_sent_unredacted_reaches_storage(kind, collector, ch, secret_corpus):
     """Every fake secret of the corpus, in a prompt, a span event and a log body, from a client that did not
     redact: none of it is in any table, and the text around it is."""
-    import logging
-
-    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
-
     provider, tracer = _tracer(kind, collector)
-    logs = LoggerProvider(resource=Resource.create(RESOURCE))
-    logs.add_log_record_processor(SimpleLogRecordProcessor(log_exporter(kind, collector)))
-    logger = logging.getLogger(f"aitrail-corpus-{kind}")
-    logger.propagate = False
-    handler = LoggingHandler(logger_provider=logs)
-    logger.addHandler(handler)
-    for index, secret in enumerate(secret_corpus):
-        with tracer.start_as_current_span(f"corpus-{index}", attributes={
-            v.KIND: v.KIND_GENERATION, v.PROMPT_TEXT: f"please fix this: {secret.line}", v.GEN_AI_REQUEST_MODEL: "m",
-        }) as span:
-            span.add_event("tool_call", {"input": secret.line})
-        logger.warning("user_prompt: %s", secret.line)
+    with _logger(kind, collector) as logger:
+        for index, secret in enumerate(secret_corpus):
+            with tracer.start_as_current_span(f"corpus-{index}", attributes={
+                v.KIND: v.KIND_GENERATION, v.PROMPT_TEXT: f"please fix this: {secret.line}", v.GEN_AI_REQUEST_MODEL: "m",
+            }) as span:
+                span.add_event("tool_call", {"input": secret.line})
+            logger.warning("user_prompt: %s", secret.line)
     provider.shutdown()
-    logs.shutdown()
-    logger.removeHandler(handler)
     stored = ""
     for table in ("otel_traces", "otel_logs", "ai_generations"):
         stored += json.dumps([list(map(str, row)) for row in ch.query(f"SELECT * FROM aitrail.{table}").result_rows])
