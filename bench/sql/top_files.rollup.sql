@@ -11,4 +11,3 @@ GROUP BY repository, file_path
 HAVING generations > 0
 ORDER BY ai_lines DESC, repository, file_path
 LIMIT {limit:UInt32}
-SETTINGS optimize_aggregation_in_order = 1
