@@ -158,7 +158,7 @@ def sql(
 
 @app.command()
 def usage(
-    days: Annotated[int, typer.Option(help="How many days back to look.")] = 30,
+    days: Annotated[int, typer.Option(min=1, help="How many UTC days back to look, today included.")] = 30,
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
     sql_url: SqlUrl = None,

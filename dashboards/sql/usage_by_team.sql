@@ -1,13 +1,15 @@
--- AI usage per team over the last {days} days: the question a team lead asks first.
+-- AI usage per team over the last {days} UTC days, today included: the question a team lead asks
+-- first. Read from the daily rollup (migrations 0006, 0007): a row per team, assistant, model and day.
 SELECT
     team,
-    count() AS generations,
-    uniqExact(user_id) AS people,
-    sum(input_tokens + output_tokens) AS tokens,
+    sum(generations) AS generations,
+    uniqExactMerge(people) AS people,
+    sum(input_tokens) + sum(output_tokens) AS tokens,
     round(sum(cost_usd), 2) AS cost_usd,
     sum(lines_added) AS lines_added,
-    round(countIf(decision = 'accepted') / count(), 3) AS accepted_share
-FROM aitrail.ai_generations
-WHERE timestamp >= now64(9) - toIntervalDay({days:UInt32})
+    round(sum(accepted_generations) / generations, 3) AS accepted_share
+FROM aitrail.ai_usage_daily
+WHERE day > today() - {days:UInt32}
 GROUP BY team
+HAVING generations > 0
 ORDER BY generations DESC, team

@@ -527,7 +527,8 @@ AS SELECT
 FROM `aitrail`.ai_generations AS g
 GROUP BY tenant, day, repository;
 
-INSERT INTO `aitrail`.ai_usage_daily
+INSERT INTO `aitrail`.ai_usage_daily (tenant, day, team, assistant, model, generations, people, input_tokens,
+                                      output_tokens, cost_usd, lines_added, accepted_lines)
 SELECT tenant, toDate(timestamp) AS day, team, assistant, model, count(), uniqExactState(user_id),
        sum(input_tokens), sum(output_tokens), sum(cost_usd), sum(toUInt64(lines_added)),
        sumIf(toUInt64(lines_added), decision = 'accepted')
@@ -553,6 +554,36 @@ GROUP BY tenant, day, repository
 ORDER BY tenant, day, repository
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_repositories_daily';
 
+-- 0007_usage_accepted_generations
+ALTER TABLE `aitrail`.ai_usage_daily ON CLUSTER '{cluster}'
+    ADD COLUMN IF NOT EXISTS accepted_generations SimpleAggregateFunction(sum, UInt64) AFTER generations;
+
+INSERT INTO `aitrail`.ai_usage_daily (tenant, day, team, assistant, model, accepted_generations)
+SELECT tenant, toDate(timestamp) AS day, team, assistant, model, countIf(decision = 'accepted')
+FROM `aitrail`.ai_generations
+GROUP BY tenant, day, team, assistant, model
+HAVING countIf(decision = 'accepted') > 0
+ORDER BY tenant, day, team, assistant, model
+SETTINGS insert_deduplication_token = '0007_usage_accepted_generations.ai_usage_daily';
+
+ALTER TABLE `aitrail`.ai_usage_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
+SELECT
+    tenant,
+    toDate(timestamp) AS day,
+    team,
+    assistant,
+    model,
+    count() AS generations,
+    countIf(g.decision = 'accepted') AS accepted_generations,
+    uniqExactState(user_id) AS people,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cost_usd) AS cost_usd,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines
+FROM `aitrail`.ai_generations AS g
+GROUP BY tenant, day, team, assistant, model;
+
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.
 INSERT INTO aitrail.schema_migrations (version, name, checksum)
 SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum String',
@@ -561,5 +592,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (3, 'otel_metrics', '47e7dd2e9314c472'),
     (4, 'ai_generations', '49f3c1988867ef21'),
     (5, 'native_dialects', '0703b5e4b25367e0'),
-    (6, 'daily_rollups', '684cfb54a9747501')))
+    (6, 'daily_rollups', '706c7c26dd94e97e'),
+    (7, 'usage_accepted_generations', 'a2412e63b70d3440')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

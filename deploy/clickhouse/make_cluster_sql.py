@@ -73,7 +73,7 @@ def _cluster_clause(cluster: str) -> str:
 
 def replicate(statement: str, cluster: str = CLUSTER_MACRO) -> str:
     """One migration statement, made cluster-wide and replicated."""
-    if re.match(r"INSERT\s+INTO\s+[`\w.]+\s+SELECT\b", statement, re.IGNORECASE):
+    if re.match(r"INSERT\s+INTO\s+[`\w.]+\s*(?:\([^()]*\)\s*)?SELECT\b", statement, re.IGNORECASE):
         return statement
     match = _DDL_NAME.match(statement)
     if not match:

@@ -1,4 +1,4 @@
-"""The daily rollups (migration 0006) on the real engine: what they hold equals aggregates computed in
+"""The daily rollups (migrations 0006, 0007) on the real engine: what they hold equals aggregates computed in
 Python from the generations inserted, whichever way and in however many parts those arrived."""
 
 from __future__ import annotations
@@ -57,25 +57,27 @@ def day(row: dict) -> str:
 
 
 def expected_usage(rows: list[dict]) -> dict:
-    out: dict = defaultdict(lambda: [0, set(), 0, 0.0, 0, 0])
+    out: dict = defaultdict(lambda: [0, set(), 0, 0.0, 0, 0, 0])
     for r in rows:
         acc = out[(r["tenant"], day(r), r["team"])]
+        accepted = r["decision"] == "accepted"
         acc[0] += 1
         acc[1].add(r["user_id"])
         acc[2] += r["input_tokens"] + r["output_tokens"]
         acc[3] += r["cost_usd"]
         acc[4] += r["lines_added"]
-        acc[5] += r["lines_added"] if r["decision"] == "accepted" else 0
-    return {k: (v[0], len(v[1]), v[2], round(v[3], 6), v[4], v[5]) for k, v in out.items()}
+        acc[5] += r["lines_added"] if accepted else 0
+        acc[6] += accepted
+    return {k: (v[0], len(v[1]), v[2], round(v[3], 6), v[4], v[5], v[6]) for k, v in out.items()}
 
 
 def actual_usage(store) -> dict:
     rows = store.rows(
         "SELECT tenant, toString(day) AS day, team, sum(generations) AS g, uniqExactMerge(people) AS p, "
         "sum(input_tokens + output_tokens) AS t, sum(cost_usd) AS c, sum(lines_added) AS la, "
-        "sum(accepted_lines) AS al FROM aitrail.ai_usage_daily GROUP BY tenant, day, team")
+        "sum(accepted_lines) AS al, sum(accepted_generations) AS ag FROM aitrail.ai_usage_daily GROUP BY tenant, day, team")
     return {(r["tenant"], r["day"], r["team"]): (int(r["g"]), int(r["p"]), int(r["t"]), round(float(r["c"]), 6),
-                                                 int(r["la"]), int(r["al"])) for r in rows}
+                                                 int(r["la"]), int(r["al"]), int(r["ag"])) for r in rows}
 
 
 def expected_files(rows: list[dict]) -> dict:
@@ -151,7 +153,7 @@ def test_spans_written_by_any_writer_reach_the_rollups_through_ai_generations(st
     })
     store.insert("otel_traces", spans)
     usage = actual_usage(store)
-    assert usage == {("acme", "2026-03-30", "mobile"): (2, 1, 20, 0.0, 6, 6)}
+    assert usage == {("acme", "2026-03-30", "mobile"): (2, 1, 20, 0.0, 6, 6, 2)}
 
 
 def test_the_backfill_counts_earlier_generations_once_however_often_it_runs(store):
@@ -159,10 +161,12 @@ def test_the_backfill_counts_earlier_generations_once_however_often_it_runs(stor
     insert(store, rows)
     for table in ("ai_usage_daily", "ai_files_daily", "ai_repositories_daily"):
         store.command(f"TRUNCATE TABLE aitrail.{table}")  # as if these generations predated migration 0006
-    rollups = next(m for m in known_migrations() if m.name == "daily_rollups")
-    for _ in range(2):  # a migration interrupted and run again
-        for statement in rollups.statements("aitrail"):
-            store.command(statement)
+    backfills = [m for m in known_migrations() if m.name in ("daily_rollups", "usage_accepted_generations")]
+    assert len(backfills) == 2
+    for _ in range(2):  # migrations interrupted and run again
+        for migration in backfills:
+            for statement in migration.statements("aitrail"):
+                store.command(statement)
         check(store, rows)
 
 
