@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from aitrail.collector.store import Store, StoreLocation, open_store
+
+# Shared test data (``import secret_corpus``): ``tests`` is no package, so its fixtures folder goes on the path.
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 
 @pytest.fixture
@@ -66,15 +70,7 @@ def make_collector(tmp_path: Path):  # noqa: ANN201
 
 @pytest.fixture(scope="session")
 def secret_corpus():  # noqa: ANN201
-    """tests/fixtures/secrets.py's fake secrets, loaded by path (``tests`` is no package; the name must not
-    shadow the standard library's ``secrets``)."""
-    import importlib.util
-    import sys
+    """tests/fixtures/secret_corpus.py's fake secrets."""
+    import secret_corpus
 
-    name = "aitrail_test_secret_corpus"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "fixtures" / "secrets.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name].corpus()
+    return secret_corpus.corpus()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -14,19 +12,8 @@ import pytest
 
 from aitrail.sdk.redact import KINDS, Redaction, find, looks_random, maybe_secret, redact
 
+import secret_corpus as CORPUS  # tests/fixtures, on the path by tests/conftest.py
 
-def _load_corpus():  # noqa: ANN202
-    """tests/fixtures/secrets.py, by path (``tests`` is no package; the name must not shadow ``secrets``)."""
-    name = "aitrail_test_secret_corpus"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent.parent / "fixtures" / "secrets.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-CORPUS = _load_corpus()
 SECRETS = CORPUS.corpus()
 
 

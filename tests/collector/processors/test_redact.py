@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
@@ -15,20 +12,9 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.processors.redact import Redact
 
+import secret_corpus  # tests/fixtures, on the path by tests/conftest.py
 
-def _load_corpus():  # noqa: ANN202
-    """tests/fixtures/secrets.py, by path (``tests`` is no package; the name must not shadow ``secrets``)."""
-    name = "aitrail_test_secret_corpus"
-    if name not in sys.modules:
-        path = Path(__file__).parent.parent.parent / "fixtures" / "secrets.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-SECRETS = _load_corpus().corpus()
+SECRETS = secret_corpus.corpus()
 
 
 def _kv(key: str, value: object) -> KeyValue:
