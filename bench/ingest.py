@@ -18,7 +18,9 @@ Figures, each beside its baseline from the same run:
 * where the time goes: the pipeline stages run in-process on the same bodies (decode, item limits, each
   processor, flatten to Arrow, the spool's Arrow IPC encoding, the insert into ``otel_traces`` alone and
   with its materialized views), each stage's share of CPU time, and the top functions of a cProfile;
-* the resident memory (VmHWM, VmRSS) of an ``aitrail serve`` subprocess under sustained maximum ingest.
+* the resident memory (VmHWM, VmRSS) of an ``aitrail serve`` subprocess under sustained maximum ingest,
+  and its CPU per span by thread: the collector's own (Python) threads, the engine's query threads and
+  its background merges.
 
 The issue's targets and published figures are printed beside ours: >= 100,000 spans/s on one collector
 core; Jaeger's ClickHouse storage ~52,000 spans/s on 4 cores; the OpenTelemetry Collector (contrib)
@@ -53,6 +55,10 @@ from bench import isolated
 
 SEED = 4318
 FIXED_NOW_NS = 1_750_000_000 * 1_000_000_000  # generations end before this instant: same bytes every run
+RECENT_NS = 3600 * 1_000_000_000
+"""Spans start within the hour before FIXED_NOW_NS (one daily partition), as a live collector receives
+them: the SDK exports a generation seconds after it ends. (Spread over a week, each batch split into
+eight daily partitions of otel_traces: eight times the parts, and the merges that combine them.)"""
 SPANS_PER_REQUEST = 1000
 TEMPLATES = 4  # distinct sets of generations per client; each request re-draws the trace and span ids
 EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -124,8 +130,9 @@ def build_bodies(client: int, requests: int, spans: int) -> list[bytes]:
             span = scope_spans.spans.add()
             span.name = f"generation {gen.assistant}"
             span.kind = Span.SPAN_KIND_INTERNAL
-            span.start_time_unix_nano = gen.start_ns
-            span.end_time_unix_nano = gen.start_ns + gen.duration_ns
+            start = FIXED_NOW_NS - (FIXED_NOW_NS - gen.start_ns) % RECENT_NS
+            span.start_time_unix_nano = start
+            span.end_time_unix_nano = start + gen.duration_ns
             for key, value in span_attributes(gen).items():
                 _set_value(span.attributes.add(key=key).value, value)
         templates.append(request)
@@ -518,9 +525,40 @@ def _status(pid: int) -> dict[str, int]:
     return out
 
 
+def _stat_cpu(stat: Path) -> float:
+    """utime + stime of a /proc stat file (a process's or one thread's), in seconds."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return _stat_cpu(Path(f"/proc/{pid}/stat"))
+
+
+def _thread_cpu(pid: int) -> dict[str, tuple[str, float]]:
+    """Thread id -> (thread name, CPU seconds): Python's threads are all named "python"; the engine names its own."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out[task.name] = ((task / "comm").read_text().strip(), _stat_cpu(task / "stat"))
+        except OSError:  # the thread ended meanwhile
+            continue
+    return out
+
+
+def cpu_by_thread(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]],
+                  spans: int) -> dict[str, float]:
+    """µs of CPU per span by thread name, largest first: where the live collector's CPU goes.
+
+    "python" is the collector's own threads (receivers, pipeline, spool, and the engine's work
+    when a Python thread calls it, such as an INSERT); "ThreadPool" the engine's query threads
+    (insert pipelines, materialized views); "MergeMutate" its background merges.
+    """
+    spent: dict[str, float] = defaultdict(float)
+    for tid, (name, cpu) in after.items():
+        spent[name] += cpu - before.get(tid, (name, 0.0))[1]
+    return {name: round(cpu / spans * 1e6, 1) for name, cpu in sorted(spent.items(), key=lambda kv: -kv[1])
+            if cpu / spans * 1e6 >= 0.5}
 
 
 def memory_under_load(scratch: Path, processes: int, threads: int, requests: int, spans: int) -> dict[str, Any]:
@@ -552,10 +590,10 @@ def memory_under_load(scratch: Path, processes: int, threads: int, requests: int
         idle = _status(proc.pid)
         rss: list[int] = []
         load = Load("http", str(http_port), processes, threads, requests, spans, first_client=200)
-        cpu0 = _cpu_seconds(proc.pid)
+        cpu0, threads0 = _cpu_seconds(proc.pid), _thread_cpu(proc.pid)
         started = load.start()
         stored = wait_count(count, load.spans, 1800, sample=lambda: rss.append(_status(proc.pid)["VmRSS"]))
-        cpu = _cpu_seconds(proc.pid) - cpu0
+        cpu, threads1 = _cpu_seconds(proc.pid) - cpu0, _thread_cpu(proc.pid)
         done = load.finish()
         after = _status(proc.pid)
         figures = _figures(load.spans, stored - started, cpu, done["acked"], started, done["retries"], load.bytes)
@@ -565,6 +603,7 @@ def memory_under_load(scratch: Path, processes: int, threads: int, requests: int
             "vm_rss_max_sampled_mib": round(max(rss) / 1024, 1),
             "vm_rss_idle_mib": round(idle["VmRSS"] / 1024, 1),
             "vm_rss_after_mib": round(after["VmRSS"] / 1024, 1),
+            "cpu_us_per_span_by_thread": cpu_by_thread(threads0, threads1, load.spans),
         }
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -654,7 +693,8 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
         print(f"collector memory (aitrail serve) under sustained maximum ingest of {m['spans']:,} spans "
               f"({m['spans_per_s']:,} spans/s, {m['spans_per_collector_cpu_s']:,} spans per CPU-second): "
               f"VmHWM {m['vm_hwm_mib']} MiB, VmRSS up to {m['vm_rss_max_sampled_mib']} MiB "
-              f"(idle {m['vm_rss_idle_mib']} MiB, after {m['vm_rss_after_mib']} MiB)")
+              f"(idle {m['vm_rss_idle_mib']} MiB, after {m['vm_rss_after_mib']} MiB); its CPU per span by thread: "
+              + ", ".join(f"{name} {us} µs" for name, us in m["cpu_us_per_span_by_thread"].items()))
     return result
 
 

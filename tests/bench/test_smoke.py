@@ -24,6 +24,7 @@ def test_every_benchmark_runs_quick():
     assert ingest["floor_parse_only"]["spans_per_s"] > 0
     assert abs(sum(ingest["profile"]["stages_share"].values()) - 1) < 0.01
     assert ingest["serve_memory"]["vm_hwm_mib"] > 0
+    assert ingest["serve_memory"]["cpu_us_per_span_by_thread"]["python"] > 0  # the collector's own threads
     assert ingest["clickhouse_native"]["spans"] == ingest["profile"]["spans"]
 
     queries = figures["queries"]
