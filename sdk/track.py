@@ -44,8 +44,11 @@ class _EditNote:
 
 
 @dataclass
-class _Facts:
-    """What the caller told us; turned into attributes on the finisher thread."""
+class Facts:
+    """What the caller told us; turned into attributes on the finisher thread.
+
+    Shared with :mod:`aitrail.sdk.wrap`, whose runs become generations the same way (not public API).
+    """
 
     assistant: str
     prompt: str | None
@@ -71,7 +74,7 @@ class _Facts:
 class Generation:
     """The handle inside ``track``: tell it what the assistant wrote, what it cost, what the person decided."""
 
-    def __init__(self, span_context: SpanContext, facts: _Facts) -> None:
+    def __init__(self, span_context: SpanContext, facts: Facts) -> None:
         self.span_context = span_context
         self._facts = facts
 
@@ -163,7 +166,7 @@ class _NullGeneration(Generation):
     """Handed out when aitrail itself failed: every call is accepted and ignored."""
 
     def __init__(self) -> None:
-        super().__init__(trace.INVALID_SPAN_CONTEXT, _Facts("", None, None, None, None, "", {}))
+        super().__init__(trace.INVALID_SPAN_CONTEXT, Facts("", None, None, None, None, "", {}))
 
     def record_edit(self, *a: Any, **kw: Any) -> None:
         pass
@@ -179,7 +182,7 @@ def _start(name: str, args: dict[str, Any]) -> tuple[Generation | None, object |
         trace_id = outer.trace_id if outer.is_valid else random.getrandbits(128) or 1
         span_context = SpanContext(trace_id, random.getrandbits(64) or 1, False, TraceFlags(TraceFlags.SAMPLED))
         token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(span_context), parent))
-        facts = _Facts(
+        facts = Facts(
             assistant=args["assistant"], prompt=args["prompt"], model=args["model"], provider=args["provider"],
             session_id=args["session_id"], cwd=args["cwd"] or os.getcwd(), attributes=dict(args["attributes"]),
             name=name, parent=parent, trace_id=None if outer.is_valid else trace_id,

@@ -662,7 +662,7 @@ class _Recording:
         return env
 
     def finish(self, status: int) -> list[Change]:
-        from aitrail.sdk.track import Generation, _Facts, finisher
+        from aitrail.sdk.track import Facts, Generation, finisher
 
         end_ns = time.time_ns()
         found: list[Change] = []
@@ -686,7 +686,7 @@ class _Recording:
             first = i == 0  # the run's own span (the child's TRACEPARENT); further files are its children
             span_context = self.span_context if first else SpanContext(
                 self.span_context.trace_id, _random_id(64), False, TraceFlags(TraceFlags.SAMPLED))
-            facts = _Facts(
+            facts = Facts(
                 assistant=self.assistant, prompt=self.prompt, model=self.model, provider=None,
                 session_id=self.session_id, cwd=self.cwd, attributes=attributes, name=self.name,
                 parent=self.parent if first else inside,
