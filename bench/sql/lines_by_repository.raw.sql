@@ -9,7 +9,7 @@ SELECT
     uniqExact(if(SpanAttributes['user.id'] != '', SpanAttributes['user.id'], ResourceAttributes['user.id'])) AS people
 FROM aitrail.otel_traces
 WHERE ResourceAttributes['aitrail.tenant.id'] = {tenant:String}
-  AND Timestamp >= {start:DateTime64(9)} AND Timestamp < {end:DateTime64(9)}
+  AND Timestamp >= {start:DateTime64(9, 'UTC')} AND Timestamp < {end:DateTime64(9, 'UTC')}
   AND SpanAttributes['aitrail.kind'] = 'generation'
 GROUP BY repository
 ORDER BY ai_lines DESC, repository

@@ -9,6 +9,6 @@ SELECT
     uniqExact(user_id) AS people
 FROM aitrail.ai_generations
 WHERE tenant = {tenant:String}
-  AND timestamp >= {start:DateTime64(9)} AND timestamp < {end:DateTime64(9)}
+  AND timestamp >= {start:DateTime64(9, 'UTC')} AND timestamp < {end:DateTime64(9, 'UTC')}
 GROUP BY repository
 ORDER BY ai_lines DESC, repository

@@ -6,7 +6,7 @@ SELECT
     sum(toUInt32OrZero(SpanAttributes['aitrail.code.lines_added'])) AS ai_lines
 FROM aitrail.otel_traces
 WHERE ResourceAttributes['aitrail.tenant.id'] = {tenant:String}
-  AND Timestamp >= {start:DateTime64(9)} AND Timestamp < {end:DateTime64(9)}
+  AND Timestamp >= {start:DateTime64(9, 'UTC')} AND Timestamp < {end:DateTime64(9, 'UTC')}
   AND SpanAttributes['aitrail.kind'] = 'generation'
   AND SpanAttributes['aitrail.decision'] = 'accepted'
 GROUP BY repository, file_path

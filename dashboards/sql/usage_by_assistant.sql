@@ -9,7 +9,7 @@ SELECT
     round(sum(cost_usd), 2) AS cost_usd,
     sum(lines_added) AS lines_added
 FROM aitrail.ai_usage_daily
-WHERE day > today() - {days:UInt32}
+WHERE day > toDate(now(), 'UTC') - {days:UInt32}
 GROUP BY assistant, model
 HAVING generations > 0
 ORDER BY generations DESC, assistant, model

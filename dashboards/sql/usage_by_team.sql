@@ -9,7 +9,7 @@ SELECT
     sum(lines_added) AS lines_added,
     round(sum(accepted_generations) / generations, 3) AS accepted_share
 FROM aitrail.ai_usage_daily
-WHERE day > today() - {days:UInt32}
+WHERE day > toDate(now(), 'UTC') - {days:UInt32}
 GROUP BY team
 HAVING generations > 0
 ORDER BY generations DESC, team

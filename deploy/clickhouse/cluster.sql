@@ -453,7 +453,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_usage_daily_mv ON CLUSTER '{
 TO `aitrail`.ai_usage_daily
 AS SELECT
     tenant,
-    toDate(timestamp) AS day,
+    toDate(timestamp, 'UTC') AS day,
     team,
     assistant,
     model,
@@ -486,7 +486,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_files_daily_mv ON CLUSTER '{
 TO `aitrail`.ai_files_daily
 AS SELECT
     tenant,
-    toDate(timestamp) AS day,
+    toDate(timestamp, 'UTC') AS day,
     repository,
     file_path,
     count() AS generations,
@@ -516,7 +516,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_repositories_daily_mv ON CLU
 TO `aitrail`.ai_repositories_daily
 AS SELECT
     tenant,
-    toDate(timestamp) AS day,
+    toDate(timestamp, 'UTC') AS day,
     repository,
     count() AS generations,
     sum(toUInt64(lines_added)) AS lines_added,
@@ -529,7 +529,7 @@ GROUP BY tenant, day, repository;
 
 INSERT INTO `aitrail`.ai_usage_daily (tenant, day, team, assistant, model, generations, people, input_tokens,
                                       output_tokens, cost_usd, lines_added, accepted_lines)
-SELECT tenant, toDate(timestamp) AS day, team, assistant, model, count(), uniqExactState(user_id),
+SELECT tenant, toDate(timestamp, 'UTC') AS day, team, assistant, model, count(), uniqExactState(user_id),
        sum(input_tokens), sum(output_tokens), sum(cost_usd), sum(toUInt64(lines_added)),
        sumIf(toUInt64(lines_added), decision = 'accepted')
 FROM `aitrail`.ai_generations
@@ -538,7 +538,7 @@ ORDER BY tenant, day, team, assistant, model
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_usage_daily';
 
 INSERT INTO `aitrail`.ai_files_daily
-SELECT tenant, toDate(timestamp) AS day, repository, file_path, count(), countIf(decision = 'accepted'),
+SELECT tenant, toDate(timestamp, 'UTC') AS day, repository, file_path, count(), countIf(decision = 'accepted'),
        sum(toUInt64(lines_added)), sumIf(toUInt64(lines_added), decision = 'accepted'), sum(toUInt64(lines_removed))
 FROM `aitrail`.ai_generations
 GROUP BY tenant, day, repository, file_path
@@ -546,7 +546,7 @@ ORDER BY tenant, repository, file_path, day
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_files_daily';
 
 INSERT INTO `aitrail`.ai_repositories_daily
-SELECT tenant, toDate(timestamp) AS day, repository, count(), sum(toUInt64(lines_added)),
+SELECT tenant, toDate(timestamp, 'UTC') AS day, repository, count(), sum(toUInt64(lines_added)),
        sumIf(toUInt64(lines_added), decision = 'accepted'), sum(toUInt64(lines_removed)),
        uniqExactState(file_path), uniqExactState(user_id)
 FROM `aitrail`.ai_generations
@@ -554,22 +554,22 @@ GROUP BY tenant, day, repository
 ORDER BY tenant, day, repository
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_repositories_daily';
 
--- 0007_usage_accepted_generations
+-- 0007_rollup_accepted_and_utc_days
 ALTER TABLE `aitrail`.ai_usage_daily ON CLUSTER '{cluster}'
     ADD COLUMN IF NOT EXISTS accepted_generations SimpleAggregateFunction(sum, UInt64) AFTER generations;
 
 INSERT INTO `aitrail`.ai_usage_daily (tenant, day, team, assistant, model, accepted_generations)
-SELECT tenant, toDate(timestamp) AS day, team, assistant, model, countIf(decision = 'accepted')
+SELECT tenant, toDate(timestamp, 'UTC') AS day, team, assistant, model, countIf(decision = 'accepted')
 FROM `aitrail`.ai_generations
 GROUP BY tenant, day, team, assistant, model
 HAVING countIf(decision = 'accepted') > 0
 ORDER BY tenant, day, team, assistant, model
-SETTINGS insert_deduplication_token = '0007_usage_accepted_generations.ai_usage_daily';
+SETTINGS insert_deduplication_token = '0007_rollup_accepted_and_utc_days.ai_usage_daily';
 
 ALTER TABLE `aitrail`.ai_usage_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
 SELECT
     tenant,
-    toDate(timestamp) AS day,
+    toDate(timestamp, 'UTC') AS day,
     team,
     assistant,
     model,
@@ -584,6 +584,34 @@ SELECT
 FROM `aitrail`.ai_generations AS g
 GROUP BY tenant, day, team, assistant, model;
 
+ALTER TABLE `aitrail`.ai_files_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
+SELECT
+    tenant,
+    toDate(timestamp, 'UTC') AS day,
+    repository,
+    file_path,
+    count() AS generations,
+    countIf(decision = 'accepted') AS accepted_generations,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines,
+    sum(toUInt64(lines_removed)) AS lines_removed
+FROM `aitrail`.ai_generations AS g
+GROUP BY tenant, day, repository, file_path;
+
+ALTER TABLE `aitrail`.ai_repositories_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
+SELECT
+    tenant,
+    toDate(timestamp, 'UTC') AS day,
+    repository,
+    count() AS generations,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines,
+    sum(toUInt64(lines_removed)) AS lines_removed,
+    uniqExactState(file_path) AS files,
+    uniqExactState(user_id) AS people
+FROM `aitrail`.ai_generations AS g
+GROUP BY tenant, day, repository;
+
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.
 INSERT INTO aitrail.schema_migrations (version, name, checksum)
 SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum String',
@@ -592,6 +620,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (3, 'otel_metrics', '47e7dd2e9314c472'),
     (4, 'ai_generations', '49f3c1988867ef21'),
     (5, 'native_dialects', '0703b5e4b25367e0'),
-    (6, 'daily_rollups', '706c7c26dd94e97e'),
-    (7, 'usage_accepted_generations', 'a2412e63b70d3440')))
+    (6, 'daily_rollups', '538a9e07b8483056'),
+    (7, 'rollup_accepted_and_utc_days', '6ce7feddf8465a92')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

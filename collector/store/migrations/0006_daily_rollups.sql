@@ -40,7 +40,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.ai_usage_daily_mv
 TO ${database}.ai_usage_daily
 AS SELECT
     tenant,
-    toDate(timestamp) AS day,
+    toDate(timestamp, 'UTC') AS day,
     team,
     assistant,
     model,
@@ -73,7 +73,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.ai_files_daily_mv
 TO ${database}.ai_files_daily
 AS SELECT
     tenant,
-    toDate(timestamp) AS day,
+    toDate(timestamp, 'UTC') AS day,
     repository,
     file_path,
     count() AS generations,
@@ -103,7 +103,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.ai_repositories_daily_mv
 TO ${database}.ai_repositories_daily
 AS SELECT
     tenant,
-    toDate(timestamp) AS day,
+    toDate(timestamp, 'UTC') AS day,
     repository,
     count() AS generations,
     sum(toUInt64(lines_added)) AS lines_added,
@@ -116,7 +116,7 @@ GROUP BY tenant, day, repository;
 
 INSERT INTO ${database}.ai_usage_daily (tenant, day, team, assistant, model, generations, people, input_tokens,
                                       output_tokens, cost_usd, lines_added, accepted_lines)
-SELECT tenant, toDate(timestamp) AS day, team, assistant, model, count(), uniqExactState(user_id),
+SELECT tenant, toDate(timestamp, 'UTC') AS day, team, assistant, model, count(), uniqExactState(user_id),
        sum(input_tokens), sum(output_tokens), sum(cost_usd), sum(toUInt64(lines_added)),
        sumIf(toUInt64(lines_added), decision = 'accepted')
 FROM ${database}.ai_generations
@@ -125,7 +125,7 @@ ORDER BY tenant, day, team, assistant, model
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_usage_daily';
 
 INSERT INTO ${database}.ai_files_daily
-SELECT tenant, toDate(timestamp) AS day, repository, file_path, count(), countIf(decision = 'accepted'),
+SELECT tenant, toDate(timestamp, 'UTC') AS day, repository, file_path, count(), countIf(decision = 'accepted'),
        sum(toUInt64(lines_added)), sumIf(toUInt64(lines_added), decision = 'accepted'), sum(toUInt64(lines_removed))
 FROM ${database}.ai_generations
 GROUP BY tenant, day, repository, file_path
@@ -133,7 +133,7 @@ ORDER BY tenant, repository, file_path, day
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_files_daily';
 
 INSERT INTO ${database}.ai_repositories_daily
-SELECT tenant, toDate(timestamp) AS day, repository, count(), sum(toUInt64(lines_added)),
+SELECT tenant, toDate(timestamp, 'UTC') AS day, repository, count(), sum(toUInt64(lines_added)),
        sumIf(toUInt64(lines_added), decision = 'accepted'), sum(toUInt64(lines_removed)),
        uniqExactState(file_path), uniqExactState(user_id)
 FROM ${database}.ai_generations

@@ -161,7 +161,7 @@ def test_the_backfill_counts_earlier_generations_once_however_often_it_runs(stor
     insert(store, rows)
     for table in ("ai_usage_daily", "ai_files_daily", "ai_repositories_daily"):
         store.command(f"TRUNCATE TABLE aitrail.{table}")  # as if these generations predated migration 0006
-    backfills = [m for m in known_migrations() if m.name in ("daily_rollups", "usage_accepted_generations")]
+    backfills = [m for m in known_migrations() if m.name in ("daily_rollups", "rollup_accepted_and_utc_days")]
     assert len(backfills) == 2
     for _ in range(2):  # migrations interrupted and run again
         for migration in backfills:
@@ -176,3 +176,34 @@ def test_rollups_are_partitioned_by_month_and_keyed_by_tenant_first(store, table
                      "AND name = {t:String}", {"t": table})[0]
     assert row["partition_key"] == "toYYYYMM(day)"
     assert row["sorting_key"].startswith("tenant, ") and "day" in row["sorting_key"]
+
+
+
+_DAYS_IN_ZONE = """
+import json, sys
+from pathlib import Path
+from aitrail.collector.store import StoreLocation, open_store
+store = open_store(StoreLocation(data_dir=Path(sys.argv[1])))
+store.command("INSERT INTO aitrail.ai_generations (timestamp, tenant, team, user_id, repository, file_path, decision) "
+              "SELECT toDateTime64(" + repr(sys.argv[2]) + ", 9, 'UTC'), 'acme', 'mobile', 'u1', 'r', 'f.py', 'accepted'")
+print(json.dumps({t: [r["day"] for r in store.rows(f"SELECT DISTINCT toString(day) AS day FROM aitrail.{t}")]
+                  for t in ("ai_usage_daily", "ai_files_daily", "ai_repositories_daily")}))
+store.close()
+"""
+
+
+@pytest.mark.parametrize(("zone", "utc"), [("Asia/Kolkata", "2026-03-30 22:30:00"),  # 04:00 the next day there
+                                           ("America/Los_Angeles", "2026-03-30 03:30:00")])  # 20:30 the day before
+def test_a_rollup_day_is_the_utc_day_whatever_the_machines_time_zone(tmp_path, zone, utc):
+    """A generation near midnight UTC is on another day in the machine's zone: the rollups say the UTC day.
+    (The embedded engine takes its zone from the process's TZ at start: hence a process of its own.)"""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _DAYS_IN_ZONE, str(tmp_path / "store"), utc], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "TZ": zone})
+    assert done.returncode == 0, done.stderr[-2000:]
+    days = json.loads(done.stdout.strip().splitlines()[-1])
+    assert days == {t: ["2026-03-30"] for t in ("ai_usage_daily", "ai_files_daily", "ai_repositories_daily")}
