@@ -14,6 +14,10 @@ from typing import Any
 from aitrail.collector.batcher import Batcher
 from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext, Processor
+from aitrail.collector.processors.mapping import Mapping
+from aitrail.collector.processors.normalize import Normalize
+from aitrail.collector.processors.redact import Redact
+from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.rows import Flattened
 from aitrail.collector.rows.logs import logs_to_table
 from aitrail.collector.rows.metrics import metrics_to_tables
@@ -49,6 +53,12 @@ def count_items(signal: str, request: Any) -> int:
                 if kind is not None:
                     total += len(getattr(metric, kind).data_points)
     return total
+
+
+def standard_processors(config: Any) -> list[Processor]:
+    """The collector's processors, in order: the tenant first (nothing after it can be fooled by a payload's
+    claim), redaction last (on the final text)."""
+    return [TenantStamp(), Mapping.from_config(config), Normalize(), Redact()]
 
 
 class Pipeline:

@@ -22,11 +22,7 @@ from aitrail.collector.auth import Authenticator
 from aitrail.collector.batcher import Batcher, ReadAfterWrite
 from aitrail.collector.config import CollectorConfig, is_loopback
 from aitrail.collector.derive import Deriver
-from aitrail.collector.pipeline import Pipeline
-from aitrail.collector.processors.mapping import Mapping
-from aitrail.collector.processors.normalize import Normalize
-from aitrail.collector.processors.redact import Redact
-from aitrail.collector.processors.tenant import TenantStamp
+from aitrail.collector.pipeline import Pipeline, standard_processors
 from aitrail.collector.receivers import grpc as grpc_receiver
 from aitrail.collector.receivers import http as http_receiver
 from aitrail.collector.spool import Spool
@@ -95,10 +91,7 @@ class Collector:
                 cfg.max_spool_bytes,
             )
             self.batcher.start()
-            # Tenant first (nothing after it can be fooled by a payload's claim); redaction last, on the final text.
-            self.pipeline = Pipeline(
-                [TenantStamp(), Mapping.from_config(cfg), Normalize(), Redact()], self.batcher, self.metrics, cfg.item_limits
-            )
+            self.pipeline = Pipeline(standard_processors(cfg), self.batcher, self.metrics, cfg.item_limits)
             # Security: tokens (auth) and TLS, when configured; the same for the three listeners.
             self.auth = Authenticator.from_config(cfg.tokens_file)
             tls_context = tls.server_context(cfg.tls_cert, cfg.tls_key) if cfg.tls_cert and cfg.tls_key else None
