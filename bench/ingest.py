@@ -73,24 +73,6 @@ CONTRIB_LOGS_PER_CORE = 40_000
 # --- the requests --------------------------------------------------------------------------------
 
 
-def _set_value(target: Any, value: object) -> None:
-    """Python value -> OTLP AnyValue, as the OpenTelemetry SDK encodes attributes."""
-    if isinstance(value, bool):
-        target.bool_value = value
-    elif isinstance(value, int):
-        target.int_value = value
-    elif isinstance(value, float):
-        target.double_value = value
-    elif isinstance(value, str):
-        target.string_value = value
-    elif isinstance(value, (list, tuple)):
-        array = target.array_value
-        for item in value:
-            _set_value(array.values.add(), item)
-    else:
-        raise TypeError(f"unexpected attribute value {value!r}")
-
-
 def span_attributes(gen: Any) -> dict[str, object]:
     """What the SDK puts on a generation span: the generation's attributes and who asked (with where from)."""
     from aitrail.sdk import vocabulary as v
@@ -109,33 +91,31 @@ def build_bodies(client: int, requests: int, spans: int) -> list[bytes]:
     """``requests`` serialized ExportTraceServiceRequests of ``spans`` generation spans; the same every run."""
     import random
 
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-    from opentelemetry.proto.trace.v1.trace_pb2 import Span
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     from aitrail.demo.activity import generate_activity
 
     templates = []
     generations = generate_activity(count=spans * TEMPLATES, days=7, seed=SEED + client, now_ns=FIXED_NOW_NS)
     for t in range(TEMPLATES):
-        request = ExportTraceServiceRequest()
-        resource_spans = request.resource_spans.add()
-        for key, value in {"service.name": "aitrail-sdk", "telemetry.sdk.language": "python",
-                           "telemetry.sdk.name": "opentelemetry", "telemetry.sdk.version": "1.45.2",
-                           "host.name": f"laptop-{client}-{t}"}.items():
-            resource_spans.resource.attributes.add(key=key).value.string_value = value
-        scope_spans = resource_spans.scope_spans.add()
-        scope_spans.scope.name = "aitrail.sdk"
-        scope_spans.scope.version = "0.1.0"
+        # The OpenTelemetry SDK and the OTLP exporters' encoder make the request, as an SDK user's process does.
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider(resource=Resource({
+            "service.name": "aitrail-sdk", "telemetry.sdk.language": "python", "telemetry.sdk.name": "opentelemetry",
+            "telemetry.sdk.version": "1.45.2", "host.name": f"laptop-{client}-{t}"}))
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        tracer = provider.get_tracer("aitrail.sdk", "0.1.0")
         for gen in generations[t * spans:(t + 1) * spans]:
-            span = scope_spans.spans.add()
-            span.name = f"generation {gen.assistant}"
-            span.kind = Span.SPAN_KIND_INTERNAL
             start = FIXED_NOW_NS - (FIXED_NOW_NS - gen.start_ns) % RECENT_NS
-            span.start_time_unix_nano = start
-            span.end_time_unix_nano = start + gen.duration_ns
-            for key, value in span_attributes(gen).items():
-                _set_value(span.attributes.add(key=key).value, value)
-        templates.append(request)
+            span = tracer.start_span(f"generation {gen.assistant}", start_time=start, attributes=span_attributes(gen))
+            span.end(end_time=start + gen.duration_ns)
+        templates.append(encode_spans(exporter.get_finished_spans()))
+        provider.shutdown()
     rng = random.Random(SEED * 1000 + client)
     bodies = []
     for r in range(requests):
@@ -343,15 +323,11 @@ def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None) -> li
 
     from aitrail.collector.limits import enforce
     from aitrail.collector.otlp import Limits, decode_request
+    from aitrail.collector.pipeline import standard_processors
     from aitrail.collector.processors import IngestContext
-    from aitrail.collector.processors.mapping import Mapping
-    from aitrail.collector.processors.normalize import Normalize
-    from aitrail.collector.processors.redact import Redact
-    from aitrail.collector.processors.tenant import TenantStamp
     from aitrail.collector.rows.traces import spans_to_table
 
-    processors = [("tenant stamp", TenantStamp()), ("mapping", Mapping.from_config(cfg)),
-                  ("normalize", Normalize()), ("redact", Redact())]
+    processors = [(type(p).__name__, p) for p in standard_processors(cfg)]  # the collector's, in its order
     context, limits = IngestContext(), Limits(max_body_bytes=64 << 20, max_decompressed_bytes=64 << 20)
     tables = []
     clock = time.thread_time  # this thread's CPU: not the engine's background merges meanwhile
