@@ -1,8 +1,8 @@
 """Ingest: OTLP spans of AI generations from request bytes to rows queryable in ClickHouse.
 
-Request bodies are built up front (``ExportTraceServiceRequest``, 1,000 generation spans each, with the
-~28 attributes the SDK sends: prompt text, tokens, cost, repository, file, line fingerprints, identity),
-deterministically, inside the client processes, which then send them together over keep-alive
+Request bodies are built up front by the OpenTelemetry SDK and the OTLP encoder
+(``ExportTraceServiceRequest``, 1,000 generation spans each, with the ~28 attributes the aitrail SDK
+sends: prompt text, tokens, cost, repository, file, line fingerprints, identity), deterministically, inside the client processes, which then send them together over keep-alive
 connections — OTLP/HTTP protobuf (``http.client``) or OTLP/gRPC (the generated ``TraceService`` stub
 checks the path; the load then sends the same serialized bytes on that method) — to a real collector
 (``BackgroundCollector`` on an embedded store; every answer comes after the durable spool). The clock
