@@ -2,12 +2,13 @@
 
 Request bodies are built up front by the OpenTelemetry SDK and the OTLP encoder
 (``ExportTraceServiceRequest``, 1,000 generation spans each, with the ~28 attributes the aitrail SDK
-sends: prompt text, tokens, cost, repository, file, line fingerprints, identity), deterministically, inside the client processes, which then send them together over keep-alive
-connections — OTLP/HTTP protobuf (``http.client``) or OTLP/gRPC (the generated ``TraceService`` stub
-checks the path; the load then sends the same serialized bytes on that method) — to a real collector
-(``BackgroundCollector`` on an embedded store; every answer comes after the durable spool). The clock
-stops when ``SELECT count()`` on ``otel_traces`` sees every span (``ai_generations`` is filled in the
-same insert). Clients run in processes of their own, so their GIL is not the collector's.
+sends: prompt text, tokens, cost, repository, file, line fingerprints, identity), deterministically,
+inside the client processes, which then send them together over keep-alive connections — OTLP/HTTP
+protobuf (``http.client``) or OTLP/gRPC (the generated ``TraceService`` stub checks the path; the load
+then sends the same serialized bytes on that method) — to a real collector (``BackgroundCollector`` on
+an embedded store; every answer comes after the durable spool). The clock stops when ``SELECT count()``
+on ``otel_traces`` sees every span (``ai_generations`` is filled in the same insert). Clients run in
+processes of their own, so their GIL is not the collector's.
 
 Figures, each beside its baseline from the same run:
 
