@@ -38,7 +38,7 @@ def test_without_a_collector_records_go_to_the_store_and_a_second_import_adds_no
         rows = findings(store)
         raw = store.rows("SELECT count() AS n FROM aitrail.otel_traces")[0]["n"]
     assert [(r["tenant"], r["line_start"]) for r in rows] == [("default", 7), ("default", 9)]
-    assert rows[0]["line_fingerprints"] == [str(line_fingerprint(LINE))]  # UInt64 as JSON text
+    assert rows[0]["line_fingerprints"] == [line_fingerprint(LINE)]
     assert int(raw) == 2  # the same body twice: one insert (deduplication token), not four spans
 
 
