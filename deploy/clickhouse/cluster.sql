@@ -815,6 +815,32 @@ ARRAY JOIN line_fingerprints AS fingerprint
 ORDER BY tenant, fingerprint, timestamp
 SETTINGS insert_deduplication_token = '0008_commits_findings_incidents.ai_line_origins';
 
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_commits_daily ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    day Date,
+    repository LowCardinality(String),
+    team LowCardinality(String),
+    author_email String,
+    commits AggregateFunction(uniqExact, String),
+    lines_added SimpleAggregateFunction(sum, UInt64),
+    ai_lines SimpleAggregateFunction(sum, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+ORDER BY (tenant, day, repository, team, author_email);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_commits_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_commits_daily
+AS SELECT
+    tenant,
+    toDate(timestamp, 'UTC') AS day,
+    repository,
+    team,
+    author_email,
+    uniqExactState(commit) AS commits,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sum(toUInt64(ai_lines)) AS ai_lines
+FROM `aitrail`.ai_commits
+GROUP BY tenant, day, repository, team, author_email;
+
 -- 0009_signoffs
 CREATE TABLE IF NOT EXISTS `aitrail`.ai_signoffs ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
@@ -870,6 +896,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (5, 'native_dialects', '0703b5e4b25367e0'),
     (6, 'daily_rollups', '538a9e07b8483056'),
     (7, 'rollup_accepted_and_utc_days', '6ce7feddf8465a92'),
-    (8, 'commits_findings_incidents', '6f909ff8a9fdcd4d'),
+    (8, 'commits_findings_incidents', '32efa51827f9c2d0'),
     (9, 'signoffs', 'be64fea3be244241')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

@@ -209,3 +209,32 @@ FROM ${database}.ai_generations
 ARRAY JOIN line_fingerprints AS fingerprint
 ORDER BY tenant, fingerprint, timestamp
 SETTINGS insert_deduplication_token = '0008_commits_findings_incidents.ai_line_origins';
+
+-- Committed lines per UTC day, repository, team and author: the usage reports' AI share of committed code
+-- without reading every commit. A commit recorded twice (the hook run again by hand) is counted twice in
+-- the sums; `commits` counts distinct commit ids.
+CREATE TABLE IF NOT EXISTS ${database}.ai_commits_daily (
+    tenant LowCardinality(String),
+    day Date,
+    repository LowCardinality(String),
+    team LowCardinality(String),
+    author_email String,
+    commits AggregateFunction(uniqExact, String),
+    lines_added SimpleAggregateFunction(sum, UInt64),
+    ai_lines SimpleAggregateFunction(sum, UInt64)
+) ENGINE = AggregatingMergeTree
+ORDER BY (tenant, day, repository, team, author_email);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.ai_commits_daily_mv
+TO ${database}.ai_commits_daily
+AS SELECT
+    tenant,
+    toDate(timestamp, 'UTC') AS day,
+    repository,
+    team,
+    author_email,
+    uniqExactState(commit) AS commits,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sum(toUInt64(ai_lines)) AS ai_lines
+FROM ${database}.ai_commits
+GROUP BY tenant, day, repository, team, author_email;
