@@ -71,9 +71,12 @@ def finding_record(
     line_start: int, line_end: int, fingerprints: Sequence[int], line_text: str, resolved: bool, time_ns: int,
     cwe: Sequence[str] = (), caught_at: str = "scan", status: str = "open", team: str = "",
     generation: tuple[str, str] | None = None, extra_identity: str = "",
+    introduced: tuple[str, int, str] | None = None,
 ) -> Record:
     """A finding; its id is SHA-256 over tool, rule, repository, file, line range, the first line's fingerprint and
-    commit (plus ``extra_identity`` — e.g. the SARIF message — for results that differ in nothing else)."""
+    commit (plus ``extra_identity`` — e.g. the SARIF message — for results that differ in nothing else).
+    ``introduced`` is (commit, committer time in Unix seconds, author e-mail) of the commit that introduced the
+    first line, when ``git blame`` could tell."""
     first = fingerprints[0] if fingerprints else ""
     fid = record_id(source, rule, repository, file_path, line_start, line_end, first, commit, extra_identity)
     attributes = {
@@ -86,6 +89,9 @@ def finding_record(
     }
     if generation is not None:
         attributes[v.GENERATION_TRACE_ID], attributes[v.GENERATION_SPAN_ID] = generation
+    if introduced is not None:
+        (attributes[v.FINDING_INTRODUCED_COMMIT], attributes[v.FINDING_INTRODUCED_TIME],
+         attributes[v.FINDING_INTRODUCED_AUTHOR]) = introduced
     return Record(v.KIND_FINDING, fid, time_ns, attributes, (generation,) if generation else ())
 
 

@@ -735,6 +735,9 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_findings ON CLUSTER '{cluster}' (
     generation_span_id String CODEC(ZSTD(1)),
     status LowCardinality(String),
     team LowCardinality(String),
+    introduced_commit String CODEC(ZSTD(1)),
+    introduced_at DateTime('UTC'),
+    introduced_author String CODEC(ZSTD(1)),
     recorded_at DateTime64(9)
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)
 ORDER BY (tenant, finding_id)
@@ -765,6 +768,9 @@ SELECT
     a['aitrail.generation.span_id'] AS generation_span_id,
     a['aitrail.status'] AS status,
     a['aitrail.team'] AS team,
+    a['aitrail.finding.introduced.commit'] AS introduced_commit,
+    toDateTime(toUInt32OrZero(a['aitrail.finding.introduced.time']), 'UTC') AS introduced_at,
+    a['aitrail.finding.introduced.author'] AS introduced_author,
     now64(9) AS recorded_at
 FROM `aitrail`.otel_traces
 WHERE SpanAttributes['aitrail.kind'] = 'finding';
@@ -896,6 +902,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (5, 'native_dialects', '0703b5e4b25367e0'),
     (6, 'daily_rollups', '538a9e07b8483056'),
     (7, 'rollup_accepted_and_utc_days', '6ce7feddf8465a92'),
-    (8, 'commits_findings_incidents', '32efa51827f9c2d0'),
+    (8, 'commits_findings_incidents', '99eb1ddaeb680add'),
     (9, 'signoffs', 'be64fea3be244241')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

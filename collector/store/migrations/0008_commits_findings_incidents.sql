@@ -129,6 +129,9 @@ CREATE TABLE IF NOT EXISTS ${database}.ai_findings (
     generation_span_id String CODEC(ZSTD(1)),
     status LowCardinality(String),
     team LowCardinality(String),
+    introduced_commit String CODEC(ZSTD(1)),
+    introduced_at DateTime('UTC'),
+    introduced_author String CODEC(ZSTD(1)),
     recorded_at DateTime64(9)
 ) ENGINE = ReplacingMergeTree(recorded_at)
 ORDER BY (tenant, finding_id)
@@ -159,6 +162,9 @@ SELECT
     a['aitrail.generation.span_id'] AS generation_span_id,
     a['aitrail.status'] AS status,
     a['aitrail.team'] AS team,
+    a['aitrail.finding.introduced.commit'] AS introduced_commit,
+    toDateTime(toUInt32OrZero(a['aitrail.finding.introduced.time']), 'UTC') AS introduced_at,
+    a['aitrail.finding.introduced.author'] AS introduced_author,
     now64(9) AS recorded_at
 FROM ${database}.otel_traces
 WHERE SpanAttributes['aitrail.kind'] = 'finding';
