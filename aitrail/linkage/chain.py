@@ -56,11 +56,14 @@ class Reader:
         return [json.loads(line) for line in data.splitlines() if line.strip()]
 
     def rows_in(self, name: str, key: str, values: Iterable[Any], **params: Any) -> list[dict[str, Any]]:
-        """``rows`` for a list parameter of any length, in chunks."""
+        """``rows`` for a list parameter of any length, in chunks. Lists of ids (hex) travel as one
+        comma-separated String (the SQL splits it): the SQL endpoint takes every parameter as text, and an
+        ``Array(String)`` would need its quotes escaped twice."""
         values = sorted(set(values))
         out: list[dict[str, Any]] = []
         for i in range(0, len(values), CHUNK):
-            out.extend(self.rows(name, {**params, key: values[i:i + CHUNK]}))
+            chunk = values[i:i + CHUNK]
+            out.extend(self.rows(name, {**params, key: ",".join(chunk) if isinstance(chunk[0], str) else chunk}))
         return out
 
 

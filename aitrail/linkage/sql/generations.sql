@@ -5,5 +5,5 @@ SELECT
     prompt, prompt_policy, prompt_hash, input_tokens, output_tokens, cost_usd, user_id, user_email, user_name,
     team, repository, branch, file_path, decision
 FROM aitrail.ai_generations
-WHERE span_id IN {ids:Array(String)}
+WHERE has(splitByChar(',', {ids:String}), span_id)
 ORDER BY timestamp

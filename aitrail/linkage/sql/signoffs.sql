@@ -2,5 +2,5 @@
 -- hold any.
 SELECT commit, role, signer_email, signer_name, source, change, timestamp
 FROM aitrail.ai_signoffs FINAL
-WHERE commit IN {commits:Array(String)}
+WHERE has(splitByChar(',', {commits:String}), commit)
 ORDER BY commit, timestamp
