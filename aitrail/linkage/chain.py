@@ -31,7 +31,8 @@ SLACK_NS = 1_000_000_000
 """Commit times are whole seconds: a generation up to a second after its commit's time is still before it."""
 
 
-def _sql(name: str) -> str:
+def linkage_sql(name: str) -> str:
+    """The text of one linkage query (``sql/<name>.sql``), for readers that run it elsewhere (dashboards, bench)."""
     return resources.files("aitrail.linkage").joinpath("sql", f"{name}.sql").read_text()
 
 
@@ -49,7 +50,7 @@ class Reader:
         self._tenant = self.token is not None and reads_one_tenant(self.location, self.sql_url, self.token)
 
     def rows(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        sql = _sql(name)
+        sql = linkage_sql(name)
         if self._tenant:
             sql = sql.replace("aitrail.", "")
         data = read_only_query(self.location, sql, "JSONEachRow", params, sql_url=self.sql_url, token=self.token)
