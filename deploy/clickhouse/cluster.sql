@@ -701,11 +701,12 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_line_origins ON CLUSTER '{cluster}' (
     span_id String CODEC(ZSTD(1)),
     assistant LowCardinality(String),
     model LowCardinality(String),
-    user_email String CODEC(ZSTD(1)),
+    user_email LowCardinality(String),
     team LowCardinality(String)
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
 ORDER BY (tenant, fingerprint, timestamp)
-SETTINGS index_granularity = 8192, replicated_deduplication_window = 10000;
+SETTINGS index_granularity = 256, min_compress_block_size = 4096, max_compress_block_size = 16384,
+    replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_line_origins_mv ON CLUSTER '{cluster}'
 TO `aitrail`.ai_line_origins
@@ -902,6 +903,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (5, 'native_dialects', '0703b5e4b25367e0'),
     (6, 'daily_rollups', '538a9e07b8483056'),
     (7, 'rollup_accepted_and_utc_days', '6ce7feddf8465a92'),
-    (8, 'commits_findings_incidents', '99eb1ddaeb680add'),
+    (8, 'commits_findings_incidents', '2574f6547ee8856b'),
     (9, 'signoffs', 'be64fea3be244241')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

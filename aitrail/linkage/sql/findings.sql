@@ -23,13 +23,13 @@ WITH
         SELECT
             f.tenant AS tenant,
             f.finding_id AS finding_id,
-            argMaxIf(tuple(o.span_id, o.trace_id, o.timestamp, o.assistant, o.model, o.user_email, o.team),
+            argMaxIf(tuple(o.span_id, o.timestamp, o.assistant, o.model, o.user_email, o.team),
                      o.timestamp, o.timestamp <= f.bound) AS origin,
             groupUniqArray(o.span_id) AS generation_ids
         FROM (SELECT tenant, finding_id, repository, bound, arrayJoin(line_fingerprints) AS fingerprint
               FROM findings) AS f
         INNER JOIN (
-            SELECT tenant, fingerprint, repository, timestamp, span_id, trace_id, assistant, model, user_email, team
+            SELECT tenant, fingerprint, repository, timestamp, span_id, assistant, model, user_email, team
             FROM aitrail.ai_line_origins
             WHERE fingerprint IN (SELECT arrayJoin(line_fingerprints) FROM findings)
         ) AS o ON o.tenant = f.tenant AND o.fingerprint = f.fingerprint
@@ -44,8 +44,8 @@ SELECT
     x.introduced_commit AS introduced_commit, x.introduced_at AS introduced_at,
     x.introduced_author AS introduced_author,
     if(l.origin.1 != '', 'ai', 'human') AS origin,
-    l.origin.1 AS generation_id, l.origin.2 AS trace_id, l.origin.3 AS generated_at, l.origin.4 AS assistant,
-    l.origin.5 AS model, l.origin.6 AS user_email, if(l.origin.7 != '', l.origin.7, x.team) AS team,
+    l.origin.1 AS generation_id, l.origin.2 AS generated_at, l.origin.3 AS assistant, l.origin.4 AS model,
+    l.origin.5 AS user_email, if(l.origin.6 != '', l.origin.6, x.team) AS team,
     arrayFilter(s -> s != l.origin.1, l.generation_ids) AS other_generation_ids
 FROM findings AS x
 LEFT JOIN links AS l ON l.tenant = x.tenant AND l.finding_id = x.finding_id
