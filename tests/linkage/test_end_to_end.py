@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 from typer.testing import CliRunner
 
 import aitrail
 from aitrail.cli import app
+from aitrail.collector.imports import deliver
 from aitrail.collector.store import StoreLocation
 from aitrail.linkage.chain import Reader, blame_file
+from aitrail.sdk import vocabulary as v
+from aitrail.sdk.records import Record, record_id
 from bench.history import HUMAN, History, score, scripted
 from scanner_runs import bandit
 
@@ -82,6 +86,25 @@ def test_from_a_scanner_finding_to_the_prompt_and_the_people(env, collector, ch)
     assert chain["generation"]["prompt"] == PROMPT and chain["generation"]["cost_usd"] == pytest.approx(0.01)
     assert chain["commit"]["commit"] == shell_commit and chain["commit"]["author_email"] == "ana@example.com"
     assert AI_SHELL.strip() in h.git("show", shell_commit)  # the introducing commit adds that line
+    assert chain["commit"]["signoffs"] == []
+    # A reviewer's sign-off on that commit (as `aitrail signoff` records it: a record delivered like an import).
+    signoff = Record(v.KIND_SIGNOFF, record_id("signoff", shell_commit, "bo@example.com"), time.time_ns(), {
+        v.SIGNOFF_ID: record_id("signoff", shell_commit, "bo@example.com"), v.VCS_REF_HEAD_REVISION: shell_commit,
+        v.SIGNOFF_ROLE: "reviewer", v.USER_EMAIL: "bo@example.com", v.SIGNOFF_SOURCE: "cli"})
+    assert deliver([signoff], StoreLocation(data_dir=env / "store")).via == "collector"
+    assert collector.wait_drained(30)
+    shown = runner.invoke(app, ["findings", "show", shell["finding_id"], "--json", "--data-dir", str(env / "store")])
+    assert [(s["role"], s["signer_email"]) for s in json.loads(shown.output)["commit"]["signoffs"]] == [
+        ("reviewer", "bo@example.com")]
+    human_only = json.loads(runner.invoke(app, ["findings", "list", "--origin", "human", "--json", "--data-dir",
+                                                str(env / "store")]).output)
+    assert human_only and {f["origin"] for f in human_only} == {"human"} and human["finding_id"] in {
+        f["finding_id"] for f in human_only}
+    high = json.loads(runner.invoke(app, ["findings", "list", "--severity", "high", "--team", "payments", "--json",
+                                          "--data-dir", str(env / "store")]).output)
+    assert [f["finding_id"] for f in high] == [f["finding_id"] for f in findings
+                                               if f["severity"] == "high" and f["team"] == "payments"]
+    assert shell["finding_id"] in {f["finding_id"] for f in high}
     commit_row = ch.query("SELECT generation_ids FROM aitrail.ai_commits FINAL WHERE commit = {c:String}",
                           parameters={"c": shell_commit}).result_rows
     assert shell_gen in commit_row[0][0]  # the hook linked the commit to the generation
