@@ -53,6 +53,14 @@ def test_from_a_scanner_finding_to_the_prompt_and_the_people(env, collector, ch)
     location = StoreLocation(data_dir=env / "store")
     reader = Reader(location)
 
+    # A wrapped assistant's committed work counts as accepted: every generation of the history was committed.
+    wrapped = {ch.query("SELECT span_id FROM aitrail.ai_generations WHERE prompt = {p:String}",
+                        parameters={"p": prompt}).result_rows[0][0] for prompt in h.wraps}
+    linked = {g for (ids,) in ch.query("SELECT generation_ids FROM aitrail.ai_commits FINAL").result_rows for g in ids}
+    assert wrapped and wrapped <= linked
+    usage = json.loads(CliRunner().invoke(app, ["usage", "--days", "1", "--json", "--data-dir", str(env / "store")]).output)
+    assert {row["team"]: row["accepted_share"] for row in usage["usage_by_team"]}["payments"] == 1.0
+
     # Every line of every file: AI lines to the generation that wrote them, human lines human.
     result = score(h, lambda path: blame_file(reader, path))
     assert result.lost == [] and result.ai_lines >= 30
