@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[server,test]'
+	# Semgrep pins its own OpenTelemetry versions: it gets a venv of its own (the findings tests run it from there).
+	$(PYTHON) -m venv $(VENV)/semgrep
+	$(VENV)/semgrep/bin/pip install --quiet semgrep
 	touch $(STAMP)
 
 demo: install

@@ -8,6 +8,7 @@
     │   └── StoreLocked          another process owns the embedded data directory
     ├── QueryRefused         a read-only SQL endpoint refused a statement (not a read)
     ├── AccessDenied         a collector refused the credentials (HTTP 401: none, unknown or expired; 403: scope)
+    ├── InvalidImport        a file to import (SARIF, incidents JSON) is not what it should be; names the JSON path
     └── InvalidPayload       an OTLP request that cannot be decoded (HTTP 400)
         ├── PayloadTooLarge      over the size limit, after decompression (HTTP 413)
         └── UnsupportedMedia     unknown content type or encoding (HTTP 415)
@@ -59,6 +60,14 @@ class AccessDenied(AitrailError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class InvalidImport(AitrailError):
+    """A file to import is refused as a whole: ``path`` is the JSON path of the offending element (``$.runs[0]...``)."""
+
+    def __init__(self, message: str, path: str = "$") -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
 
 
 class InvalidPayload(AitrailError):

@@ -61,6 +61,12 @@ def standard_processors(config: Any) -> list[Processor]:
     return [TenantStamp(), Mapping.from_config(config), Normalize(), Redact()]
 
 
+def prepare(signal: str, request: Any, context: IngestContext, config: Any) -> Flattened:
+    """What the collector configured by ``config`` makes of one request, in this process and without a batcher:
+    imports write to a store no collector runs on through this (``aitrail.collector.imports``)."""
+    return Pipeline(standard_processors(config), None, SelfMetrics(), config.item_limits).prepare(signal, request, context)  # type: ignore[arg-type]
+
+
 class Pipeline:
     """Processors in order, then the flattener of the signal, then the batcher."""
 
@@ -71,7 +77,8 @@ class Pipeline:
         self.batcher = batcher
         self.metrics = metrics
 
-    def _prepare(self, signal: str, request: Any, context: IngestContext) -> Flattened:
+    def prepare(self, signal: str, request: Any, context: IngestContext) -> Flattened:
+        """Limits, processors and the flattener on one request: its rows, ready for the store."""
         self.metrics.count(self.metrics.requests, signal)
         self.metrics.count(self.metrics.received, signal, count_items(signal, request))
         refused, reasons = enforce(signal, request, self.limits)  # items over a limit leave the request here
@@ -87,7 +94,7 @@ class Pipeline:
     async def consume(self, signal: str, request: Any, context: IngestContext) -> Outcome:
         """Accept a decoded request; return once its rows are durable — fsync'd in the spool — (or raise why not)."""
         # CPU-bound work off the event loop, so receivers keep accepting meanwhile.
-        flattened = await asyncio.to_thread(self._prepare, signal, request, context)
+        flattened = await asyncio.to_thread(self.prepare, signal, request, context)
         if flattened.rejected:
             self.metrics.count(self.metrics.rejected, "invalid_item", flattened.rejected)
         await self.batcher.submit(flattened.tables)

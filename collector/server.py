@@ -126,7 +126,7 @@ class Collector:
             await self.deriver.start()
             lock = getattr(self.store, "lock", None)
             if lock is not None:
-                lock.advertise(self.sql_url)
+                lock.advertise(self.sql_url, self.http_url)
         except BaseException:
             await self.stop()
             raise

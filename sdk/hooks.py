@@ -20,8 +20,8 @@ lines. A line a person types that is identical (but for surrounding white
 space) to one an assistant wrote recently in the same repository counts as
 AI's: fingerprints identify text, not keystrokes.
 
-The commit becomes one span (``aitrail.kind=commit``) with the commit id,
-repository, branch, author (``user.email``, ``user.name``), lines added, AI
+The commit becomes one span (``aitrail.kind=commit``) with the commit id, its
+parents, repository, branch, author (``user.email``, ``user.name``), committer, lines added, AI
 lines, per-file detail, the assistants and the message's trailers, linked to
 the generation spans whose lines it contains. The optional
 ``prepare-commit-msg`` hook adds ``AI-Assisted: <ai>/<added> lines
@@ -362,7 +362,8 @@ def record_commit(repo: Path | str = ".", commit: str = "HEAD") -> CommitRecord:
     sha = _git(root, "rev-parse", "--verify", f"{commit}^{{commit}}").strip()
     parent, diff = commit_diff(root, sha)
     attribution = attribute_diff(diff, journal_index(root))
-    email, _, name = _git(root, "show", "-s", "--format=%ae%x00%an", sha).rstrip("\n").partition("\0")
+    email, name, committer, parents = (_git(root, "show", "-s", "--format=%ae%x00%an%x00%ce%x00%P", sha)
+                                       .rstrip("\n").split("\0"))
     trailers = _trailers(root, sha)
 
     rt = runtime()
@@ -377,7 +378,10 @@ def record_commit(repo: Path | str = ".", commit: str = "HEAD") -> CommitRecord:
         v.COMMIT_FILES: attribution.files_json(),
         v.COMMIT_ASSISTANTS: list(attribution.assistants),
         v.COMMIT_TRAILERS: list(trailers),
+        v.COMMIT_PARENTS: parents.split(),
     })
+    if committer:
+        attributes[v.COMMITTER_EMAIL] = committer
     if email:
         attributes[v.USER_EMAIL] = email
         # The author's id: the configured one (AITRAIL_USER_ID, ...) when the author is this machine's user, so

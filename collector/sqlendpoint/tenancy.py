@@ -64,6 +64,7 @@ TENANT_TABLES: dict[str, str] = {
     "ai_repositories_daily": "tenant",
     "ai_commits": "tenant",
     "ai_commit_files": "tenant",
+    "ai_commits_daily": "tenant",
     "ai_line_origins": "tenant",
     "ai_findings": "tenant",
     "ai_incidents": "tenant",

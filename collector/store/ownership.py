@@ -1,8 +1,9 @@
 """One process owns an embedded data directory (chDB allows no more); others find it here.
 
 The owner holds an exclusive ``flock`` on ``aitrail.lock`` for its lifetime and
-writes into it who it is and where its read-only SQL endpoint listens, so that
-``aitrail sql`` can go through the endpoint instead of fighting for the files.
+writes into it who it is and where its read-only SQL endpoint and its OTLP/HTTP receiver listen, so that
+``aitrail sql`` reads through the endpoint and imports (``aitrail findings import``...) send through the
+receiver instead of fighting for the files.
 The kernel drops the lock when the owner dies, however it dies.
 """
 
@@ -38,9 +39,9 @@ class DataDirLock:
             ) from None
         self.advertise(None)
 
-    def advertise(self, sql_url: str | None) -> None:
-        """Tell other processes where this owner's read-only SQL endpoint is."""
-        record = json.dumps({"pid": os.getpid(), "sql_url": sql_url}).encode()
+    def advertise(self, sql_url: str | None, otlp_url: str | None = None) -> None:
+        """Tell other processes where this owner's read-only SQL endpoint (and OTLP/HTTP receiver) is."""
+        record = json.dumps({"pid": os.getpid(), "sql_url": sql_url, "otlp_url": otlp_url}).encode()
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, record, 0)
 

@@ -701,11 +701,12 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_line_origins ON CLUSTER '{cluster}' (
     span_id String CODEC(ZSTD(1)),
     assistant LowCardinality(String),
     model LowCardinality(String),
-    user_email String CODEC(ZSTD(1)),
+    user_email LowCardinality(String),
     team LowCardinality(String)
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
 ORDER BY (tenant, fingerprint, timestamp)
-SETTINGS index_granularity = 8192, replicated_deduplication_window = 10000;
+SETTINGS index_granularity = 256, min_compress_block_size = 4096, max_compress_block_size = 16384,
+    replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_line_origins_mv ON CLUSTER '{cluster}'
 TO `aitrail`.ai_line_origins
@@ -735,6 +736,9 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_findings ON CLUSTER '{cluster}' (
     generation_span_id String CODEC(ZSTD(1)),
     status LowCardinality(String),
     team LowCardinality(String),
+    introduced_commit String CODEC(ZSTD(1)),
+    introduced_at DateTime('UTC'),
+    introduced_author String CODEC(ZSTD(1)),
     recorded_at DateTime64(9)
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)
 ORDER BY (tenant, finding_id)
@@ -765,6 +769,9 @@ SELECT
     a['aitrail.generation.span_id'] AS generation_span_id,
     a['aitrail.status'] AS status,
     a['aitrail.team'] AS team,
+    a['aitrail.finding.introduced.commit'] AS introduced_commit,
+    toDateTime(toUInt32OrZero(a['aitrail.finding.introduced.time']), 'UTC') AS introduced_at,
+    a['aitrail.finding.introduced.author'] AS introduced_author,
     now64(9) AS recorded_at
 FROM `aitrail`.otel_traces
 WHERE SpanAttributes['aitrail.kind'] = 'finding';
@@ -814,6 +821,32 @@ FROM `aitrail`.ai_generations
 ARRAY JOIN line_fingerprints AS fingerprint
 ORDER BY tenant, fingerprint, timestamp
 SETTINGS insert_deduplication_token = '0008_commits_findings_incidents.ai_line_origins';
+
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_commits_daily ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    day Date,
+    repository LowCardinality(String),
+    team LowCardinality(String),
+    author_email String,
+    commits AggregateFunction(uniqExact, String),
+    lines_added SimpleAggregateFunction(sum, UInt64),
+    ai_lines SimpleAggregateFunction(sum, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+ORDER BY (tenant, day, repository, team, author_email);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_commits_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_commits_daily
+AS SELECT
+    tenant,
+    toDate(timestamp, 'UTC') AS day,
+    repository,
+    team,
+    author_email,
+    uniqExactState(commit) AS commits,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sum(toUInt64(ai_lines)) AS ai_lines
+FROM `aitrail`.ai_commits
+GROUP BY tenant, day, repository, team, author_email;
 
 -- 0009_signoffs
 CREATE TABLE IF NOT EXISTS `aitrail`.ai_signoffs ON CLUSTER '{cluster}' (
@@ -870,6 +903,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (5, 'native_dialects', '0703b5e4b25367e0'),
     (6, 'daily_rollups', '538a9e07b8483056'),
     (7, 'rollup_accepted_and_utc_days', '6ce7feddf8465a92'),
-    (8, 'commits_findings_incidents', '6f909ff8a9fdcd4d'),
+    (8, 'commits_findings_incidents', '2574f6547ee8856b'),
     (9, 'signoffs', 'be64fea3be244241')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

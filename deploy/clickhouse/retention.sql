@@ -21,6 +21,7 @@ ALTER TABLE aitrail.ai_repositories_daily MODIFY TTL day + INTERVAL 730 DAY;
 -- line lookup is what links a finding to its generation: keep them as long as ai_generations.
 ALTER TABLE aitrail.ai_commits MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
 ALTER TABLE aitrail.ai_commit_files MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
+ALTER TABLE aitrail.ai_commits_daily MODIFY TTL day + INTERVAL 730 DAY;
 ALTER TABLE aitrail.ai_line_origins MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
 ALTER TABLE aitrail.ai_findings MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
 ALTER TABLE aitrail.ai_incidents MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;

@@ -24,6 +24,7 @@ GRANT SELECT ON aitrail.ai_files_daily TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_repositories_daily TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_commits TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_commit_files TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_commits_daily TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_line_origins TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_findings TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_incidents TO aitrail_tenant_reader;
@@ -46,6 +47,7 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_files_daily USING t
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_repositories_daily USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_commits USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_commit_files USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_commits_daily USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_line_origins USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_findings USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_incidents USING tenant = currentUser() TO aitrail_tenant_reader;
@@ -67,6 +69,7 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_files_daily USING 1 TO
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_repositories_daily USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_commits USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_commit_files USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_commits_daily USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_line_origins USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_findings USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_incidents USING 1 TO aitrail_writer, aitrail_reader;

@@ -38,3 +38,9 @@ def test_every_benchmark_runs_quick():
     for table in ("otel_traces", "ai_generations"):
         assert storage["tables"][table]["rows"] == storage["generations"]
         assert storage["tables"][table]["compression_ratio"] > 1
+
+    linkage = figures["linkage"]
+    assert linkage["same_answer"]  # the lookup and the baseline over ai_generations link the same findings
+    assert linkage["findings"] == 1_000 and 0 < linkage["ai_findings"] < linkage["findings"]
+    attribution = figures["attribution"]
+    assert attribution["ai_lines"] > 0 and attribution["human_lines"] > 0 and 0 <= attribution["recall"] <= 1

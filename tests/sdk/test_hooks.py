@@ -230,6 +230,11 @@ def test_a_commit_mixing_ai_and_human_lines_is_attributed_by_the_installed_hook(
     assert a[v.VCS_REF_HEAD_NAME] == "main"
     assert (a[v.USER_EMAIL], a[v.USER_NAME]) == ("ada@example.com", "Ada Author")  # the author, not the committer
     assert a[v.USER_ID] == "ada@example.com"
+    assert a[v.COMMITTER_EMAIL] == "carl@example.com"
+    assert json.loads(a[v.COMMIT_PARENTS]) == [git(repo, "rev-parse", "HEAD^").strip()]
+    (row,) = rows(ch, "SELECT parents, committer_email, generation_ids FROM aitrail.ai_commits FINAL", 1)
+    assert (row["parents"], row["committer_email"]) == (json.loads(a[v.COMMIT_PARENTS]), "carl@example.com")
+    assert sorted(row["generation_ids"]) == sorted(span["links"])
     assert (int(a[v.LINES_ADDED]), int(a[v.AI_LINES])) == (added, ai)
     assert {f["path"]: {"added": f["added"], "ai": f["ai"]} for f in json.loads(a[v.COMMIT_FILES])} == expected
     assert json.loads(a[v.COMMIT_ASSISTANTS]) == ["claude-code", "codex"]
@@ -271,6 +276,7 @@ def test_record_commit_of_a_root_commit_and_of_a_human_only_commit(env, collecto
     spans = commit_spans(ch, 2)
     assert [(int(s["a"][v.LINES_ADDED]), int(s["a"][v.AI_LINES])) for s in spans] == [(2, 1), (1, 0)]
     assert json.loads(spans[1]["a"][v.COMMIT_ASSISTANTS]) == []
+    assert [json.loads(s["a"][v.COMMIT_PARENTS]) for s in spans] == [[], [first.sha]]
 
 
 def test_the_trailer_counts_the_whole_commit_when_amending(repo, env):

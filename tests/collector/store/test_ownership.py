@@ -14,8 +14,9 @@ from aitrail.errors import StoreLocked
 def test_owner_is_visible_while_held_and_gone_after(tmp_path):
     assert read_owner(tmp_path) is None
     lock = DataDirLock(tmp_path)
-    lock.advertise("http://127.0.0.1:8123")
-    assert read_owner(tmp_path) == {"pid": os.getpid(), "sql_url": "http://127.0.0.1:8123"}
+    lock.advertise("http://127.0.0.1:8123", "http://127.0.0.1:4318")
+    assert read_owner(tmp_path) == {"pid": os.getpid(), "sql_url": "http://127.0.0.1:8123",
+                                    "otlp_url": "http://127.0.0.1:4318"}
     lock.release()
     assert read_owner(tmp_path) is None
 
