@@ -272,3 +272,6 @@ _developer.register(app)
 
 from aitrail.cli import tokens as _tokens  # noqa: E402
 _tokens.register(app)
+
+from aitrail.cli import interop as _interop  # noqa: E402
+_interop.register(app)
