@@ -160,8 +160,8 @@ def stored_span_ids(read: Reader, spans: Sequence[RecordSpan]) -> set[str]:
     statement = sql("stored_spans")
     for start in range(0, len(spans), LOOKUP_CHUNK):
         chunk = spans[start : start + LOOKUP_CHUNK]
-        rows = read(statement, {"trace_ids": sorted({s.trace_id for s in chunk}),
-                                "span_ids": sorted({s.span_id for s in chunk})})
+        rows = read(statement, {"trace_ids": ",".join(sorted({s.trace_id for s in chunk})),
+                                "span_ids": ",".join(sorted({s.span_id for s in chunk}))})
         found.update(row["span_id"] for row in rows)
     return found
 
