@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import socket
 import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import aitrail
+from aitrail.collector.store import StoreLocation
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Ada Author", "GIT_AUTHOR_EMAIL": "ada@example.com",
@@ -51,3 +59,47 @@ def rows(ch, query: str, expected: int, timeout: float = 15.0) -> list[dict]:
         if len(found) >= expected or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def collector_process(data_dir: Path, log: Path) -> Iterator[SimpleNamespace]:
+    """``aitrail serve`` in a subprocess: a second store beside the in-process collector's (chDB allows one data
+    directory per process). Yields what the tests use of a collector: http_url, sql_url, config.location."""
+    from aitrail.collector.store.ownership import read_owner
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-c", "from aitrail.cli import main; main()", "serve", "--data-dir",
+                                 str(data_dir), "--http-port", str(port), "--grpc-port", "0", "--sql-port", "0"],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            owner = read_owner(data_dir) if data_dir.exists() else None
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    json.load(answer)
+                if owner and owner.get("sql_url"):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        yield SimpleNamespace(http_url=f"http://127.0.0.1:{port}", sql_url=owner["sql_url"],
+                              config=SimpleNamespace(location=StoreLocation(data_dir=data_dir)))
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def wait_rows(read, statement: str, expected: int, timeout: float = 30.0) -> list[dict]:
+    """Rows of ``statement`` through an import reader, once there are ``expected`` (a collector without
+    read-after-write drains its spool shortly after acknowledging)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = read(statement, {})
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
