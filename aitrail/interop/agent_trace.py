@@ -369,7 +369,8 @@ def to_record(row: Mapping[str, Any], revision: str) -> dict[str, Any]:
         conversation["url"] = row["conversation_url"]
     ours = {
         "repository": row["repository"], "trace_id": row["trace_id"], "span_id": row["span_id"],
-        "session_id": row["session_id"], "user_email": row["user_email"], "team": row["team"],
+        "session_id": row["session_id"], "user_email": row["user_email"], "user_name": row["user_name"],
+        "team": row["team"],
         "fingerprints": [format(int(fp), "016x") for fp in row["fingerprints"]],
     }
     record: dict[str, Any] = {

@@ -15,6 +15,7 @@ SELECT
     g.assistant AS assistant,
     g.session_id AS session_id,
     g.user_email AS user_email,
+    g.user_name AS user_name,
     g.team AS team,
     g.line_fingerprints AS fingerprints,
     s.ranges AS ranges,
