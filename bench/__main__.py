@@ -7,10 +7,11 @@ import json
 import platform
 import os
 
-from bench import ingest, queries, sdk_overhead, storage
+from bench import ingest, interop, queries, sdk_overhead, storage
 
 # Each benchmark that needs a store runs it in a subprocess of its own (chDB: one data directory per process).
-BENCHMARKS = {"sdk": sdk_overhead.run, "ingest": ingest.run, "queries": queries.run, "storage": storage.run}
+BENCHMARKS = {"sdk": sdk_overhead.run, "ingest": ingest.run, "queries": queries.run, "storage": storage.run,
+              "interop": interop.run}
 
 
 def machine() -> str:

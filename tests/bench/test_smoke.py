@@ -38,3 +38,7 @@ def test_every_benchmark_runs_quick():
     for table in ("otel_traces", "ai_generations"):
         assert storage["tables"][table]["rows"] == storage["generations"]
         assert storage["tables"][table]["compression_ratio"] > 1
+
+    interop = figures["interop"]  # every generation of the notes was stored, and a re-import sent nothing
+    assert interop["generations_stored"] == interop["generations"] > 0
+    assert interop["git_ai_reimport"]["sent"] == 0 and interop["agent_trace_read"]["records"] == interop["generations"]

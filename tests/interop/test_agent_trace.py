@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 import aitrail
 from aitrail.cli import app
-from aitrail.collector.store import StoreLocation
 from aitrail.errors import InvalidRecord
 from aitrail.interop.agent_trace import export_records, import_agent_trace, parse_since, write_records
 from aitrail.sdk.fingerprint import line_fingerprint
