@@ -27,8 +27,9 @@ FLUSH_EVERY = 256
 """Spans handed to the SDK between two flushes: well under its queue (2048), so a large import drops nothing."""
 SEND_TIMEOUT = 30.0
 """Seconds the last flush may take."""
-LOOKUP_CHUNK = 2000
-"""Ids asked about in one query of :func:`stored_span_ids`."""
+LOOKUP_CHUNK = 150
+"""Trace ids asked about in one query of :func:`stored_span_ids` (they travel in the SQL endpoint's query
+string, which takes 8 KiB)."""
 
 Reader = Callable[[str, Mapping[str, Any]], list[dict[str, Any]]]
 """Runs one read-only statement with bound parameters and returns its rows (see :func:`store_reader`)."""
@@ -154,22 +155,22 @@ def store_reader(location: Any, sql_url: str | None = None, token: str | None = 
     return read
 
 
-def stored_span_ids(read: Reader, spans: Sequence[RecordSpan]) -> set[str]:
-    """The span ids among ``spans`` already in ``otel_traces``."""
-    found: set[str] = set()
+def stored_span_ids(read: Reader, spans: Sequence[RecordSpan]) -> set[tuple[str, str]]:
+    """The (trace id, span id) of ``spans`` already in ``otel_traces``."""
+    wanted = {(s.trace_id, s.span_id) for s in spans}
+    traces = sorted({s.trace_id for s in spans})
+    found: set[tuple[str, str]] = set()
     statement = sql("stored_spans")
-    for start in range(0, len(spans), LOOKUP_CHUNK):
-        chunk = spans[start : start + LOOKUP_CHUNK]
-        rows = read(statement, {"trace_ids": ",".join(sorted({s.trace_id for s in chunk})),
-                                "span_ids": ",".join(sorted({s.span_id for s in chunk}))})
-        found.update(row["span_id"] for row in rows)
-    return found
+    for start in range(0, len(traces), LOOKUP_CHUNK):
+        rows = read(statement, {"trace_ids": ",".join(traces[start : start + LOOKUP_CHUNK])})
+        found.update((row["trace_id"], row["span_id"]) for row in rows)
+    return found & wanted
 
 
 def send_new(read: Reader, spans: Sequence[RecordSpan]) -> tuple[int, int]:
     """Send the spans not stored yet; returns (sent, already stored)."""
     stored = stored_span_ids(read, spans)
-    new = [s for s in spans if s.span_id not in stored]
+    new = [s for s in spans if (s.trace_id, s.span_id) not in stored]
     if new:
         deliver(new)
     return len(new), len(spans) - len(new)
@@ -212,4 +213,5 @@ def deliver(spans: Sequence[RecordSpan], timeout: float = SEND_TIMEOUT) -> None:
         )
 
 
-__all__ = ["ImportSummary", "ImportedGeneration", "RecordSpan", "Reader", "deliver", "send_new", "stable_id", "store_reader", "stored_span_ids"]
+__all__ = ["ImportSummary", "ImportedGeneration", "RecordSpan", "Reader", "deliver", "send_new", "stable_id",
+           "store_reader", "stored_span_ids"]
