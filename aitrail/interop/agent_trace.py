@@ -331,6 +331,7 @@ def import_agent_trace(source: Path, read: Reader | None, repo_path: Path | None
         repo.load((r.revision, path) for r in records if r.vcs_type == "git" and r.revision for path, _ in r.files)
     given = repo.url if repo_path is not None and repo is not None else None
     generations = [g for r in records for g in record_generations(r, repo, summary, given)]
+    generations = list({(g.trace_id, g.span_id): g for g in generations}.values())  # a record given twice: once
     summary.generations = len(generations)
     if read is None:
         summary.dry_run = True

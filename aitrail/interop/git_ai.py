@@ -158,6 +158,7 @@ def parse_note(text: str, commit: str) -> Note:
     }
 
     attestations: list[Attestation] = []
+    positions: dict[tuple[str, str], int] = {}
     authors: dict[str, Author] = {}
     path: str | None = None
     for number, line in enumerate(lines[:divider], 1):
@@ -174,7 +175,13 @@ def parse_note(text: str, commit: str) -> Note:
         key, ranges = line[2:].rstrip().split(" ", 1)
         if key not in authors:
             authors[key] = _resolve(key, maps, here)
-        attestations.append(Attestation(path, key, _ranges(ranges, here), number))
+        found = _ranges(ranges, here)
+        if (path, key) in positions:  # the same key twice under one file: one attestation of both lines
+            earlier = attestations[positions[path, key]]
+            attestations[positions[path, key]] = Attestation(path, key, earlier.ranges + found, earlier.line)
+        else:
+            positions[path, key] = len(attestations)
+            attestations.append(Attestation(path, key, found, number))
     return Note(commit, tuple(attestations), authors)
 
 
@@ -246,17 +253,31 @@ def commit_facts(repo: Repository, shas: Sequence[str]) -> dict[str, CommitFacts
     return facts
 
 
-def _added_lines(repo: Repository, sha: str) -> dict[str, dict[int, str]]:
-    """Per file, the line numbers (in the commit's version) and texts of the lines the commit adds, as the
-    post-commit hook counts them (against the first parent, renames detected)."""
-    from aitrail.sdk.hooks import commit_diff
+def added_lines(repo: Repository, facts: Sequence[CommitFacts]) -> dict[str, dict[str, dict[int, str]]]:
+    """Per commit and file, the line numbers (in the commit's version) and texts of the lines it adds, as the
+    post-commit hook counts them (against the first parent, renames detected); one ``git diff-tree`` for all."""
+    from aitrail.sdk.hooks import _DIFF_OPTIONS
 
-    _, diff = commit_diff(repo.root, sha)
-    added: dict[str, dict[int, str]] = {}
-    for edit in edits_from_diff(diff):
-        numbers = [n for first, last in edit.ranges for n in range(first, last + 1)]
-        added[edit.path] = dict(zip(numbers, edit.added))
-    return added
+    if not facts:
+        return {}
+    pairs = "".join(f"{f.sha} {f.parents[0]}\n" if f.parents else f"{f.sha}\n" for f in facts)
+    out = git(repo.root, "-c", "core.quotepath=false", "diff-tree", "--stdin", "-r", "--root", "--always",
+              *_DIFF_OPTIONS, stdin=pairs.encode()).decode("utf-8", "surrogateescape")
+    wanted = {f.sha for f in facts}
+    diffs: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in out.split("\n"):
+        if line in wanted:  # diff-tree starts each commit's diff with its id on a line of its own
+            current = diffs.setdefault(line, [])
+        else:
+            current.append(line)
+    found: dict[str, dict[str, dict[int, str]]] = {}
+    for sha, lines in diffs.items():
+        per_file = found.setdefault(sha, {})
+        for edit in edits_from_diff("\n".join(lines)):
+            numbers = [n for first, last in edit.ranges for n in range(first, last + 1)]
+            per_file[edit.path] = dict(zip(numbers, edit.added))
+    return found
 
 
 def read_repository(repo: Repository, rev_range: str | None = None) -> tuple[list[RecordSpan], ImportSummary]:
@@ -268,13 +289,15 @@ def read_repository(repo: Repository, rev_range: str | None = None) -> tuple[lis
     summary.records = len(notes)
     repo.load((n.commit, a.path) for n in notes for a in n.attestations if not n.authors[a.key].human)
     facts = commit_facts(repo, [n.commit for n in notes])
+    added = added_lines(repo, list(facts.values()))
     spans: list[RecordSpan] = []
     for note in notes:
-        spans.extend(_note_spans(repo, note, facts[note.commit], summary))
+        spans.extend(_note_spans(repo, note, facts[note.commit], added.get(note.commit, {}), summary))
     return spans, summary
 
 
-def _note_spans(repo: Repository, note: Note, facts: CommitFacts, summary: ImportSummary) -> list[RecordSpan]:
+def _note_spans(repo: Repository, note: Note, facts: CommitFacts, added: Mapping[str, Mapping[int, str]],
+                summary: ImportSummary) -> list[RecordSpan]:
     where = f"{NOTES_REF} note of commit {note.commit}"
     trace_id = stable_id(SOURCE, note.commit, hex_digits=32)
     generations: list[ImportedGeneration] = []
@@ -306,15 +329,15 @@ def _note_spans(repo: Repository, note: Note, facts: CommitFacts, summary: Impor
         ))
     summary.generations += len(generations)
     summary.commits += 1
-    return [*(g.span() for g in generations), _commit_span(repo, note, facts, trace_id, generations, ai_numbers)]
+    return [*(g.span() for g in generations), _commit_span(repo, note, facts, added, trace_id, generations, ai_numbers)]
 
 
-def _commit_span(repo: Repository, note: Note, facts: CommitFacts, trace_id: str,
-                 generations: Sequence[ImportedGeneration], ai_numbers: Mapping[str, set[int]]) -> RecordSpan:
+def _commit_span(repo: Repository, note: Note, facts: CommitFacts, added: Mapping[str, Mapping[int, str]],
+                 trace_id: str, generations: Sequence[ImportedGeneration], ai_numbers: Mapping[str, set[int]]) -> RecordSpan:
     """The commit as the post-commit hook records it, its AI lines being the note's instead of the journal's."""
     files = []
-    for path, added in _added_lines(repo, note.commit).items():
-        counted = [n for n, text in added.items() if line_fingerprint(text) is not None]
+    for path, lines in added.items():
+        counted = [n for n, text in lines.items() if line_fingerprint(text) is not None]
         if counted:
             files.append({"path": path, "added": len(counted), "ai": sum(n in ai_numbers.get(path, ()) for n in counted)})
     attributes: dict[str, Any] = {
@@ -339,11 +362,9 @@ def import_git_ai(repo_path: str, read: Reader | None, rev_range: str | None = N
     repo = Repository.around(repo_path)
     if repo is None:
         raise InvalidRecord(f"{repo_path} is not in a git repository")
-    from aitrail.sdk.hooks import HookError
-
     try:
         spans, summary = read_repository(repo, rev_range)
-    except (GitFailed, HookError) as exc:
+    except GitFailed as exc:
         raise InvalidRecord(f"{repo.root}: {exc}") from None
     if read is None:
         summary.dry_run = True

@@ -120,7 +120,7 @@ class ImportSummary:
     commits: int = 0
     sent: int = 0
     already_stored: int = 0
-    """Spans found in the store already (a re-import): not sent again."""
+    """Spans found in the store already (a re-import), or repeated in the input: not sent again."""
     lines_without_fingerprints: int = 0
     """AI lines whose text was not available (no repository, revision or file): linkage and blame cannot see them."""
     human_lines: int = 0
@@ -168,9 +168,13 @@ def stored_span_ids(read: Reader, spans: Sequence[RecordSpan]) -> set[tuple[str,
 
 
 def send_new(read: Reader, spans: Sequence[RecordSpan]) -> tuple[int, int]:
-    """Send the spans not stored yet; returns (sent, already stored)."""
-    stored = stored_span_ids(read, spans)
-    new = [s for s in spans if (s.trace_id, s.span_id) not in stored]
+    """Send the spans not stored yet, each once; returns (sent, already stored or repeated in ``spans``)."""
+    seen = stored_span_ids(read, spans)
+    new = []
+    for span in spans:  # not stored yet, and once (a file may hold the same record twice)
+        if (span.trace_id, span.span_id) not in seen:
+            seen.add((span.trace_id, span.span_id))
+            new.append(span)
     if new:
         deliver(new)
     return len(new), len(spans) - len(new)

@@ -123,11 +123,11 @@ def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_
     }
     path = repo / ".agent-trace" / "traces.jsonl"
     path.parent.mkdir()
-    path.write_text(json.dumps(record) + "\n")
+    path.write_text(json.dumps(record) + "\n" + json.dumps(record, indent=None) + "\n")  # the same record twice
 
     summary = import_agent_trace(repo / ".agent-trace", reader_of(collector))
 
-    assert (summary.generations, summary.human_lines, summary.lines_without_fingerprints) == (2, 1, 0)
+    assert (summary.records, summary.generations, summary.sent, summary.lines_without_fingerprints) == (2, 2, 2, 0)
     got = rows(ch, "SELECT file_path, line_start, line_end, model, provider, assistant, commit, line_fingerprints, "
                    "trace_id, span_id FROM aitrail.ai_generations ORDER BY line_start", 2)
     assert [tuple(g.values())[:8] for g in got] == [

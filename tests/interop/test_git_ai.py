@@ -139,6 +139,16 @@ def test_the_spec_s_three_examples_parse_to_what_they_say():
         ("src/lib.rs", "abcd1234abcd1234", False)]
 
 
+def test_a_key_given_twice_under_one_file_is_one_attestation_of_all_its_lines():
+    text = ("a.py\n  0123456789abcdef 1-2\n  h_0123456789abcd 3\n  0123456789abcdef 7,9-10\n---\n"
+            + json.dumps({"schema_version": "authorship/3.0.0", "base_commit_sha": "", "prompts": {
+                "0123456789abcdef": {"agent_id": {"tool": "cursor", "id": "c", "model": "m"}, "human_author": None}},
+                "humans": {"h_0123456789abcd": {"author": "A <a@example.com>"}}}))
+    note = parse_note(text, "c0")
+    assert [(a.key, a.ranges, a.line) for a in note.attestations] == [
+        ("0123456789abcdef", ((1, 2), (7, 7), (9, 10)), 2), ("h_0123456789abcd", ((3, 3),), 3)]
+
+
 def test_notes_become_generations_and_commits_line_by_line_and_a_reimport_adds_nothing(repo, collector, ch):
     truth = make_history(repo)
     read = reader_of(collector)
