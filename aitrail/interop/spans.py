@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -199,15 +200,22 @@ def deliver(spans: Sequence[RecordSpan], timeout: float = SEND_TIMEOUT) -> None:
     dropped = rt.stats.dropped
     sampled = TraceFlags(TraceFlags.SAMPLED)
     flushed = True
-    for count, record in enumerate(spans, 1):
-        rt.ids.prime(int(record.trace_id, 16), int(record.span_id, 16))
-        links = [Link(SpanContext(int(t, 16), int(s, 16), is_remote=True, trace_flags=sampled)) for t, s in record.links]
-        span = rt.tracer.start_span(record.name, context=Context(), attributes=dict(record.attributes), links=links,
-                                    start_time=record.start_ns)
-        span.end(end_time=record.start_ns)
-        if count % FLUSH_EVERY == 0:
-            flushed = rt.flush(int(timeout * 1000)) and flushed
-    flushed = rt.flush(int(timeout * 1000)) and flushed
+    otel_log = logging.getLogger("opentelemetry")
+    level = otel_log.level
+    otel_log.setLevel(logging.CRITICAL)  # the exporter's retry warnings: the error below says it in one sentence
+    try:
+        for count, record in enumerate(spans, 1):
+            rt.ids.prime(int(record.trace_id, 16), int(record.span_id, 16))
+            links = [Link(SpanContext(int(t, 16), int(s, 16), is_remote=True, trace_flags=sampled))
+                     for t, s in record.links]
+            span = rt.tracer.start_span(record.name, context=Context(), attributes=dict(record.attributes),
+                                        links=links, start_time=record.start_ns)
+            span.end(end_time=record.start_ns)
+            if count % FLUSH_EVERY == 0:
+                flushed = rt.flush(int(timeout * 1000)) and flushed
+        flushed = rt.flush(int(timeout * 1000)) and flushed
+    finally:
+        otel_log.setLevel(level)
     lost = rt.stats.dropped - dropped
     if not flushed or lost:
         raise StoreUnavailable(

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import aitrail
+
 from aitrail.cli import app
-from aitrail.errors import InvalidRecord
+from aitrail.errors import InvalidRecord, StoreUnavailable
 from aitrail.interop.git_ai import import_git_ai, parse_note
 from aitrail.sdk.fingerprint import line_fingerprint
 
@@ -207,6 +209,24 @@ def test_notes_become_generations_and_commits_line_by_line_and_a_reimport_adds_n
     assert (again.sent, again.already_stored) == (0, expected_generations + 2)
     (count,) = ch.query("SELECT count() FROM aitrail.otel_traces").result_rows[0]
     assert count == expected_generations + 2
+
+
+def test_an_import_that_could_not_be_sent_says_so_and_running_it_again_sends_it(repo, collector, ch, monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")  # the exporter gives up on the closed port sooner
+    truth = make_history(repo)
+    read = reader_of(collector)
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        aitrail.configure(endpoint=f"http://127.0.0.1:{closed.getsockname()[1]}")
+        with pytest.raises(StoreUnavailable, match="could not be sent to the collector"):
+            import_git_ai(str(repo), read)
+    assert ch.query("SELECT count() FROM aitrail.otel_traces").result_rows == [(0,)]
+
+    aitrail.configure(endpoint=collector.http_url)
+    summary = import_git_ai(str(repo), read)
+    assert summary.sent == sum(len(t["ai"]) for t in truth.values()) + len(truth)
 
 
 def test_a_rev_range_imports_only_its_commits(repo, collector, ch):
