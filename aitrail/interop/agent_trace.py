@@ -51,6 +51,8 @@ AI_TYPES = ("ai", "mixed")
 
 _VERSION = re.compile(r"^[01]\.\d+(\.\d+)?$")
 _HEX = re.compile(r"^[0-9a-f]+$")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+_ABSOLUTE = re.compile(r"^(/|[A-Za-z]:[\\/])")
 
 
 # --- the record, checked ---------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def parse_record(value: Any, where: str) -> TraceRecord:
         at = f"$.files[{fi}]"
         entry = check.object(entry, at)
         path = check.string(entry.get("path"), f"{at}.path")
-        if not path or path.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", path):
+        if not path or _ABSOLUTE.match(path):
             raise check.fail(f"{at}.path", f"{path!r} is not a path relative to the repository root")
         conversations = []
         for ci, conversation in enumerate(check.array(entry.get("conversations"), f"{at}.conversations")):
@@ -362,11 +364,11 @@ def to_record(row: Mapping[str, Any], revision: str) -> dict[str, Any]:
     """One generation row (``sql/agent_trace_export.sql``) as an Agent Trace record."""
     ranges = json.loads(row["ranges"]) if row["ranges"] else [[row["line_start"], row["line_end"]]]
     contributor: dict[str, Any] = {"type": row["contributor"] if row["contributor"] in AI_TYPES else "ai"}
-    if row["model"]:
+    if row["model"] and len(model_id(row["provider"], row["model"])) <= 250:  # the schema's limit
         contributor["model_id"] = model_id(row["provider"], row["model"])
     conversation: dict[str, Any] = {"contributor": contributor,
                                     "ranges": [{"start_line": first, "end_line": last} for first, last in ranges]}
-    if row["conversation_url"]:
+    if _URI.match(row["conversation_url"]):  # the schema wants a URI
         conversation["url"] = row["conversation_url"]
     ours = {
         "repository": row["repository"], "trace_id": row["trace_id"], "span_id": row["span_id"],
@@ -391,12 +393,13 @@ def export_records(read: Reader, since_ns: int = 0, repository: str = "") -> lis
 
     The revision is the commit that carried the generation's lines when aitrail knows it (the post-commit
     hook, or git-ai, linked them; a generation's other files share its commit), else the commit the work
-    started from; without either, the record has no ``vcs``.
+    started from; without either, the record has no ``vcs``. A file outside any repository (an absolute
+    path) has no place in Agent Trace and is left out.
     """
     rows = read(sql("agent_trace_export"), {"since_ns": since_ns, "repository": repository})
     carried = {(r["trace_id"], r["repository"]): r["committed_in"] for r in rows if r["committed_in"]}
     return [to_record(r, r["committed_in"] or carried.get((r["trace_id"], r["repository"])) or r["commit"])
-            for r in rows]
+            for r in rows if not _ABSOLUTE.match(r["file_path"])]
 
 
 def write_records(records: Iterable[Mapping[str, Any]], out: Path | None) -> list[str]:

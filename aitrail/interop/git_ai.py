@@ -221,18 +221,20 @@ class CommitFacts:
 
 
 def noted_commits(repo: Repository, rev_range: str | None = None) -> list[tuple[str, str]]:
-    """(commit, note blob) of every commit with a note under ``refs/notes/ai`` (within ``rev_range`` if given)."""
+    """(commit, note blob) of every commit with a note under ``refs/notes/ai`` that is in ``rev_range`` (git
+    rev-list syntax), or by default reachable from HEAD, a branch, a tag or a remote branch; oldest first."""
     try:
         git(repo.root, "rev-parse", "--verify", "--quiet", NOTES_REF)
     except GitFailed:
         return []  # no notes at all
     listing = git(repo.root, "notes", f"--ref={NOTES_REF}", "list").decode().split()
     notes = {commit: blob for blob, commit in zip(listing[0::2], listing[1::2])}
-    if rev_range is None:
-        order = git(repo.root, "rev-list", "--reverse", "--stdin", stdin="\n".join(notes).encode() + b"\n") \
-            if notes else b""
-    else:
-        order = git(repo.root, "rev-list", "--reverse", rev_range)
+    if not notes:
+        return []
+    # By default what the repository's history holds: HEAD (a detached CI checkout), branches, tags, remote
+    # branches. A note left behind on a commit a rebase or amend replaced is not imported twice that way.
+    order = git(repo.root, "rev-list", "--reverse", *([rev_range] if rev_range else
+                                                     ["HEAD", "--branches", "--tags", "--remotes"]))
     return [(c, notes[c]) for c in order.decode().split() if c in notes]
 
 

@@ -77,7 +77,7 @@ class Repository:
     def load(self, files: Iterable[tuple[str, str]]) -> None:
         """Read every (revision, path) at once; a revision or file the repository does not have reads as None."""
         wanted = sorted({f for f in files if f not in self._lines})
-        readable = [f for f in wanted if "\n" not in f[1]]
+        readable = [f for f in wanted if "\n" not in f[0] + f[1]]  # cat-file --batch reads one name a line
         for key, blob in zip(readable, self.blobs([f"{rev}:{path}" for rev, path in readable])):
             self._lines[key] = split_lines(blob.decode("utf-8", "replace")) if blob is not None else None
         for key in wanted:

@@ -229,6 +229,13 @@ def test_an_import_that_could_not_be_sent_says_so_and_running_it_again_sends_it(
     assert summary.sent == sum(len(t["ai"]) for t in truth.values()) + len(truth)
 
 
+def test_by_default_a_note_left_on_a_replaced_commit_is_not_imported(repo):
+    truth = make_history(repo)
+    git(repo, "commit", "--amend", "-q", "-m", "shipping, reworded")  # the note stays on the replaced commit
+    assert import_git_ai(str(repo), None).commits == 1
+    assert import_git_ai(str(repo), None, list(truth)[1]).commits == 2  # named, it and its ancestor are
+
+
 def test_a_rev_range_imports_only_its_commits(repo, collector, ch):
     truth = make_history(repo)
     first, second = list(truth)
