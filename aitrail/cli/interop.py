@@ -41,12 +41,15 @@ def _reader(dry_run: bool, data_dir: Optional[Path], clickhouse_url: Optional[st
 
 def _run(work: Any, as_json: bool) -> None:
     from aitrail.cli import _explain
-    from aitrail.errors import AitrailError, InvalidRecord
+    from aitrail.errors import AitrailError, ConfigError, InvalidRecord
 
     try:
         summary = work()
     except InvalidRecord as exc:
         output.fail(str(exc), "fix or remove that record and import again: nothing was imported", INVALID_INPUT)
+        return
+    except ConfigError as exc:
+        output.fail(str(exc))
         return
     except AitrailError as exc:
         _explain(exc)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 
-from aitrail.errors import InvalidRecord
+from aitrail.errors import ConfigError, InvalidRecord
 from aitrail.interop.lines import GitFailed, Repository, git, merge_ranges, range_fingerprints, range_lines
 from aitrail.interop.spans import ImportedGeneration, ImportSummary, Reader, RecordSpan, send_new, stable_id
 from aitrail.sdk import vocabulary as v
@@ -233,8 +233,11 @@ def noted_commits(repo: Repository, rev_range: str | None = None) -> list[tuple[
         return []
     # By default what the repository's history holds: HEAD (a detached CI checkout), branches, tags, remote
     # branches. A note left behind on a commit a rebase or amend replaced is not imported twice that way.
-    order = git(repo.root, "rev-list", "--reverse", *([rev_range] if rev_range else
-                                                     ["HEAD", "--branches", "--tags", "--remotes"]))
+    try:
+        order = git(repo.root, "rev-list", "--reverse", *([rev_range] if rev_range else
+                                                         ["HEAD", "--branches", "--tags", "--remotes"]))
+    except GitFailed as exc:
+        raise ConfigError(f"{rev_range or 'HEAD'} is not a revision range of {repo.root} ({exc})") from None
     return [(c, notes[c]) for c in order.decode().split() if c in notes]
 
 
@@ -363,11 +366,11 @@ def import_git_ai(repo_path: str, read: Reader | None, rev_range: str | None = N
     """Import the git-ai notes of the repository around ``repo_path``; ``read`` None checks and counts only."""
     repo = Repository.around(repo_path)
     if repo is None:
-        raise InvalidRecord(f"{repo_path} is not in a git repository")
+        raise ConfigError(f"{repo_path} is not in a git repository: name one with --repo")
     try:
         spans, summary = read_repository(repo, rev_range)
     except GitFailed as exc:
-        raise InvalidRecord(f"{repo.root}: {exc}") from None
+        raise ConfigError(f"the repository at {repo.root} could not be read: {exc}") from None
     if read is None:
         summary.dry_run = True
     elif spans:

@@ -277,6 +277,18 @@ def test_the_command_refuses_a_bad_schema_version_with_exit_status_2_and_no_trac
     assert "Traceback" not in result.output
 
 
+def test_a_bad_range_or_a_folder_outside_git_is_an_error_that_says_which(repo, tmp_path):
+    make_history(repo)
+    runner = CliRunner()
+    bad_range = runner.invoke(app, ["import", "git-ai", "--repo", str(repo), "--dry-run", "no-such-branch"])
+    assert bad_range.exit_code == 1 and "no-such-branch is not a revision range" in bad_range.output
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    not_git = runner.invoke(app, ["import", "git-ai", "--repo", str(outside), "--dry-run"])
+    assert not_git.exit_code == 1 and "is not in a git repository" in not_git.output
+    assert "Traceback" not in bad_range.output + not_git.output
+
+
 def test_a_dry_run_counts_without_a_store(repo):
     truth = make_history(repo)
     result = CliRunner().invoke(app, ["import", "git-ai", "--repo", str(repo), "--dry-run", "--json"])
