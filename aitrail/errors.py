@@ -9,6 +9,7 @@
     ├── QueryRefused         a read-only SQL endpoint refused a statement (not a read)
     ├── AccessDenied         a collector refused the credentials (HTTP 401: none, unknown or expired; 403: scope)
     ├── InvalidImport        a file to import (SARIF, incidents JSON) is not what it should be; names the JSON path
+    ├── InvalidRecord        a record to import is malformed (the message names its file, JSON path or note)
     └── InvalidPayload       an OTLP request that cannot be decoded (HTTP 400)
         ├── PayloadTooLarge      over the size limit, after decompression (HTTP 413)
         └── UnsupportedMedia     unknown content type or encoding (HTTP 415)
@@ -68,6 +69,9 @@ class InvalidImport(AitrailError):
     def __init__(self, message: str, path: str = "$") -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
+class InvalidRecord(AitrailError):
+    """A record to import (an Agent Trace record, a git-ai note) is malformed; the message says where and what.
+    An import refuses the whole input on the first one: nothing is half-imported."""
 
 
 class InvalidPayload(AitrailError):

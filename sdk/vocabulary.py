@@ -232,6 +232,21 @@ SIGNOFF_CHECKLIST: Final = "aitrail.signoff.checklist"
 SIGNOFF_NOTE: Final = "aitrail.signoff.note"
 """The signer's note."""
 
+# --- interop: Agent Trace records and git-ai authorship notes (docs/interop.md) ----------------------
+
+CONTRIBUTOR_TYPE: Final = "aitrail.contributor.type"
+"""On a generation: Agent Trace's contributor type of its lines, ``ai`` or ``mixed`` (human-edited AI output);
+absent means ``ai``. Human and unknown lines are no generation."""
+LINE_RANGES: Final = "aitrail.code.line_ranges"
+"""On a generation whose lines are not one block (imports): JSON list of ``[first, last]`` line ranges, 1-based,
+inclusive; ``aitrail.code.line_start``/``line_end`` still give the first and last line."""
+IMPORT_SOURCE: Final = "aitrail.import.source"
+"""On an imported record: the format it was read from, ``agent-trace`` or ``git-ai``."""
+IMPORT_RECORD: Final = "aitrail.import.record"
+"""... and where in it: the Agent Trace record id, or the git-ai note's commit and attestation key."""
+CONVERSATION_URL: Final = "aitrail.conversation.url"
+"""On an imported generation: the URL of the conversation that produced it (Agent Trace, git-ai ``messages_url``)."""
+
 DECISION: Final = "aitrail.decision"
 """accepted or rejected: what the person did with the generation."""
 DECISION_ACCEPTED: Final = "accepted"

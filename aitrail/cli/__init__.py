@@ -275,3 +275,5 @@ _tokens.register(app)
 
 from aitrail.cli import linkage as _linkage  # noqa: E402
 _linkage.register(app)
+from aitrail.cli import interop as _interop  # noqa: E402
+_interop.register(app)

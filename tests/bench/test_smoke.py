@@ -44,3 +44,6 @@ def test_every_benchmark_runs_quick():
     assert linkage["findings"] == 1_000 and 0 < linkage["ai_findings"] < linkage["findings"]
     attribution = figures["attribution"]
     assert attribution["ai_lines"] > 0 and attribution["human_lines"] > 0 and 0 <= attribution["recall"] <= 1
+    interop = figures["interop"]  # every generation of the notes was stored, and a re-import sent nothing
+    assert interop["generations_stored"] == interop["generations"] > 0
+    assert interop["git_ai_reimport"]["sent"] == 0 and interop["agent_trace_read"]["records"] == interop["generations"]
