@@ -13,7 +13,7 @@ from importlib import resources
 from string import Template
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.schema import STRUCTURES, format_settings
+from aitrail.collector.engine.schema import format_settings, structure
 from aitrail.collector.rows.traces import _BAD_LINK_ID, _BAD_PARENT_ID, _BAD_SPAN_ID, _BAD_TRACE_ID, COLUMNS
 from aitrail.sdk import vocabulary as v
 
@@ -33,10 +33,20 @@ _CLAIMS = (f"if({{team:String}} = '', [{values.literal(v.TENANT)}], "
 """Keys a payload may not set (on its resource or a span): the tenant, and the team when the token fixes one."""
 
 
+_UNREAD = frozenset({
+    "ResourceSpans.schema_url", "Resource.dropped_attributes_count", "Resource.entity_refs",
+    "ScopeSpans.schema_url", "InstrumentationScope.attributes", "InstrumentationScope.dropped_attributes_count",
+    "Span.flags", "Span.dropped_attributes_count", "Span.dropped_events_count", "Span.dropped_links_count",
+    "Event.dropped_attributes_count", "Link.dropped_attributes_count", "Link.flags",
+    "KeyValue.key_strindex", "AnyValue.string_value_strindex",
+})
+"""What otel_traces does not hold: the engine skips it on the wire."""
+_STRUCTURE = structure("traces", _UNREAD)
+
+
 def source(path: str) -> str:
     """The ``file()`` table function reading length-delimited requests at ``path`` (a path the engine sees)."""
-    structure = STRUCTURES["traces"].replace("'", "\\'")
-    return f"file({values.literal(path)}, Protobuf, '{structure}')"
+    return f"file({values.literal(path)}, Protobuf, {values.literal(_STRUCTURE)})"
 
 
 @cache

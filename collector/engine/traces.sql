@@ -10,17 +10,15 @@ SELECT
     if(sp.parent_span_id IN ('', ${zero8}), '', lower(hex(sp.parent_span_id))) AS ParentSpanId,
     sp.trace_state AS TraceState,
     sp.name AS SpanName,
-    if(sp.kind BETWEEN 0 AND 5, ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'][sp.kind + 1], '')
+    transform(sp.kind, [0, 1, 2, 3, 4, 5], ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'], '')
         AS SpanKind,
     ResourceAttributes['service.name'] AS ServiceName,
-    mapUpdate(${resource_attributes},
-              if({team:String} = '', map('aitrail.tenant.id', {tenant:String}),
-                 map('aitrail.tenant.id', {tenant:String}, 'aitrail.team', {team:String}))) AS ResourceAttributes,
+    resource_attributes AS ResourceAttributes,
     ss.scope.name AS ScopeName,
     ss.scope.version AS ScopeVersion,
     ${span_attributes} AS SpanAttributes,
     if(sp.end_time_unix_nano > sp.start_time_unix_nano, sp.end_time_unix_nano - sp.start_time_unix_nano, 0) AS Duration,
-    if(sp.status.code BETWEEN 0 AND 2, ['Unset', 'Ok', 'Error'][sp.status.code + 1], '') AS StatusCode,
+    transform(sp.status.code, [0, 1, 2], ['Unset', 'Ok', 'Error'], '') AS StatusCode,
     sp.status.message AS StatusMessage,
     arrayMap(e -> fromUnixTimestamp64Nano(toInt64(least(e.time_unix_nano, 9223372036854775807))), sp.events)
         AS `Events.Timestamp`,
@@ -30,8 +28,14 @@ SELECT
     arrayMap(l -> if(l.span_id IN ('', ${zero8}), '', lower(hex(l.span_id))), sp.links) AS `Links.SpanId`,
     arrayMap(l -> l.trace_state, sp.links) AS `Links.TraceState`,
     arrayMap(l -> ${link_attributes}, sp.links) AS `Links.Attributes`
-FROM ${source}
-ARRAY JOIN resource_spans AS rs
-ARRAY JOIN rs.scope_spans AS ss
-ARRAY JOIN ss.spans AS sp
-WHERE ${valid}
+FROM (
+    -- A resource's attributes once per resource, not once per span.
+    SELECT rs.scope_spans AS scope_spans,
+           mapUpdate(${resource_attributes},
+                     if({team:String} = '', map('aitrail.tenant.id', {tenant:String}),
+                        map('aitrail.tenant.id', {tenant:String}, 'aitrail.team', {team:String}))) AS resource_attributes
+    FROM ${source}
+    ARRAY JOIN resource_spans AS rs
+)
+ARRAY JOIN scope_spans AS ss
+ARRAY JOIN arrayFilter(sp -> ${valid}, ss.spans) AS sp

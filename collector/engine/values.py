@@ -66,10 +66,10 @@ def _double(number: str) -> str:
             f"{number} > 0, 'json: unsupported value: +Inf', 'json: unsupported value: -Inf')")
 
 
-def _json(value: str, level: int) -> str:
-    """SQL: the JSON text of an AnyValue at ``level`` (1: an attribute's value)."""
+def _scalar_json(value: str) -> list[str]:
+    """multiIf branches: the JSON text of an AnyValue that is not an array or a list."""
     kind = f"{value}.value"
-    branches = [
+    return [
         f"{kind} = 'string_value'", json_string(f"{value}.string_value"),
         f"{kind} = 'int_value'", f"toString({value}.int_value)",
         f"{kind} = 'bool_value'", f"if({value}.bool_value, 'true', 'false')",
@@ -78,54 +78,63 @@ def _json(value: str, level: int) -> str:
         f"{kind} = 'bytes_value'", f"if({value}.bytes_value = '', 'null', "
                                    f"concat('\"', base64Encode({value}.bytes_value), '\"'))",
     ]
-    if level < VALUE_DEPTH:
-        # Arrays and lists as one list of (sort key, text): an array's items keyed by their zero-padded position
-        # (kept in order), a list's by their key (sorted, the last of duplicates winning) and written "key":text.
-        item, n = f"v{level + 1}", f"n{level + 1}"
-        items = (f"arrayConcat(arrayMap(({item}, {n}) -> (leftPad(toString({n}), 10, '0'), {item}, 0), "
-                 f"{value}.array_value.values, arrayEnumerate({value}.array_value.values)), "
-                 f"arrayMap({item} -> ({item}.key, {item}.value, 1), {value}.kvlist_value.values))")
-        rendered = (f"arrayMap({item} -> ({item}.1, concat(if({item}.3 = 1, concat({json_string(f'{item}.1')}, ':'), ''), "
-                    f"{_json(f'{item}.2', level + 1)})), {items})")
-        keys = f"arrayMap({item} -> {item}.1, {items})"
-        branches += [
-            f"{kind} IN ('array_value', 'kvlist_value')",
-            f"concat(if({kind} = 'array_value', '[', '{{'), arrayStringConcat(arrayMap({item} -> {item}.2, "
-            f"arraySort({item} -> {item}.1, {_last_of_each(keys, rendered, pairs=True)})), ','), "
-            f"if({kind} = 'array_value', ']', '}}'))",
-        ]
+
+
+_NESTED = "('array_value', 'kvlist_value')"
+
+
+def _last_of_each(items: str, keys: str) -> str:
+    """SQL: the items of an array, one per key (``keys``, parallel to it): the last one sent, as in a Go map."""
+    return f"arrayFilter((item, n) -> n = 1, {items}, arrayReverse(arrayEnumerateUniq(arrayReverse({keys}))))"
+
+
+def _container(value: str, level: int) -> str:
+    """SQL: the JSON text of an AnyValue at ``level`` that is an array or a key-value list.
+
+    Both become one list of (sort key, prefix, value): an array's items keyed by their zero-padded position
+    (so they keep their order), a list's by their key (sorted, the last of duplicates winning) and prefixed
+    ``"key":``. Scalars and containers are rendered apart, each over only its own items: ClickHouse evaluates
+    a branch holding lambdas for every row, so the recursion must never see a scalar.
+    """
+    q, p = f"q{level}", f"p{level}"
+    items = (f"arrayConcat(arrayMap(({q}, n{level}) -> (leftPad(toString(n{level}), 10, '0'), '', {q}), "
+             f"{value}.array_value.values, arrayEnumerate({value}.array_value.values)), "
+             f"arrayMap({q} -> ({q}.key, concat({json_string(f'{q}.key')}, ':'), {q}.value), "
+             f"{value}.kvlist_value.values))")
+    unique = _last_of_each(items, f"arrayMap({q} -> {q}.1, {items})")
+    if level + 1 < VALUE_DEPTH:
+        deeper = _container(f"{q}.3", level + 1)
     else:  # deeper than the columns hold: cannot be rendered (the limits refuse such values)
-        branches += [f"{kind} IN ('array_value', 'kvlist_value')", f"'{_FAILED}'"]
-    return f"multiIf({', '.join(branches)}, 'null')"
+        deeper = f"'{_FAILED}'"
+    scalars = (f"arrayMap({q} -> ({q}.1, concat({q}.2, multiIf({', '.join(_scalar_json(f'{q}.3'))}, 'null'))), "
+               f"arrayFilter({q} -> {q}.3.value NOT IN {_NESTED}, {unique}))")
+    containers = (f"arrayMap({q} -> ({q}.1, concat({q}.2, {deeper})), "
+                  f"arrayFilter({q} -> {q}.3.value IN {_NESTED}, {unique}))")
+    is_array = f"{value}.value = 'array_value'"
+    return (f"concat(if({is_array}, '[', '{{'), arrayStringConcat(arrayMap({p} -> {p}.2, "
+            f"arraySort({p} -> {p}.1, arrayConcat({scalars}, {containers}))), ','), if({is_array}, ']', '}}'))")
 
 
-@cache
-def as_string(value: str) -> str:
-    """SQL: ``pcommon.Value.AsString()`` of the AnyValue expression ``value`` (an attribute's value)."""
-    rendered = _json(value, 1)
+def _scalar_as_string(value: str) -> str:
+    """SQL: ``AsString()`` of an AnyValue that is not an array or a list."""
     return (f"multiIf({value}.value = 'string_value', {value}.string_value, "
             f"{value}.value = 'int_value', toString({value}.int_value), "
             f"{value}.value = 'bool_value', if({value}.bool_value, 'true', 'false'), "
             f"{value}.value = 'double_value', {_double(value + '.double_value')}, "
-            f"{value}.value = 'bytes_value', base64Encode({value}.bytes_value), "
-            f"{value}.value IN ('array_value', 'kvlist_value'), "
-            f"arrayFilter(j -> position(j, '{_FAILED}') = 0, [{rendered}])[1], '')")
+            f"{value}.value = 'bytes_value', base64Encode({value}.bytes_value), '')")
 
 
+@cache
 def attributes(key_values: str, drop: str = "") -> str:
     """SQL: a Map(String, String) of an array of KeyValues, the last of duplicate keys winning.
 
-    ``drop``: a SQL Array(String) of keys to leave out (a payload's tenant claim).
+    ``drop``: a SQL Array(String) of keys to leave out (a payload's tenant claim). Arrays and lists are
+    rendered apart, over only the values that are one (see :func:`_container`).
     """
     kept = f"arrayFilter(kv -> NOT has({drop}, kv.key), {key_values})" if drop else key_values
-    keys = f"arrayMap(kv -> kv.key, {kept})"
-    texts = f"arrayMap(kv -> {as_string('kv.value')}, {kept})"
-    return f"CAST({_last_of_each(keys, texts)}, 'Map(String, String)')"
-
-
-def _last_of_each(keys: str, values: str, pairs: bool = False) -> str:
-    """SQL: the (key, value) pairs of two parallel arrays (``values`` already pairs if ``pairs``), one per key:
-    the last one sent, as in a Go map."""
-    zipped = values if pairs else f"arrayZip({keys}, {values})"
-    return (f"arrayFilter((pair, n) -> n = 1, {zipped}, "
-            f"arrayReverse(arrayEnumerateUniq(arrayReverse({keys}))))")
+    unique = _last_of_each(kept, f"arrayMap(kv -> kv.key, {kept})")
+    scalars = (f"arrayMap(kv -> (kv.key, {_scalar_as_string('kv.value')}), "
+               f"arrayFilter(kv -> kv.value.value NOT IN {_NESTED}, {unique}))")
+    containers = (f"arrayMap(kv -> (kv.key, arrayFilter(j -> position(j, '{_FAILED}') = 0, "
+                  f"[{_container('kv.value', 1)}])[1]), arrayFilter(kv -> kv.value.value IN {_NESTED}, {unique}))")
+    return f"CAST(arrayConcat({scalars}, {containers}), 'Map(String, String)')"
