@@ -452,19 +452,12 @@ def native_select(path: Path) -> str:
         SETTINGS format_schema = '{NATIVE_PROTO}:ExportTraceServiceRequest', input_format_protobuf_oneof_presence = 1"""
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, n = n & 0x7F, n >> 7
-        out.append(low | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 def requests_file(bodies: list[bytes], scratch: Path) -> Path:
     """The bodies as one file of length-delimited messages, as ClickHouse's Protobuf format reads them."""
+    from aitrail.collector.engine.schema import length_delimited
+
     path = scratch / "bodies.protobuf"
-    path.write_bytes(b"".join(_varint(len(body)) + body for body in bodies))
+    path.write_bytes(length_delimited(bodies))
     return path
 
 

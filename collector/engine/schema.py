@@ -26,6 +26,7 @@ is how the SQL tells an empty string from an absent value.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -161,6 +162,20 @@ def proto_text() -> str:
 def proto_path() -> Path:
     """The shipped schema file (the engine reads it by path)."""
     return Path(str(resources.files(__package__).joinpath(PROTO_FILE)))
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def length_delimited(bodies: Iterable[bytes]) -> bytes:
+    """Request bodies framed as ClickHouse's ``Protobuf`` format reads many messages: each after its length."""
+    return b"".join(_varint(len(body)) + body for body in bodies)
 
 
 def format_settings(signal: str, schema: Any = None) -> str:

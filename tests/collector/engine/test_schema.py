@@ -96,7 +96,7 @@ def test_the_engine_reads_a_request_of_every_signal(store, tmp_path: Path, signa
     getattr(message, group).add().resource.attributes.add(key="service.name").value.string_value = "checkout"
     body = message.SerializeToString()
     path = tmp_path / f"{signal}.protobuf"
-    path.write_bytes(bytes([len(body)]) + body)
+    path.write_bytes(schema.length_delimited([body]))
     structure = schema.STRUCTURES[signal].replace("'", "\\'")
     rows = store.rows(f"SELECT {group}[1].resource.attributes[1].value.string_value AS service "
                       f"FROM file('{path}', Protobuf, '{structure}') SETTINGS {schema.format_settings(signal)}")

@@ -31,6 +31,7 @@ from otlp_corpus import valid_traces
 from secret_corpus import corpus
 
 from aitrail.collector.engine import traces
+from aitrail.collector.engine.schema import length_delimited
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.rows.traces import spans_to_table
@@ -41,15 +42,6 @@ T0 = 1_760_000_000_123_456_789
 
 def _kv(key: str, **value: Any) -> KeyValue:
     return KeyValue(key=key, value=AnyValue(**value))
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, n = n & 0x7F, n >> 7
-        out.append(low | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def sdk_request() -> ExportTraceServiceRequest:
@@ -146,7 +138,7 @@ def both_ways(store: Any, tmp_path: Path, requests: list[ExportTraceServiceReque
     """(rows the Python path stores, rows the engine stores) for the same requests."""
     python_table, engine_table = _scratch(store, "python_rows"), _scratch(store, "engine_rows")
     bodies = tmp_path / "requests.protobuf"
-    bodies.write_bytes(b"".join(_varint(len(b)) + b for b in (r.SerializeToString() for r in requests)))
+    bodies.write_bytes(length_delimited(r.SerializeToString() for r in requests))
     for request in requests:
         copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
         TenantStamp().process("traces", copy, IngestContext(tenant=tenant, team=team))
