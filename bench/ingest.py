@@ -19,6 +19,8 @@ Figures, each beside its baseline from the same run:
 * where the time goes: the pipeline stages run in-process on the same bodies (decode, item limits, each
   processor, flatten to Arrow, the spool's Arrow IPC encoding, the insert into ``otel_traces`` alone and
   with its materialized views), each stage's share of CPU time, and the top functions of a cProfile;
+* the engine path: the collector's own ingest SQL (``aitrail.collector.engine.traces``, full fidelity) on the
+  same bodies, parsed and flattened alone and inserted with the views, beside the ClickHouse-native floor;
 * the resident memory (VmHWM, VmRSS) of an ``aitrail serve`` subprocess under sustained maximum ingest,
   and its CPU per span by thread: the collector's own (Python) threads, the engine's query threads and
   its background merges.
@@ -450,21 +452,20 @@ def native_select(path: Path) -> str:
         SETTINGS format_schema = '{NATIVE_PROTO}:ExportTraceServiceRequest', input_format_protobuf_oneof_presence = 1"""
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, n = n & 0x7F, n >> 7
-        out.append(low | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+def requests_file(bodies: list[bytes], scratch: Path) -> Path:
+    """The bodies as one file of length-delimited messages, as ClickHouse's Protobuf format reads them."""
+    from aitrail.collector.engine.schema import length_delimited
+
+    path = scratch / "bodies.protobuf"
+    path.write_bytes(length_delimited(bodies))
+    return path
 
 
 def clickhouse_native(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> dict[str, Any]:
     """What moving decoding into ClickHouse would cost at best: the same bodies parsed by ClickHouse's
     Protobuf format and flattened in SQL (scalar attribute values only: no limits, aliases, redaction,
     arrays as JSON), alone and then inserted into otel_traces with its materialized views."""
-    path = scratch / "bodies.protobuf"
-    path.write_bytes(b"".join(_varint(len(body)) + body for body in bodies))
+    path = requests_file(bodies, scratch)
     select = native_select(path)
     columns = ("Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ResourceAttributes, "
                "ServiceName, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage")
@@ -482,6 +483,46 @@ def clickhouse_native(store: Any, bodies: list[bytes], scratch: Path, rounds: in
         "parse_and_flatten_us_per_span": round(parse / spans * 1e6, 2),
         "parse_flatten_insert_us_per_span": round(insert / spans * 1e6, 2),
         "spans_per_cpu_s": round(spans / insert),
+    }
+
+
+def engine_path(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> dict[str, Any]:
+    """The engine's ingest SQL (``aitrail.collector.engine.traces``) on the same bodies: what the collector's
+    per-span work costs once ClickHouse does it at full fidelity (every value type rendered as the exporter
+    does, the tenant stamp, refused ids; limits, aliases and redaction still Python's), alone and inserted.
+
+    Each statement costs a fixed planning time (its expressions over the deep AnyValue types) besides its
+    per-span work: both are measured, from one body and from all of them."""
+    from aitrail.collector.engine import traces
+
+    params = {"tenant": "default", "team": ""}
+    columns = ", ".join(f"`{c}`" for c in traces.COLUMNS)
+
+    def cpu(sql: str) -> float:
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.process_time()
+            store.command(sql, params)
+            best = min(best, time.process_time() - started)
+        return best
+
+    figures: dict[str, tuple[int, float, float]] = {}
+    for name, some in (("one", bodies[:1]), ("all", bodies)):
+        path = requests_file(some, scratch)
+        rows, settings = traces.select_sql(traces.source(str(path))), traces.settings()
+        spans = int(store.query(f"SELECT count() FROM ({rows}) {settings}", params, fmt="TSV"))
+        parse = cpu(f"SELECT count() FROM ({rows}) WHERE NOT ignore(*) {settings}")
+        insert = cpu(f"INSERT INTO aitrail.otel_traces ({columns}) {rows} {settings}")
+        figures[name] = (spans, parse, insert)
+    (one, parse_one, insert_one), (spans, parse, insert) = figures["one"], figures["all"]
+    per_span = max(insert - insert_one, 0.0) / max(spans - one, 1)
+    return {
+        "spans": spans,
+        "parse_and_flatten_us_per_span": round(max(parse - parse_one, 0.0) / max(spans - one, 1) * 1e6, 2),
+        "parse_flatten_insert_us_per_span": round(per_span * 1e6, 2),
+        "planning_s_per_statement": round(max(insert_one - per_span * one, 0.0), 2),
+        "spans_per_cpu_s": round(spans / insert),
+        "spans_per_cpu_s_without_planning": round(1 / per_span) if per_span else None,
     }
 
 
@@ -616,6 +657,7 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
             # In-process stages first, while the engine has no background work (merges) of its own.
             result["profile"] = profile_stages(collector.store, cfg, bodies)
             result["clickhouse_native"] = clickhouse_native(collector.store, bodies, scratch, 2 if quick else 3)
+            result["engine_path"] = engine_path(collector.store, bodies, scratch, 2 if quick else 3)
             for protocol, first_client in (("http", 0), ("grpc", 10)):
                 if echo:
                     print(f"  ingest over {protocol} ...", file=sys.stderr, flush=True)
@@ -666,6 +708,13 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
               f"values only, no limits, aliases or redaction): {n['parse_and_flatten_us_per_span']} µs/span to parse "
               f"and flatten, {n['parse_flatten_insert_us_per_span']} µs/span with the insert and its views = "
               f"{n['spans_per_cpu_s']:,} spans per CPU-second, vs {p['in_process_us_per_span']} µs/span the collector's way")
+        e = result["engine_path"]
+        print(f"ingest, the engine's ingest SQL at full fidelity (every value type as the exporter writes it, tenant "
+              f"stamp, refused ids): {e['planning_s_per_statement']} s CPU to plan each statement, then "
+              f"{e['parse_and_flatten_us_per_span']} µs/span to parse and flatten, {e['parse_flatten_insert_us_per_span']} "
+              f"µs/span with the insert and its views; {e['spans_per_cpu_s']:,} spans per CPU-second for these "
+              f"{e['spans']:,} spans in one statement ({round(e['spans_per_cpu_s'] / n['spans_per_cpu_s'], 2)} of the "
+              "floor)")
         m = result["serve_memory"]
         print(f"collector memory (aitrail serve) under sustained maximum ingest of {m['spans']:,} spans "
               f"({m['spans_per_s']:,} spans/s, {m['spans_per_collector_cpu_s']:,} spans per CPU-second): "

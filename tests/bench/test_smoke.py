@@ -26,6 +26,7 @@ def test_every_benchmark_runs_quick():
     assert ingest["serve_memory"]["vm_hwm_mib"] > 0
     assert ingest["serve_memory"]["cpu_us_per_span_by_thread"]["python"] > 0  # the collector's own threads
     assert ingest["clickhouse_native"]["spans"] == ingest["profile"]["spans"]
+    assert ingest["engine_path"]["spans"] == ingest["profile"]["spans"]  # no valid span refused
 
     queries = figures["queries"]
     assert set(queries["sizes"]) == {"1x", "10x", "100x"}

@@ -18,54 +18,9 @@ from google.rpc.status_pb2 import Status
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from otlp_corpus import valid_traces
 
 BODIES = int(os.environ.get("AITRAIL_FUZZ_BODIES", "10000"))
-STRANGE = ["", "'; DROP TABLE aitrail.otel_traces; --", "\x00\x01\x1b[31m", "ü日本\u202e", "{x:String}", "\\N",
-           "a" * 5000, "SELECT * FROM file('/etc/passwd')", "\ud7ff", "🚀" * 50]
-
-
-def _any_value(rng: random.Random, depth: int = 0) -> AnyValue:
-    value = AnyValue()
-    kind = rng.randrange(7 if depth < 4 else 5)
-    if kind == 0:
-        value.string_value = rng.choice(STRANGE)
-    elif kind == 1:
-        value.int_value = rng.choice([0, -1, 2**63 - 1, -(2**63), rng.randrange(-10**12, 10**12)])
-    elif kind == 2:
-        value.double_value = rng.choice([float("nan"), float("inf"), -float("inf"), 1e308, -0.0, 5e-324, rng.random()])
-    elif kind == 3:
-        value.bool_value = rng.random() < 0.5
-    elif kind == 4:
-        value.bytes_value = rng.randbytes(rng.randrange(0, 40))
-    elif kind == 5:
-        value.array_value.values.extend(_any_value(rng, depth + 1) for _ in range(rng.randrange(0, 4)))
-    else:
-        for i in range(rng.randrange(0, 4)):
-            kv = value.kvlist_value.values.add(key=rng.choice(STRANGE)[:50] + str(i))
-            kv.value.CopyFrom(_any_value(rng, depth + 1))
-    return value
-
-
-def valid_traces(rng: random.Random, marker: str) -> ExportTraceServiceRequest:
-    """A valid request whose spans are all named ``marker``, with strange but legal content."""
-    request = ExportTraceServiceRequest()
-    rs = request.resource_spans.add()
-    rs.resource.attributes.add(key=rng.choice(STRANGE)[:30] or "k").value.CopyFrom(_any_value(rng))
-    ss = rs.scope_spans.add()
-    ss.scope.name = rng.choice(STRANGE)[:100]
-    for _ in range(rng.randrange(1, 4)):
-        span = ss.spans.add(name=marker, trace_id=rng.randbytes(15) + b"\x01", span_id=rng.randbytes(7) + b"\x01",
-                            kind=rng.randrange(0, 6))
-        span.start_time_unix_nano = rng.choice([0, 1, 2**63, 1_700_000_000_000_000_000])
-        span.end_time_unix_nano = rng.choice([0, 1, 2**64 - 1, 1_700_000_001_000_000_000])
-        for i in range(rng.randrange(0, 6)):
-            span.attributes.add(key=f"{rng.choice(STRANGE)[:20]}{i}").value.CopyFrom(_any_value(rng))
-        span.status.code = rng.randrange(0, 3)
-        span.status.message = rng.choice(STRANGE)
-    return request
-
-
 def _mutate(rng: random.Random, data: bytes) -> bytes:
     buf = bytearray(data)
     for _ in range(rng.randrange(1, 6)):

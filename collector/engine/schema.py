@@ -1,0 +1,184 @@
+"""The OTLP format schema ClickHouse reads request bodies with, derived from opentelemetry-proto's descriptors.
+
+ClickHouse's ``Protobuf`` input format needs a ``.proto`` file and a column
+structure whose types follow the messages. Both are generated here from the
+descriptors compiled from opentelemetry-proto's ``.proto`` files (the
+``opentelemetry-proto`` package), never written by hand, so field numbers and
+wire types cannot drift from the protocol (``tests/collector/engine/test_schema.py``
+checks every field against the descriptors).
+
+Two changes make the protocol readable as columns:
+
+* ``AnyValue`` is recursive (an array of AnyValues, a list of key-values whose
+  values are AnyValues) and a column type cannot be. The recursion is unrolled
+  to :data:`VALUE_DEPTH` levels: ``AnyValue``, ``AnyValue_2``, ... each level's
+  arrays and lists holding the next level's values. At the last level arrays
+  and lists are read as their raw bytes (``bytes`` shares the wire type of a
+  message), so a body nesting deeper still parses; :mod:`aitrail.collector.limits`
+  refuses such values before they are stored.
+* Enum fields are read as ``int32`` (the same varint on the wire): the SQL
+  names them as pdata does, and an unknown number stays a number.
+
+Every ``oneof`` becomes, with ``input_format_protobuf_oneof_presence``, an
+``Enum8`` column named after the oneof whose values are the field numbers: that
+is how the SQL tells an empty string from an absent value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+VALUE_DEPTH = 5
+"""Levels of AnyValue the columns hold: a top-level value and four levels of arrays or lists inside it."""
+
+PROTO_FILE = "otlp.proto"
+"""The generated schema, shipped beside this module (and in deploy/ for a ClickHouse server's format_schemas)."""
+
+PACKAGE = "aitrail.otlp"
+
+REQUESTS: dict[str, Descriptor] = {
+    "traces": ExportTraceServiceRequest.DESCRIPTOR,
+    "logs": ExportLogsServiceRequest.DESCRIPTOR,
+    "metrics": ExportMetricsServiceRequest.DESCRIPTOR,
+}
+"""The request message of each signal."""
+
+_RECURSIVE = "opentelemetry.proto.common.v1.AnyValue"
+
+_SCALARS: dict[int, tuple[str, str]] = {
+    FieldDescriptor.TYPE_STRING: ("string", "String"),
+    FieldDescriptor.TYPE_BYTES: ("bytes", "String"),
+    FieldDescriptor.TYPE_BOOL: ("bool", "Bool"),
+    FieldDescriptor.TYPE_INT32: ("int32", "Int32"),
+    FieldDescriptor.TYPE_SINT32: ("sint32", "Int32"),
+    FieldDescriptor.TYPE_SFIXED32: ("sfixed32", "Int32"),
+    FieldDescriptor.TYPE_INT64: ("int64", "Int64"),
+    FieldDescriptor.TYPE_SINT64: ("sint64", "Int64"),
+    FieldDescriptor.TYPE_SFIXED64: ("sfixed64", "Int64"),
+    FieldDescriptor.TYPE_UINT32: ("uint32", "UInt32"),
+    FieldDescriptor.TYPE_FIXED32: ("fixed32", "UInt32"),
+    FieldDescriptor.TYPE_UINT64: ("uint64", "UInt64"),
+    FieldDescriptor.TYPE_FIXED64: ("fixed64", "UInt64"),
+    FieldDescriptor.TYPE_DOUBLE: ("double", "Float64"),
+    FieldDescriptor.TYPE_FLOAT: ("float", "Float32"),
+    FieldDescriptor.TYPE_ENUM: ("int32", "Int32"),
+}
+
+
+@dataclass
+class _Generator:
+    """Walks the descriptors once, writing messages (unrolled where recursive) and the column types."""
+
+    messages: dict[str, str]
+    unread: frozenset[str] = frozenset()
+    """``Message.field`` names left out of the columns (the Protobuf format then skips them on the wire)."""
+
+    def message(self, descriptor: Descriptor, level: int) -> tuple[str, str]:
+        """(message name in the generated file, ClickHouse type) of ``descriptor`` at AnyValue level ``level``."""
+        name = descriptor.name if level == 0 else f"{descriptor.name}_{level}"
+        fields, columns = [], []
+        oneofs: dict[str, list[tuple[str, int]]] = {}
+        for field in descriptor.fields:
+            proto, column = self.field(field, level)
+            label = "repeated " if field.is_repeated else ""
+            if f"{descriptor.name}.{field.name}" not in self.unread:
+                columns.append(f"{field.name} {f'Array({column})' if field.is_repeated else column}")
+            oneof = field.containing_oneof
+            if oneof is not None and _optional(field):
+                fields.append(f"  optional {proto} {field.name} = {field.number};")
+            elif oneof is not None:
+                if oneof.name not in oneofs:
+                    fields.append(f"  oneof {oneof.name} {{")
+                    for member in oneof.fields:  # (together, where the first of them is)
+                        fields.append(f"    {self.field(member, level)[0]} {member.name} = {member.number};")
+                    fields.append("  }")
+                oneofs.setdefault(oneof.name, []).append((field.name, field.number))
+            else:
+                fields.append(f"  {label}{proto} {field.name} = {field.number};")
+        for oneof, members in oneofs.items():
+            values = ", ".join(f"'{member}' = {number}" for member, number in [("none", 0), *members])
+            columns.insert(0, f"{oneof} Enum8({values})")
+        self.messages.setdefault(name, f"message {name} {{\n" + "\n".join(fields) + "\n}")
+        return name, f"Tuple({', '.join(columns)})"
+
+    def field(self, field: FieldDescriptor, level: int) -> tuple[str, str]:
+        if field.type != FieldDescriptor.TYPE_MESSAGE:
+            return _SCALARS[field.type]
+        target = field.message_type
+        if target.full_name == _RECURSIVE:
+            level += 1
+            if level > VALUE_DEPTH:
+                return "bytes", "String"
+        return self.message(target, level)
+
+
+def _optional(field: FieldDescriptor) -> bool:
+    """A proto3 ``optional`` field (its own synthetic oneof, ``_name``): a field, not a choice."""
+    oneof = field.containing_oneof
+    return oneof is not None and len(oneof.fields) == 1 and oneof.name == f"_{field.name}"
+
+
+def structure(signal: str, unread: frozenset[str] = frozenset()) -> str:
+    """The ClickHouse structure of a signal's requests, without the ``unread`` fields (``Message.field``).
+
+    Every column costs parsing time, and each level of AnyValue doubles the columns of a value: a reader
+    leaves out what it does not use.
+    """
+    _, column = _Generator({}, unread).message(REQUESTS[signal], 0)
+    return column[len("Tuple("):-1]  # the request's fields are the top-level columns
+
+
+def generate() -> tuple[str, dict[str, str]]:
+    """(the .proto text for every signal's request, ClickHouse structure of each request by signal)."""
+    generator = _Generator({})
+    structures = {}
+    for signal, descriptor in REQUESTS.items():
+        _, column = generator.message(descriptor, 0)
+        structures[signal] = column[len("Tuple("):-1]
+    header = ("// Generated by aitrail.collector.engine.schema from opentelemetry-proto's descriptors: do not edit.\n"
+              f"// AnyValue is unrolled to {VALUE_DEPTH} levels (ClickHouse column types cannot recurse);\n"
+              "// enums are read as int32. Field names, numbers and wire types are the protocol's.\n"
+              f'syntax = "proto3";\npackage {PACKAGE};\n')
+    return header + "\n".join(generator.messages.values()) + "\n", structures
+
+
+_PROTO, STRUCTURES = generate()
+
+
+def proto_text() -> str:
+    """The generated schema's text."""
+    return _PROTO
+
+
+def proto_path() -> Path:
+    """The shipped schema file (the engine reads it by path)."""
+    return Path(str(resources.files(__package__).joinpath(PROTO_FILE)))
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def length_delimited(bodies: Iterable[bytes]) -> bytes:
+    """Request bodies framed as ClickHouse's ``Protobuf`` format reads many messages: each after its length."""
+    return b"".join(_varint(len(body)) + body for body in bodies)
+
+
+def format_settings(signal: str, schema: Any = None) -> str:
+    """The SETTINGS that make ClickHouse read a signal's requests (``schema``: the .proto path the engine sees)."""
+    message = REQUESTS[signal].name
+    return (f"format_schema = '{schema or proto_path()}:{message}', input_format_protobuf_oneof_presence = 1")

@@ -1,0 +1,140 @@
+"""pcommon.Value.AsString in ClickHouse SQL: every OTLP attribute value as the contrib exporter writes it.
+
+The same conversions as :mod:`aitrail.collector.rows.common` (the reference,
+kept for the SDK-side tests and the bench's baseline), as SQL expressions over
+the columns :mod:`aitrail.collector.engine.schema` gives an ``AnyValue``:
+bool -> ``true``/``false``, int -> decimal, double -> Go's JSON number text,
+bytes -> base64, arrays and key-value lists -> JSON text as Go's
+``encoding/json`` writes it (keys sorted, the last of duplicate keys winning,
+``<``, ``>``, ``&`` and the JS line separators escaped); a NaN or an infinity
+inside an array or a list makes the whole value ``''``, as ``json.Marshal``
+failing does in pdata.
+
+The JSON escapes are generated from the reference's own escaping function, so
+the two cannot disagree on a character.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aitrail.collector.engine.schema import VALUE_DEPTH
+from aitrail.collector.rows.common import _go_json_string
+
+_ASCII_ESCAPED = "\\" + '"' + "".join(chr(c) for c in range(0x20)) + "<>&"
+"""The ASCII characters Go's JSON encoder writes as escapes (it also escapes U+2028 and U+2029)."""
+
+_NEEDS_ESCAPE = r'[\x00-\x1f"\\<>&]|\xE2\x80[\xA8\xA9]'
+"""RE2 over bytes: a character Go escapes (a cheap test before escaping byte by byte)."""
+
+_FAILED = "\\0"
+"""What a NaN or an infinity renders as inside JSON: a NUL byte, which escaped JSON text never holds."""
+
+
+def literal(text: str) -> str:
+    """A ClickHouse string literal of ``text`` (UTF-8 bytes, non-printable ones as ``\\xHH``)."""
+    out = []
+    for byte in text.encode():
+        char = chr(byte)
+        if char in "\\'":
+            out.append("\\" + char)
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\x{byte:02X}")
+    return "'" + "".join(out) + "'"
+
+
+def json_string(text: str) -> str:
+    """SQL: ``text`` as a JSON string literal, as Go writes it (ClickHouse's regular expressions see bytes)."""
+    escapes = [_go_json_string(char)[1:-1] for char in _ASCII_ESCAPED]
+    escaped = (f"arrayStringConcat(arrayMap(c -> transform(c, [{', '.join(map(literal, _ASCII_ESCAPED))}], "
+               f"[{', '.join(map(literal, escapes))}], c), extractAll({text}, '(?s).')))")
+    for char in "\u2028\u2029":
+        escaped = f"replaceAll({escaped}, {literal(char)}, {literal(_go_json_string(char)[1:-1])})"
+    return f"concat('\"', if(match({text}, {literal(_NEEDS_ESCAPE)}), {escaped}, {text}), '\"')"
+
+
+def go_float(number: str) -> str:
+    """SQL: a finite Float64 as Go's JSON number text (ClickHouse's shortest digits, an exponent's sign added)."""
+    return f"replaceRegexpOne(toString({number}), 'e([0-9])', 'e+\\\\1')"
+
+
+def _double(number: str) -> str:
+    """SQL: AsString of a double attribute (pdata's error text for NaN and infinities)."""
+    return (f"multiIf(isFinite({number}), {go_float(number)}, isNaN({number}), 'json: unsupported value: NaN', "
+            f"{number} > 0, 'json: unsupported value: +Inf', 'json: unsupported value: -Inf')")
+
+
+def _scalar_json(value: str) -> list[str]:
+    """multiIf branches: the JSON text of an AnyValue that is not an array or a list."""
+    kind = f"{value}.value"
+    return [
+        f"{kind} = 'string_value'", json_string(f"{value}.string_value"),
+        f"{kind} = 'int_value'", f"toString({value}.int_value)",
+        f"{kind} = 'bool_value'", f"if({value}.bool_value, 'true', 'false')",
+        f"{kind} = 'double_value'", f"if(isFinite({value}.double_value), {go_float(value + '.double_value')}, "
+                                    f"'{_FAILED}')",
+        f"{kind} = 'bytes_value'", f"if({value}.bytes_value = '', 'null', "
+                                   f"concat('\"', base64Encode({value}.bytes_value), '\"'))",
+    ]
+
+
+_NESTED = "('array_value', 'kvlist_value')"
+
+
+def _last_of_each(items: str, keys: str) -> str:
+    """SQL: the items of an array, one per key (``keys``, parallel to it): the last one sent, as in a Go map."""
+    return f"arrayFilter((item, n) -> n = 1, {items}, arrayReverse(arrayEnumerateUniq(arrayReverse({keys}))))"
+
+
+def _container(value: str, level: int) -> str:
+    """SQL: the JSON text of an AnyValue at ``level`` that is an array or a key-value list.
+
+    Both become one list of (sort key, prefix, value): an array's items keyed by their zero-padded position
+    (so they keep their order), a list's by their key (sorted, the last of duplicates winning) and prefixed
+    ``"key":``. Scalars and containers are rendered apart, each over only its own items: ClickHouse evaluates
+    a branch holding lambdas for every row, so the recursion must never see a scalar.
+    """
+    q, p = f"q{level}", f"p{level}"
+    items = (f"arrayConcat(arrayMap(({q}, n{level}) -> (leftPad(toString(n{level}), 10, '0'), '', {q}), "
+             f"{value}.array_value.values, arrayEnumerate({value}.array_value.values)), "
+             f"arrayMap({q} -> ({q}.key, concat({json_string(f'{q}.key')}, ':'), {q}.value), "
+             f"{value}.kvlist_value.values))")
+    unique = _last_of_each(items, f"arrayMap({q} -> {q}.1, {items})")
+    if level + 1 < VALUE_DEPTH:
+        deeper = _container(f"{q}.3", level + 1)
+    else:  # deeper than the columns hold: cannot be rendered (the limits refuse such values)
+        deeper = f"'{_FAILED}'"
+    scalars = (f"arrayMap({q} -> ({q}.1, concat({q}.2, multiIf({', '.join(_scalar_json(f'{q}.3'))}, 'null'))), "
+               f"arrayFilter({q} -> {q}.3.value NOT IN {_NESTED}, {unique}))")
+    containers = (f"arrayMap({q} -> ({q}.1, concat({q}.2, {deeper})), "
+                  f"arrayFilter({q} -> {q}.3.value IN {_NESTED}, {unique}))")
+    is_array = f"{value}.value = 'array_value'"
+    return (f"concat(if({is_array}, '[', '{{'), arrayStringConcat(arrayMap({p} -> {p}.2, "
+            f"arraySort({p} -> {p}.1, arrayConcat({scalars}, {containers}))), ','), if({is_array}, ']', '}}'))")
+
+
+def _scalar_as_string(value: str) -> str:
+    """SQL: ``AsString()`` of an AnyValue that is not an array or a list."""
+    return (f"multiIf({value}.value = 'string_value', {value}.string_value, "
+            f"{value}.value = 'int_value', toString({value}.int_value), "
+            f"{value}.value = 'bool_value', if({value}.bool_value, 'true', 'false'), "
+            f"{value}.value = 'double_value', {_double(value + '.double_value')}, "
+            f"{value}.value = 'bytes_value', base64Encode({value}.bytes_value), '')")
+
+
+@cache
+def attributes(key_values: str, drop: str = "") -> str:
+    """SQL: a Map(String, String) of an array of KeyValues, the last of duplicate keys winning.
+
+    ``drop``: a SQL Array(String) of keys to leave out (a payload's tenant claim). Arrays and lists are
+    rendered apart, over only the values that are one (see :func:`_container`).
+    """
+    kept = f"arrayFilter(kv -> NOT has({drop}, kv.key), {key_values})" if drop else key_values
+    unique = _last_of_each(kept, f"arrayMap(kv -> kv.key, {kept})")
+    scalars = (f"arrayMap(kv -> (kv.key, {_scalar_as_string('kv.value')}), "
+               f"arrayFilter(kv -> kv.value.value NOT IN {_NESTED}, {unique}))")
+    containers = (f"arrayMap(kv -> (kv.key, arrayFilter(j -> position(j, '{_FAILED}') = 0, "
+                  f"[{_container('kv.value', 1)}])[1]), arrayFilter(kv -> kv.value.value IN {_NESTED}, {unique}))")
+    return f"CAST(arrayConcat({scalars}, {containers}), 'Map(String, String)')"
