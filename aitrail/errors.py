@@ -7,7 +7,12 @@
     │   ├── SchemaError          the schema is newer than this code, or a migration failed
     │   └── StoreLocked          another process owns the embedded data directory
     ├── QueryRefused         a read-only SQL endpoint refused a statement (not a read)
-    ├── AccessDenied         a collector refused the credentials (HTTP 401: none, unknown or expired; 403: scope)
+    ├── AccessDenied         a collector refused the credentials (``status``: the HTTP status)
+    │   ├── Unauthenticated      no token, or one unknown, revoked or expired (HTTP 401)
+    │   └── Forbidden            a known token without the scope (HTTP 403)
+    ├── HookError            a git hook could not be installed or removed as asked
+    │   └── NotInRepository      the path given is not inside a git working tree
+    ├── AssistantExited      a wrapped assistant exited non-zero (the status its generations end with)
     └── InvalidPayload       an OTLP request that cannot be decoded (HTTP 400)
         ├── PayloadTooLarge      over the size limit, after decompression (HTTP 413)
         └── UnsupportedMedia     unknown content type or encoding (HTTP 415)
@@ -54,11 +59,39 @@ class QueryRefused(AitrailError):
 class AccessDenied(AitrailError):
     """A collector refused the token: ``status`` 401 when there is none or it is unknown, revoked or expired,
     403 when it lacks the scope. Two different fixes (send a token, or get one that may do this), so callers
-    tell them apart by ``status``."""
+    tell them apart by ``status``. The collector raises the subclasses; a client that only sees the HTTP
+    answer raises this one with the status it got."""
 
-    def __init__(self, message: str, status: int) -> None:
+    status: int = 401
+
+    def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        if status is not None:
+            self.status = status
+
+
+class Unauthenticated(AccessDenied):
+    """No token, or one this collector does not know (HTTP 401, gRPC UNAUTHENTICATED)."""
+
+    status = 401
+
+
+class Forbidden(AccessDenied):
+    """A known token without the scope this request needs (HTTP 403, gRPC PERMISSION_DENIED)."""
+
+    status = 403
+
+
+class HookError(AitrailError):
+    """A hook could not be installed or removed as asked (the message says why and what to do)."""
+
+
+class NotInRepository(HookError):
+    """The path is not inside a git working tree: there is no hooks directory to work on."""
+
+
+class AssistantExited(AitrailError):
+    """The status a generation of a wrapped run ends with when the assistant exits non-zero."""
 
 
 class InvalidPayload(AitrailError):

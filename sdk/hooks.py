@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aitrail.errors import HookError, NotInRepository
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.edits import edits_from_diff
 from aitrail.sdk.fingerprint import line_fingerprint
@@ -74,10 +75,6 @@ MAX_LINKS = 32
 
 _REPOSITORY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
                    "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_INDEX_FILE")
-
-
-class HookError(Exception):
-    """A hook could not be installed or removed as asked (the message says why and what to do)."""
 
 
 # --- git -----------------------------------------------------------------------------------
@@ -108,7 +105,7 @@ def repository_root(repo: Path | str = ".") -> Path:
 
     ctx = git_context(repo)
     if ctx is None:
-        raise HookError(f"{os.path.abspath(repo)} is not in a git repository")
+        raise NotInRepository(f"{os.path.abspath(repo)} is not in a git repository")
     return ctx.root
 
 

@@ -56,6 +56,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanContext, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from aitrail.errors import AssistantExited
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.git import GitContext, git_context, run_git
 
@@ -607,10 +608,6 @@ def _say(message: str) -> None:
         print(f"aitrail: {message}", file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
-
-
-class AssistantExited(Exception):
-    """The status a generation of a wrapped run ends with when the assistant exits non-zero."""
 
 
 def _random_id(bits: int) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
+from rich.markup import escape
 
 from aitrail.cli import output
 
@@ -69,7 +70,7 @@ hook_app = typer.Typer(
 
 def _report(changes) -> None:  # noqa: ANN001
     for change in changes:
-        output.console.print(f"{change.hook}: {change.action} ({change.path})", highlight=False)
+        output.say(escape(f"{change.hook}: {change.action} ({change.path})"))
 
 
 @hook_app.command("install")
@@ -84,18 +85,22 @@ def hook_install(
 
     A hook already there is kept byte for byte as <name>.pre-aitrail and runs first.
     """
-    from aitrail.sdk.hooks import HookError, install
+    from aitrail.errors import HookError, NotInRepository
+    from aitrail.sdk.hooks import install
 
     try:
         _report(install(repo, trailer=trailer))
+    except NotInRepository as exc:
+        output.fail(str(exc), "run it inside a git working tree, or pass --repo with a path inside one")
     except HookError as exc:
-        output.fail(str(exc), "see `aitrail hook status`")
+        output.fail(str(exc))
 
 
 @hook_app.command("uninstall")
 def hook_uninstall(repo: RepoOption = Path(".")) -> None:
     """Remove aitrail's hooks, putting back the hooks that were there before, byte for byte."""
-    from aitrail.sdk.hooks import HookError, uninstall
+    from aitrail.errors import HookError
+    from aitrail.sdk.hooks import uninstall
 
     try:
         _report(uninstall(repo))
@@ -106,16 +111,17 @@ def hook_uninstall(repo: RepoOption = Path(".")) -> None:
 @hook_app.command("status")
 def hook_status(repo: RepoOption = Path(".")) -> None:
     """Which hooks are aitrail's (and whether they chain an original)."""
-    from aitrail.sdk.hooks import HookError, hooks_dir, status
+    from aitrail.errors import HookError
+    from aitrail.sdk.hooks import hooks_dir, status
 
     try:
         directory, found = hooks_dir(repo), status(repo)
     except HookError as exc:
         output.fail(str(exc))
         return
-    output.console.print(f"hooks directory: {directory}", highlight=False)
+    output.say(escape(f"hooks directory: {directory}"))
     for hook, state in found.items():
-        output.console.print(f"{hook}: {state}", highlight=False)
+        output.say(escape(f"{hook}: {state}"))
 
 
 @hook_app.command(
