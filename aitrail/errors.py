@@ -5,7 +5,8 @@
     ├── StoreError           the ClickHouse store failed
     │   ├── StoreUnavailable     retryable: the store is down or busy
     │   ├── SchemaError          the schema is newer than this code, or a migration failed
-    │   └── StoreLocked          another process owns the embedded data directory
+    │   ├── StoreLocked          another process owns the embedded data directory
+    │   └── StoreNotFound        a read names a data directory where nothing was ever stored
     ├── QueryRefused         a read-only SQL endpoint refused a statement (not a read)
     ├── AccessDenied         a collector refused the credentials (``status``: the HTTP status)
     │   ├── Unauthenticated      no token, or one unknown, revoked or expired (HTTP 401)
@@ -50,6 +51,10 @@ class SchemaError(StoreError):
 
 class StoreLocked(StoreError):
     """Another process owns the embedded data directory."""
+
+
+class StoreNotFound(StoreError):
+    """Reading a store that does not exist: a typo in the path, or nothing sent yet. Reads never create one."""
 
 
 class QueryRefused(AitrailError):

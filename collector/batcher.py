@@ -33,6 +33,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aitrail.collector.config import CollectorConfig
 from aitrail.collector.spool import Batch, Position, Spool, encode_record, record_rows
 from aitrail.collector.store import Store
 from aitrail.collector.telemetry import SelfMetrics
@@ -193,10 +194,10 @@ class Batcher:
         store: Store,
         metrics: SelfMetrics,
         spool: Spool,
-        flush_interval: float = 1.0,
-        max_rows: int = 50_000,
-        max_pending_rows: int = 1_000_000,
-        max_spool_bytes: int = 1 << 30,
+        flush_interval: float = CollectorConfig.flush_interval,
+        max_rows: int = CollectorConfig.max_batch_rows,
+        max_pending_rows: int = CollectorConfig.max_pending_rows,
+        max_spool_bytes: int = CollectorConfig.max_spool_bytes,
         insert_attempts: int = 3,
         max_batch_bytes: int = 64 << 20,
         max_retry_delay: float = 5.0,

@@ -16,11 +16,12 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 from aitrail.collector.sqlendpoint.guard import check_readonly, engine_error
 from aitrail.collector.store import StoreLocation, open_store
 from aitrail.collector.store.ownership import read_owner
-from aitrail.errors import AccessDenied, AitrailError, QueryRefused, StoreError, StoreUnavailable
+from aitrail.errors import AccessDenied, AitrailError, QueryRefused, StoreError, StoreNotFound, StoreUnavailable
 
 ACCESS_DENIED = 497
 """ClickHouse's code for "this user may not": the endpoint's 403 for a token without the query scope (a 403 with
@@ -62,6 +63,20 @@ def endpoint_query(
         raise StoreUnavailable(f"cannot reach the SQL endpoint at {sql_url}: {exc}") from exc
 
 
+def unstored(location: StoreLocation, spool_dir: Path | None = None) -> int:
+    """Records a stopped collector acknowledged into its spool and has not stored yet (0 while a collector owns
+    the data directory: it is storing them). Starting the collector stores them."""
+    from aitrail.collector.config import CollectorConfig
+    from aitrail.collector.spool import Spool
+
+    if location.data_dir is not None and read_owner(location.data_dir) is not None:
+        return 0
+    try:
+        return Spool(CollectorConfig(location=location, spool_dir=spool_dir).spool_path).waiting()[0]
+    except (OSError, StoreError):  # an unreadable spool is the collector's to report; a read goes on
+        return 0
+
+
 def read_only_query(
     location: StoreLocation,
     sql: str,
@@ -85,6 +100,8 @@ def read_only_query(
             sql_url = owner["sql_url"]
     if sql_url is not None:
         return endpoint_query(sql_url, sql, fmt, params, token)
+    if location.data_dir is not None and not location.data_dir.is_dir():
+        raise StoreNotFound(f"there is no store at {location.data_dir}: nothing has been stored there")
     # A server is read as it is (a read-only user cannot migrate); a local directory is brought up to date.
     with open_store(location, migrate=location.data_dir is not None) as store:
         statement = check_readonly(store, sql, params)

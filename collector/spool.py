@@ -213,6 +213,22 @@ class Spool:
             raise
         return self
 
+    def waiting(self) -> tuple[int, int]:
+        """Records and rows acknowledged but not yet stored, counted without opening (or locking, or repairing)
+        the spool: for a reader who finds no collector running and wants to say what starting one would store."""
+        if not self.directory.is_dir():
+            return 0, 0
+        checkpoint = self._load_checkpoint() or {}
+        committed = Position(checkpoint.get("segment", 0), checkpoint.get("offset", 0))
+        records = rows = 0
+        for segment in self._existing():
+            if segment < committed.segment:
+                continue
+            begin = committed.offset if segment == committed.segment else 0
+            for _, _, n in self._walk(segment, begin, self._segment_path(segment).stat().st_size, check=False):
+                records, rows = records + 1, rows + n
+        return records, rows
+
     def _segment_path(self, segment: int) -> Path:
         return self.directory / f"{segment:016d}{SUFFIX}"
 

@@ -23,9 +23,9 @@ from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Tracer
 
-from aitrail.errors import ConfigError
 from aitrail.sdk import environment
 from aitrail.sdk import vocabulary as v
+from aitrail.sdk.policy import resolve_policy, resolve_salt, warn_once
 
 log = logging.getLogger("aitrail.sdk")
 
@@ -121,25 +121,10 @@ class Settings:
     exporter: SpanExporter | None = None
     disabled: bool | None = None
 
-    def resolved_prompt_policy(self) -> str:
-        return _policy(self.prompt_policy or os.environ.get(environment.AITRAIL_PROMPT_POLICY) or "redacted", v.PROMPT_POLICIES)
-
-    def resolved_code_policy(self) -> str:
-        return _policy(self.code_policy or os.environ.get(environment.AITRAIL_CODE_POLICY) or "none", ("full", "redacted", "none"))
-
-    def resolved_salt(self) -> str:
-        return self.salt or os.environ.get(environment.AITRAIL_PROMPT_SALT) or "aitrail"
-
     def is_disabled(self) -> bool:
         if self.disabled is not None:
             return self.disabled
         return os.environ.get(environment.AITRAIL_DISABLED, "").lower() in ("1", "true", "yes")
-
-
-def _policy(value: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ConfigError(f"unknown policy {value!r}: use one of {', '.join(allowed)}")
-    return value
 
 
 def _exporter(settings: Settings) -> SpanExporter:
@@ -157,7 +142,7 @@ def _exporter(settings: Settings) -> SpanExporter:
         insecure = (endpoint or env_endpoint or "").startswith("http://")
         return GrpcExporter(endpoint=endpoint, headers=headers, insecure=insecure or None)
     if protocol not in ("http/protobuf", "http/json"):
-        raise ConfigError(f"unknown OTLP protocol {protocol!r}: use http/protobuf or grpc")
+        warn_once(f"aitrail: unknown OTLP protocol {protocol!r}: use http/protobuf or grpc; sending with http/protobuf")
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
     if settings.endpoint:
@@ -172,9 +157,9 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.prompt_policy = settings.resolved_prompt_policy()
-        self.code_policy = settings.resolved_code_policy()
-        self.salt = settings.resolved_salt()
+        self.prompt_policy = resolve_policy(settings.prompt_policy, "prompt")
+        self.code_policy = resolve_policy(settings.code_policy, "code")
+        self.salt = resolve_salt(settings.salt)
         self.stats = ExportStats()
         attributes = {v.SERVICE_NAME: settings.service_name} if settings.service_name else {}
         attributes.update(settings.resource_attributes or {})

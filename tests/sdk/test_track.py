@@ -144,3 +144,24 @@ def test_hash_and_none_policies_keep_the_prompt_home(collector, ch, tmp_path, mo
     assert rows["none"]["prompt"] == "" and rows["none"]["prompt_hash"] == ""
     raw = json.dumps([list(r) for r in ch.query("SELECT SpanAttributes FROM aitrail.otel_traces").result_rows])
     assert "the secret plan" not in raw
+
+
+def test_a_bad_policy_setting_warns_once_records_without_the_prompt_and_never_raises(collector, ch, tmp_path, monkeypatch):
+    from aitrail.sdk.policy import SettingWarning
+
+    monkeypatch.setenv("AITRAIL_JOURNAL", str(tmp_path / "journal.jsonl"))
+    monkeypatch.setenv("AITRAIL_PROMPT_POLICY", "bogus")
+    monkeypatch.setattr("aitrail.sdk.policy._warned", set())
+    with pytest.warns(SettingWarning, match="bogus") as warned:
+        aitrail.configure(endpoint=collector.http_url)
+        for _ in range(2):
+            with aitrail.track(assistant="tool", prompt="the secret plan", model="m"):
+                pass
+        aitrail.configure(endpoint=collector.http_url)  # read again: no second warning
+    try:
+        assert len([w for w in warned if issubclass(w.category, SettingWarning)]) == 1
+        assert aitrail.flush(timeout=60)
+    finally:
+        aitrail.shutdown()
+    rows = generations(ch)
+    assert len(rows) == 2 and {r["prompt_policy"] for r in rows} == {"none"} and {r["prompt"] for r in rows} == {""}
