@@ -26,9 +26,19 @@ from __future__ import annotations
 
 
 class AitrailError(Exception):
-    """Root of every error aitrail raises on purpose."""
+    """Root of every error aitrail raises on purpose.
+
+    ``hint`` says what to do about this one error, when the message alone does not (the command line prints
+    it under the message); None leaves it to the command line's hint for the kind of error.
+    """
 
     retryable: bool = False
+    hint: str | None = None
+
+    def __init__(self, message: str = "", hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
 
 
 class ConfigError(AitrailError):
@@ -69,8 +79,8 @@ class AccessDenied(AitrailError):
 
     status: int = 401
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, status: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint)
         if status is not None:
             self.status = status
 

@@ -405,8 +405,11 @@ class Batcher:
                 self._moved()
             except _Interrupted:
                 return
-            except Exception:  # noqa: BLE001 - the drain never dies; the spool keeps everything meanwhile
-                log.exception("the spool drain failed; retrying in 1s")
+            except Exception as exc:  # noqa: BLE001 - the drain never dies; the spool keeps everything meanwhile
+                if isinstance(exc, OSError):  # a full disk, an I/O error: an expected condition, in one line
+                    log.error("the spool drain cannot go on (%s); retrying in 1s, the spool keeps everything", exc)
+                else:
+                    log.exception("the spool drain failed; retrying in 1s")
                 try:
                     await self._backoff(1.0)
                 except _Interrupted:

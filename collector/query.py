@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from aitrail.collector.sqlendpoint.guard import check_readonly, engine_error
+from aitrail.collector.sqlendpoint.guard import InvalidQuery, check_readonly, engine_error
 from aitrail.collector.store import StoreLocation, open_store
 from aitrail.collector.store.ownership import read_owner
 from aitrail.errors import AccessDenied, AitrailError, QueryRefused, StoreError, StoreNotFound, StoreUnavailable
@@ -32,6 +32,10 @@ def _refusal(status: int, text: str, sql_url: str, token: str | None) -> Aitrail
     """The error for an endpoint's refusal: who refused what, and the endpoint's own reason."""
     error = engine_error(StoreError(text))
     reason = error.message.rstrip(".")
+    if error.code is None and status in (404, 405):  # not ClickHouse's answer: another server, or another port
+        return StoreError(f"{sql_url} is not an aitrail SQL endpoint (it answered {status} {text[:80]!r})",
+                          hint="--sql-url takes the SQL address `aitrail serve` prints (port 8123 by default), "
+                               "not the OTLP port")
     if status == 401 and not token:
         return AccessDenied(f"the collector's SQL endpoint at {sql_url} requires a token, and none was given", 401)
     if status == 401:
@@ -39,7 +43,9 @@ def _refusal(status: int, text: str, sql_url: str, token: str | None) -> Aitrail
     if status == 403 and error.code == ACCESS_DENIED:
         return AccessDenied(f"the token may not read through the SQL endpoint at {sql_url}: {reason}", 403)
     if status == 403:
-        return QueryRefused(text)
+        return QueryRefused(reason.removeprefix("aitrail SQL endpoint is read-only: "))
+    if status in (400, 404):
+        return InvalidQuery(reason, error.code)
     return StoreError(text)
 
 
@@ -90,6 +96,9 @@ def read_only_query(
     ``token`` is for a collector's endpoint (named, or found in the data directory's lock file); a store
     opened directly has no tokens (whoever can open its files can read them anyway).
     """
+    if not sql.strip():
+        raise InvalidQuery("the statement is empty",
+                           hint='give one read-only statement, e.g. "SELECT count() FROM aitrail.ai_generations"')
     if sql_url is None and location.data_dir is not None:
         owner = read_owner(location.data_dir)
         if owner is not None:

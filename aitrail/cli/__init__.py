@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,7 +17,7 @@ import typer
 
 from aitrail.cli import output
 from aitrail.cli.options import ClickHouseUrl, Config, DataDir, Json, OutputFormat, SqlUrl, Token
-from aitrail.errors import AccessDenied, AitrailError, ConfigError, QueryRefused, StoreLocked, StoreNotFound
+from aitrail.errors import AccessDenied, AitrailError, ConfigError, StoreLocked, StoreNotFound
 from aitrail.sdk import environment
 
 SETTINGS_HELP = "docs/configuration.md lists every setting, its default and what it does"
@@ -77,13 +78,12 @@ _TOKEN_HINTS = {
 def _explain(exc: AitrailError) -> None:
     hints = {
         StoreLocked: "start `aitrail serve` once and query through it, or stop the other process",
-        QueryRefused: "the SQL endpoint only runs reads (SELECT, SHOW, DESCRIBE, EXISTS)",
         ConfigError: SETTINGS_HELP,
         StoreNotFound: f"check --data-dir (or {environment.AITRAIL_DATA_DIR}); `aitrail serve --data-dir DIR` makes a store "
                        "and fills it with what assistants send (README: quick start)",
     }
-    hint = next((h for kind, h in hints.items() if isinstance(exc, kind)), None)
-    if isinstance(exc, AccessDenied):
+    hint = exc.hint or next((h for kind, h in hints.items() if isinstance(exc, kind)), None)
+    if isinstance(exc, AccessDenied) and not exc.hint:
         hint = _TOKEN_HINTS.get(exc.status)
     output.fail(str(exc), hint)
 
@@ -122,8 +122,11 @@ def serve(
 The command line wins over environment variables, which win over the file, which wins over the defaults.
     """
     _server_extra()
+    from aitrail.collector import repeats
     from aitrail.collector.config import load
     from aitrail.collector.server import serve as run
+
+    repeats.install(level=logging.WARNING)
 
     try:
         cfg = load(
@@ -148,7 +151,7 @@ The command line wins over environment variables, which win over the file, which
     except AitrailError as exc:
         _explain(exc)
     except OSError as exc:
-        output.fail(f"cannot listen: {exc}", "choose free ports with --http-port/--grpc-port/--sql-port")
+        output.fail(f"cannot listen: {exc.strerror or exc}", "choose free ports with --http-port/--grpc-port/--sql-port")
 
 
 @app.command()
