@@ -226,7 +226,7 @@ def read_tokens_file(path: Path) -> list[TokenEntry]:
         text = path.read_text()
     except FileNotFoundError:
         return []
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read tokens file {path}: {exc}") from exc
     try:
         document = tomllib.loads(text) if path.suffix.lower() == ".toml" else (json.loads(text) if text.strip() else {})

@@ -13,6 +13,7 @@ expired, or without the query scope), not as a bare HTTP status.
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,7 +22,7 @@ from pathlib import Path
 from aitrail.collector.sqlendpoint.guard import InvalidQuery, check_readonly, engine_error
 from aitrail.collector.store import StoreLocation, open_store
 from aitrail.collector.store.ownership import read_owner
-from aitrail.errors import AccessDenied, AitrailError, QueryRefused, StoreError, StoreNotFound, StoreUnavailable
+from aitrail.errors import AccessDenied, AitrailError, ConfigError, QueryRefused, StoreError, StoreNotFound, StoreUnavailable
 
 ACCESS_DENIED = 497
 """ClickHouse's code for "this user may not": the endpoint's 403 for a token without the query scope (a 403 with
@@ -55,6 +56,8 @@ def endpoint_query(
     """Ask a collector's SQL endpoint (ClickHouse HTTP interface) for ``sql`` in ``fmt``, as ``token`` if given."""
     from clickhouse_connect.driver.binding import format_bind_value
 
+    if not re.match(r"^https?://[^/\s]+", sql_url):
+        raise ConfigError(f"the SQL endpoint {sql_url!r} is not an http(s) URL", hint="e.g. --sql-url http://127.0.0.1:8123")
     query = {"default_format": fmt, **{f"param_{k}": format_bind_value(v) for k, v in (params or {}).items()}}
     request = urllib.request.Request(
         f"{sql_url.rstrip('/')}/?{urllib.parse.urlencode(query)}", data=sql.encode(), method="POST",

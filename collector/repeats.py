@@ -43,12 +43,31 @@ class RepeatSummary(logging.Filter):
         return True
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (a test runner swaps it), not the one it started with."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):  # noqa: ANN201
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: ANN001
+        pass
+
+
 def install(logger: str = "aitrail", level: int = logging.INFO, window: float = WINDOW) -> logging.Handler:
-    """Give ``logger`` one handler on standard error that summarises repeats (for ``aitrail serve``)."""
-    handler = logging.StreamHandler(sys.stderr)
+    """Give ``logger`` one handler on standard error that summarises repeats (for ``aitrail serve``); called
+    again, the same handler."""
+    target = logging.getLogger(logger)
+    for existing in target.handlers:
+        if isinstance(existing, _Stderr):
+            return existing
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RepeatSummary(window))
-    target = logging.getLogger(logger)
     target.addHandler(handler)
     target.setLevel(level)
     target.propagate = False
