@@ -77,6 +77,12 @@ LIST_TIMEOUT = 60.0
 
 ASSISTANTS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli", "aider": "aider"}
 """Executable name -> assistant name as aitrail spells it (else the executable's name)."""
+NOT_ASSISTANTS = frozenset({
+    "sh", "bash", "zsh", "dash", "ksh", "fish", "pwsh", "powershell", "cmd", "env", "sudo", "time", "nice", "xargs",
+    "python", "python3", "node", "npx", "bun", "deno", "ruby", "perl", "make", "uv", "uvx", "pipx",
+})
+"""Shells, interpreters and launchers: what they run is not known from their name, so the assistant is
+``unknown`` (name it with ``aitrail wrap --assistant NAME``) rather than, say, ``sh``."""
 
 DEFAULT_OTLP_ENDPOINT = "http://127.0.0.1:4318"
 DEFAULT_OTLP_PROTOCOL = "http/protobuf"
@@ -86,7 +92,8 @@ DEFAULT_OTLP_PROTOCOL = "http/protobuf"
 
 
 def assistant_name(command: Sequence[str]) -> str:
-    """``claude`` -> ``claude-code``, ``/usr/bin/gemini`` -> ``gemini-cli``, ``codex.exe`` -> ``codex``; else the basename."""
+    """``claude`` -> ``claude-code``, ``/usr/bin/gemini`` -> ``gemini-cli``, ``codex.exe`` -> ``codex``; a shell or
+    interpreter (``sh -c ...``, ``python agent.py``) -> ``unknown``; else the basename."""
     if not command:
         return "unknown"
     base = command[0].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or command[0]
@@ -95,6 +102,8 @@ def assistant_name(command: Sequence[str]) -> str:
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
+    if stem.lower() in NOT_ASSISTANTS or stem.lower().startswith("python"):
+        return "unknown"
     return ASSISTANTS.get(stem.lower(), stem)
 
 

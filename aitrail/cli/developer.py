@@ -31,7 +31,8 @@ def wrap(
         Optional[str], typer.Option(help="The prompt (default: read from the assistant's arguments when it has one there).")
     ] = None,
     assistant: Annotated[
-        Optional[str], typer.Option(help="Assistant name (default: from the command: claude -> claude-code, gemini -> gemini-cli, ...).")
+        Optional[str], typer.Option(help="Assistant name (default: from the command: claude -> claude-code, gemini -> gemini-cli, ...; "
+                                    "a shell or interpreter such as sh or python gives unknown).")
     ] = None,
     model: Annotated[Optional[str], typer.Option(help="The model (default: the assistant's --model argument, if any).")] = None,
 ) -> None:
