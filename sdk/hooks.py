@@ -51,6 +51,7 @@ from aitrail.errors import HookError, NotInRepository
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.edits import edits_from_diff
 from aitrail.sdk.fingerprint import line_fingerprint
+from aitrail.sdk.identity import resolve_identity
 from aitrail.sdk.journal import Entry, Journal
 
 log = logging.getLogger("aitrail.sdk")
@@ -381,6 +382,10 @@ def record_commit(repo: Path | str = ".", commit: str = "HEAD") -> CommitRecord:
         # commits join their generations; else the e-mail address, as identity resolution does without an id.
         same_person = str(ctx.attributes.get(v.USER_EMAIL, "")).casefold() == email.casefold()
         attributes[v.USER_ID] = ctx.attributes.get(v.USER_ID) if same_person and ctx.attributes.get(v.USER_ID) else email
+        if not same_person:  # another author's commit (a rebase, a cherry-pick): that author's team, not ours
+            attributes.pop(v.TEAM, None)
+            if team := resolve_identity(email=email, repo_root=root, env={}).team:
+                attributes[v.TEAM] = team
     if name:
         attributes[v.USER_NAME] = name
     links = []

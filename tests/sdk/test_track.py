@@ -165,3 +165,15 @@ def test_a_bad_policy_setting_warns_once_records_without_the_prompt_and_never_ra
         aitrail.shutdown()
     rows = generations(ch)
     assert len(rows) == 2 and {r["prompt_policy"] for r in rows} == {"none"} and {r["prompt"] for r in rows} == {""}
+
+
+def test_a_generation_that_writes_no_file_takes_the_repositorys_default_team(sdk, ch, repo, monkeypatch):
+    root, _ = repo
+    monkeypatch.delenv("AITRAIL_TEAM")
+    (root / ".aitrail").mkdir()
+    (root / ".aitrail" / "teams").write_text("*  support\n/src/  backend\n")
+    with aitrail.track(assistant="chat-tool", prompt="explain the retry policy", model="m", cwd=root):
+        pass  # an answer, no file
+    assert aitrail.flush(timeout=60)
+    (row,) = generations(ch)
+    assert (row["file_path"], row["team"]) == ("", "support")
