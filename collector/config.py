@@ -24,8 +24,6 @@ from aitrail.collector.otlp import Limits
 from aitrail.collector.store import StoreLocation
 from aitrail.errors import ConfigError
 
-SETTINGS_HELP = "docs/configuration.md lists every setting, its default and what it does"
-"""Where a configuration error sends the user."""
 LOOPBACK = "127.0.0.1"
 PERSON_FIELDS = frozenset({"email", "name", "team"})
 """What the ``people`` table may say about a person."""
