@@ -247,6 +247,16 @@ def test_child_environment_points_native_telemetry_here_without_overriding_the_u
     assert env["GEMINI_TELEMETRY_OTLP_PROTOCOL"] == "grpc"
 
 
+def test_child_environment_gives_the_assistant_the_person_and_the_team():
+    who = {"user.id": "ana", "user.email": "ana@example.com", "user.name": "Ana Lima", "aitrail.team": "payments",
+           "aitrail.identity.source": "user_id=git-config"}
+    env = child_environment({}, None, identity=who)
+    assert env["OTEL_RESOURCE_ATTRIBUTES"] == (
+        "user.id=ana,user.email=ana@example.com,user.name=Ana%20Lima,aitrail.team=payments")
+    named = child_environment({"OTEL_RESOURCE_ATTRIBUTES": "team=growth,user.email=me@example.com"}, None, identity=who)
+    assert named["OTEL_RESOURCE_ATTRIBUTES"] == "team=growth,user.email=me@example.com,user.id=ana,user.name=Ana%20Lima"
+
+
 def test_child_environment_defaults_to_the_local_collector():
     env = child_environment({}, None)
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
