@@ -488,10 +488,21 @@ def deliver(timeout: float = FLUSH_TIMEOUT) -> bool:
         worker.join(timeout)
         if outcome:
             otel_log.setLevel(level)
-        return bool(outcome and outcome[0]) and rt.stats.dropped == dropped
+        delivered = bool(outcome and outcome[0]) and rt.stats.dropped == dropped
+        if delivered:  # the collector answers: what earlier runs kept goes too
+            rt.send_outbox(timeout)
+        return delivered
     except Exception:  # noqa: BLE001 - the end of a hook or a wrapped run never fails on aitrail's account
         log.debug("aitrail: could not flush", exc_info=True)
         return False
+
+
+def undelivered() -> str:
+    """What became of records :func:`deliver` could not send: kept in the outbox, how they will go, what was dropped."""
+    from aitrail.sdk.outbox import Outbox, report
+    from aitrail.sdk.runtime import runtime
+
+    return report(runtime().outbox or Outbox())
 
 
 def release(timeout: float = 0.25) -> None:
@@ -526,7 +537,7 @@ def run_hook(hook: str, args: Sequence[str] = (), repo: Path | str = ".", timeou
                 return 0  # AITRAIL_DISABLED: nothing recorded (the trailer, a local feature, still works)
             record_commit(repo)
             if not deliver(timeout):
-                _say("the commit record could not be sent yet (is the collector running?)")
+                _say(f"the commit record could not be sent yet (is the collector running?): {undelivered()}")
         elif hook == PREPARE_COMMIT_MSG:
             if not args:
                 raise HookError("prepare-commit-msg needs the message file")

@@ -48,13 +48,14 @@ def wrap(
     (OTEL_EXPORTER_OTLP_*, TRACEPARENT, OTEL_RESOURCE_ATTRIBUTES), never
     overriding a variable you set yourself.
     """
-    from aitrail.sdk.hooks import deliver, release
+    from aitrail.sdk.hooks import deliver, release, undelivered
     from aitrail.sdk.wrap import wrap as run_wrapped
 
     status = run_wrapped(command, prompt=prompt, assistant=assistant, model=model)
     try:
         if not deliver(WRAP_FLUSH_TIMEOUT):
-            output.errors.print("[yellow]aitrail:[/] the run's record could not be sent yet (is the collector running?)")
+            output.errors.print("[yellow]aitrail:[/] " + escape(
+                f"the run's record could not be sent yet (is the collector running?): {undelivered()}"))
     finally:
         release()
     raise typer.Exit(status)
@@ -142,13 +143,40 @@ def hook_run(
     raise typer.Exit(code)
 
 
+def flush(
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to keep sending before giving up.")] = 30.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Send the records kept on this machine because the collector could not be reached (the outbox).
+
+    aitrail wrap, the commit hook and the SDK keep what they could not send (bounded, oldest dropped first) and
+    the next run sends it; this sends it now, to where the SDK sends (OTEL_EXPORTER_OTLP_ENDPOINT, default
+    http://127.0.0.1:4318).
+    """
+    from aitrail.sdk.outbox import Outbox
+    from aitrail.sdk.runtime import Settings, send_outbox
+
+    outbox = Outbox()
+    batches, spans = send_outbox(outbox, Settings(), timeout)
+    state, dropped = outbox.state(), outbox.take_dropped()
+    result = {"sent_spans": spans, "waiting_spans": state.spans, "dropped_spans": dropped, "outbox": str(outbox.directory)}
+    if as_json:
+        output.print_json(result)
+        return
+    output.say(escape(f"sent {spans} span(s) in {batches} batch(es); {state.spans} waiting in {outbox.directory}")
+               + (escape(f"; {dropped} dropped earlier, the outbox being full") if dropped else ""))
+    if state.spans:
+        output.fail("the collector did not take everything", "start it (`aitrail serve`), then run `aitrail flush` again")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``wrap`` and the ``hook`` group to the aitrail command line."""
+    """Add ``wrap``, ``flush`` and the ``hook`` group to the aitrail command line."""
     app.command(
         "wrap",
         context_settings={"allow_interspersed_args": False},
         no_args_is_help=True,
     )(wrap)
+    app.command("flush")(flush)
     app.add_typer(hook_app, name="hook")
 
 
