@@ -23,6 +23,7 @@ from aitrail.collector.limits import ItemLimits
 from aitrail.collector.otlp import Limits
 from aitrail.collector.store import StoreLocation
 from aitrail.errors import ConfigError
+from aitrail.sdk.vocabulary import PROMPT_POLICIES
 
 LOOPBACK = "127.0.0.1"
 PERSON_FIELDS = frozenset({"email", "name", "team"})
@@ -91,6 +92,8 @@ class CollectorConfig:
     derive_settle: float = 6.0  # an event this old has its companions (assistants export every 5 s by default)
     derive_wait: float = 60.0  # stop waiting for missing companions (prompt, answer, span) after this long
     derive_lookback: float = 86_400.0  # each run looks at events this far back
+    # Prompts of GenAI applications that send messages, not aitrail's attributes (collector/processors/genai_content.py):
+    prompt_policy: str = "redacted"  # full, redacted, hash or none: what of such a prompt is stored
     # Who is who, beyond the vocabulary (collector/processors/mapping.py):
     team_attributes: tuple[str, ...] = ()  # more attribute names that name the team, in order of preference
     people: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # id the assistant sends -> {email, name, team}
@@ -132,6 +135,8 @@ class CollectorConfig:
             raise ConfigError("derive_interval and derive_settle must not be negative (seconds; derive_interval 0 turns derivation off)")
         if not self.derive_settle <= self.derive_wait < self.derive_lookback:
             raise ConfigError("need derive_settle <= derive_wait < derive_lookback (seconds)")
+        if self.prompt_policy not in PROMPT_POLICIES:
+            raise ConfigError(f"prompt_policy {self.prompt_policy!r} is not one of {', '.join(PROMPT_POLICIES)}")
         if isinstance(self.team_attributes, str) or not all(isinstance(a, str) and a for a in self.team_attributes):
             raise ConfigError('team_attributes must be a list of attribute names, e.g. ["squad", "org.team"]')
         for key, person in self.people.items():
