@@ -417,8 +417,8 @@ class Batcher:
 
     async def _store(self, batch: Batch) -> None:
         if batch.resumed:
-            log.warning("inserting again the batch that was in flight when the last run or drain attempt stopped (spool %s:%s-%s, "
-                        "deduplicated by its tokens)", batch.segment, batch.start, batch.end)
+            log.warning("inserting again the batch that was in flight when the last run or drain attempt stopped "
+                        "(spool %s:%s-%s, deduplicated by its tokens)", batch.segment, batch.start, batch.end)
         else:
             await self._in_drain(self.spool.begin, batch)
         merged = await self._in_drain(_merge, batch)
