@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -60,6 +60,12 @@ def _note_unstored(location) -> None:  # noqa: ANN001 - a StoreLocation
             "start `aitrail serve` on this store and they are stored", highlight=False)
 
 
+def _setting(help: str, **kwargs: Any) -> Any:  # noqa: A002 - typer's name
+    """An option of a collector setting: no default of its own (the collector's settings own it), so only what
+    the user gives overrides the environment and the file."""
+    return typer.Option(help=help, show_default=False, **kwargs)
+
+
 def _default(name: str) -> str:
     """A collector setting's one default, for help texts (the CLI has none of its own)."""
     from aitrail.collector.config import CollectorConfig
@@ -79,8 +85,8 @@ def _explain(exc: AitrailError) -> None:
     hints = {
         StoreLocked: "start `aitrail serve` once and query through it, or stop the other process",
         ConfigError: SETTINGS_HELP,
-        StoreNotFound: f"check --data-dir (or {environment.AITRAIL_DATA_DIR}); `aitrail serve --data-dir DIR` makes a store "
-                       "and fills it with what assistants send (README: quick start)",
+        StoreNotFound: f"check --data-dir (or {environment.AITRAIL_DATA_DIR}); `aitrail serve --data-dir DIR` "
+                       "makes a store and fills it with what assistants send (README: quick start)",
     }
     hint = exc.hint or next((h for kind, h in hints.items() if isinstance(exc, kind)), None)
     if isinstance(exc, AccessDenied) and not exc.hint:
@@ -92,27 +98,27 @@ def _explain(exc: AitrailError) -> None:
 def serve(
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
-    host: Annotated[Optional[str], typer.Option(help=f"Address to listen on {_default('host')}. Beyond loopback needs --tokens-file (or --allow-insecure-listen).", show_default=False)] = None,
-    http_port: Annotated[Optional[int], typer.Option(help=f"OTLP/HTTP port (/v1/traces, /v1/logs, /v1/metrics, /healthz, /metrics) {_default('http_port')}.", show_default=False)] = None,
-    grpc_port: Annotated[Optional[int], typer.Option(help=f"OTLP/gRPC port {_default('grpc_port')}.", show_default=False)] = None,
-    sql_port: Annotated[Optional[int], typer.Option(help=f"Read-only SQL endpoint (ClickHouse HTTP interface) {_default('sql_port')}.", show_default=False)] = None,
+    host: Annotated[Optional[str], _setting(f"Address to listen on {_default('host')}. Beyond loopback needs "
+                                            "--tokens-file (or --allow-insecure-listen).")] = None,
+    http_port: Annotated[Optional[int], _setting("OTLP/HTTP port (/v1/traces, /v1/logs, /v1/metrics, /healthz, "
+                                                 f"/metrics) {_default('http_port')}.")] = None,
+    grpc_port: Annotated[Optional[int], _setting(f"OTLP/gRPC port {_default('grpc_port')}.")] = None,
+    sql_port: Annotated[Optional[int], _setting("Read-only SQL endpoint (ClickHouse HTTP interface) "
+                                                f"{_default('sql_port')}.")] = None,
     config: Config = None,
-    flush_interval: Annotated[Optional[float], typer.Option(help=f"Seconds rows may wait to be batched {_default('flush_interval')}.", show_default=False)] = None,
-    spool_dir: Annotated[
-        Optional[Path],
-        typer.Option(help="Durable spool: every accepted request is fsync'd here before the answer "
-                     "(default DATA_DIR/spool; with --clickhouse-url, a folder in the user data dir).", show_default=False),
-    ] = None,
+    flush_interval: Annotated[Optional[float], _setting("Seconds rows may wait to be batched "
+                                                        f"{_default('flush_interval')}.")] = None,
+    spool_dir: Annotated[Optional[Path], _setting(
+        "Durable spool: every accepted request is fsync'd here before the answer "
+        "(default DATA_DIR/spool; with --clickhouse-url, a folder in the user data dir).")] = None,
     allow_insecure_listen: Annotated[
         bool, typer.Option(help="Listen beyond loopback without authentication (only behind a proxy that authenticates).")
     ] = False,
-    tokens_file: Annotated[
-        Optional[Path],
-        typer.Option(envvar=environment.AITRAIL_TOKENS_FILE, show_default=False,
-                     help="Require tokens: this file's (hashed) tokens, from `aitrail token create`; re-read when it changes."),
-    ] = None,
-    tls_cert: Annotated[Optional[Path], typer.Option(help="TLS certificate chain (PEM) for OTLP/HTTP, OTLP/gRPC and SQL.", show_default=False)] = None,
-    tls_key: Annotated[Optional[Path], typer.Option(help="The TLS certificate's private key (PEM).", show_default=False)] = None,
+    tokens_file: Annotated[Optional[Path], _setting(
+        "Require tokens: this file's (hashed) tokens, from `aitrail token create`; re-read when it changes.",
+        envvar=environment.AITRAIL_TOKENS_FILE)] = None,
+    tls_cert: Annotated[Optional[Path], _setting("TLS certificate chain (PEM) for OTLP/HTTP, OTLP/gRPC and SQL.")] = None,
+    tls_key: Annotated[Optional[Path], _setting("The TLS certificate's private key (PEM).")] = None,
 ) -> None:
     """Run the collector: receive OTLP from SDKs and assistants, store it in ClickHouse, serve read-only SQL.
 
