@@ -5,9 +5,15 @@
     ├── StoreError           the ClickHouse store failed
     │   ├── StoreUnavailable     retryable: the store is down or busy
     │   ├── SchemaError          the schema is newer than this code, or a migration failed
-    │   └── StoreLocked          another process owns the embedded data directory
+    │   ├── StoreLocked          another process owns the embedded data directory
+    │   └── StoreNotFound        a read names a data directory where nothing was ever stored
     ├── QueryRefused         a read-only SQL endpoint refused a statement (not a read)
-    ├── AccessDenied         a collector refused the credentials (HTTP 401: none, unknown or expired; 403: scope)
+    ├── AccessDenied         a collector refused the credentials (``status``: the HTTP status)
+    │   ├── Unauthenticated      no token, or one unknown, revoked or expired (HTTP 401)
+    │   └── Forbidden            a known token without the scope (HTTP 403)
+    ├── HookError            a git hook could not be installed or removed as asked
+    │   └── NotInRepository      the path given is not inside a git working tree
+    ├── AssistantExited      a wrapped assistant exited non-zero (the status its generations end with)
     ├── InvalidImport        a file to import (SARIF, incidents JSON) is not what it should be; names the JSON path
     ├── InvalidRecord        a record to import is malformed (the message names its file, JSON path or note)
     └── InvalidPayload       an OTLP request that cannot be decoded (HTTP 400)
@@ -22,9 +28,19 @@ from __future__ import annotations
 
 
 class AitrailError(Exception):
-    """Root of every error aitrail raises on purpose."""
+    """Root of every error aitrail raises on purpose.
+
+    ``hint`` says what to do about this one error, when the message alone does not (the command line prints
+    it under the message); None leaves it to the command line's hint for the kind of error.
+    """
 
     retryable: bool = False
+    hint: str | None = None
+
+    def __init__(self, message: str = "", hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
 
 
 class ConfigError(AitrailError):
@@ -49,6 +65,10 @@ class StoreLocked(StoreError):
     """Another process owns the embedded data directory."""
 
 
+class StoreNotFound(StoreError):
+    """Reading a store that does not exist: a typo in the path, or nothing sent yet. Reads never create one."""
+
+
 class QueryRefused(AitrailError):
     """The SQL endpoint only runs reads; this statement is something else."""
 
@@ -56,11 +76,39 @@ class QueryRefused(AitrailError):
 class AccessDenied(AitrailError):
     """A collector refused the token: ``status`` 401 when there is none or it is unknown, revoked or expired,
     403 when it lacks the scope. Two different fixes (send a token, or get one that may do this), so callers
-    tell them apart by ``status``."""
+    tell them apart by ``status``. The collector raises the subclasses; a client that only sees the HTTP
+    answer raises this one with the status it got."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+    status: int = 401
+
+    def __init__(self, message: str, status: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        if status is not None:
+            self.status = status
+
+
+class Unauthenticated(AccessDenied):
+    """No token, or one this collector does not know (HTTP 401, gRPC UNAUTHENTICATED)."""
+
+    status = 401
+
+
+class Forbidden(AccessDenied):
+    """A known token without the scope this request needs (HTTP 403, gRPC PERMISSION_DENIED)."""
+
+    status = 403
+
+
+class HookError(AitrailError):
+    """A hook could not be installed or removed as asked (the message says why and what to do)."""
+
+
+class NotInRepository(HookError):
+    """The path is not inside a git working tree: there is no hooks directory to work on."""
+
+
+class AssistantExited(AitrailError):
+    """The status a generation of a wrapped run ends with when the assistant exits non-zero."""
 
 
 class InvalidImport(AitrailError):

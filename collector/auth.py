@@ -51,7 +51,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from aitrail.errors import AitrailError, ConfigError
+from aitrail.errors import ConfigError, Forbidden, Unauthenticated
 
 log = logging.getLogger("aitrail.collector")
 
@@ -71,24 +71,6 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.I)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 """How the tokens file writes times (``created``, ``expires``): UTC, to the second."""
-
-
-class AuthError(AitrailError):
-    """A request without the right credentials; ``status`` is the HTTP status to answer."""
-
-    status = 401
-
-
-class Unauthenticated(AuthError):
-    """No token, or one this collector does not know (HTTP 401, gRPC UNAUTHENTICATED)."""
-
-    status = 401
-
-
-class Forbidden(AuthError):
-    """A known token without the scope this request needs (HTTP 403, gRPC PERMISSION_DENIED)."""
-
-    status = 403
 
 
 def check_tenant(tenant: str) -> str:
@@ -244,7 +226,7 @@ def read_tokens_file(path: Path) -> list[TokenEntry]:
         text = path.read_text()
     except FileNotFoundError:
         return []
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read tokens file {path}: {exc}") from exc
     try:
         document = tomllib.loads(text) if path.suffix.lower() == ".toml" else (json.loads(text) if text.strip() else {})

@@ -33,6 +33,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aitrail.collector.config import CollectorConfig
 from aitrail.collector.spool import Batch, Position, Spool, encode_record, record_rows
 from aitrail.collector.store import Store
 from aitrail.collector.telemetry import SelfMetrics
@@ -193,10 +194,10 @@ class Batcher:
         store: Store,
         metrics: SelfMetrics,
         spool: Spool,
-        flush_interval: float = 1.0,
-        max_rows: int = 50_000,
-        max_pending_rows: int = 1_000_000,
-        max_spool_bytes: int = 1 << 30,
+        flush_interval: float = CollectorConfig.flush_interval,
+        max_rows: int = CollectorConfig.max_batch_rows,
+        max_pending_rows: int = CollectorConfig.max_pending_rows,
+        max_spool_bytes: int = CollectorConfig.max_spool_bytes,
         insert_attempts: int = 3,
         max_batch_bytes: int = 64 << 20,
         max_retry_delay: float = 5.0,
@@ -404,8 +405,11 @@ class Batcher:
                 self._moved()
             except _Interrupted:
                 return
-            except Exception:  # noqa: BLE001 - the drain never dies; the spool keeps everything meanwhile
-                log.exception("the spool drain failed; retrying in 1s")
+            except Exception as exc:  # noqa: BLE001 - the drain never dies; the spool keeps everything meanwhile
+                if isinstance(exc, OSError):  # a full disk, an I/O error: an expected condition, in one line
+                    log.error("the spool drain cannot go on (%s); retrying in 1s, the spool keeps everything", exc)
+                else:
+                    log.exception("the spool drain failed; retrying in 1s")
                 try:
                     await self._backoff(1.0)
                 except _Interrupted:
@@ -413,8 +417,8 @@ class Batcher:
 
     async def _store(self, batch: Batch) -> None:
         if batch.resumed:
-            log.warning("inserting again the batch in flight when the last run stopped (spool %s:%s-%s, "
-                        "deduplicated by its tokens)", batch.segment, batch.start, batch.end)
+            log.warning("inserting again the batch that was in flight when the last run or drain attempt stopped "
+                        "(spool %s:%s-%s, deduplicated by its tokens)", batch.segment, batch.start, batch.end)
         else:
             await self._in_drain(self.spool.begin, batch)
         merged = await self._in_drain(_merge, batch)

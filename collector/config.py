@@ -1,9 +1,19 @@
-"""The collector's settings: defaults, then the TOML config file, then command-line options."""
+"""The collector's settings: each one owned here, with its one default.
+
+Precedence, highest first: the command line, then environment variables
+(``AITRAIL_DATA_DIR``, ``AITRAIL_CLICKHOUSE_URL``, ``AITRAIL_TOKENS_FILE``),
+then the TOML file (``--config``), then the default below. The command line
+passes only what the user gave (None otherwise), so a default is never
+mistaken for a choice. Every setting is described in docs/configuration.md.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -13,6 +23,7 @@ from aitrail.collector.limits import ItemLimits
 from aitrail.collector.otlp import Limits
 from aitrail.collector.store import StoreLocation
 from aitrail.errors import ConfigError
+from aitrail.sdk.vocabulary import PROMPT_POLICIES
 
 LOOPBACK = "127.0.0.1"
 PERSON_FIELDS = frozenset({"email", "name", "team"})
@@ -71,6 +82,7 @@ class CollectorConfig:
     @property
     def tls_enabled(self) -> bool:
         return self.tls_cert is not None
+
     max_items_per_request: int = 100_000
     max_attributes: int = 512
     max_attribute_value_bytes: int = 4 * 1024 * 1024
@@ -80,6 +92,8 @@ class CollectorConfig:
     derive_settle: float = 6.0  # an event this old has its companions (assistants export every 5 s by default)
     derive_wait: float = 60.0  # stop waiting for missing companions (prompt, answer, span) after this long
     derive_lookback: float = 86_400.0  # each run looks at events this far back
+    # Prompts of GenAI applications that send messages, not aitrail's attributes (collector/processors/genai_content.py):
+    prompt_policy: str = "redacted"  # full, redacted, hash or none: what of such a prompt is stored
     # Who is who, beyond the vocabulary (collector/processors/mapping.py):
     team_attributes: tuple[str, ...] = ()  # more attribute names that name the team, in order of preference
     people: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # id the assistant sends -> {email, name, team}
@@ -121,6 +135,8 @@ class CollectorConfig:
             raise ConfigError("derive_interval and derive_settle must not be negative (seconds; derive_interval 0 turns derivation off)")
         if not self.derive_settle <= self.derive_wait < self.derive_lookback:
             raise ConfigError("need derive_settle <= derive_wait < derive_lookback (seconds)")
+        if self.prompt_policy not in PROMPT_POLICIES:
+            raise ConfigError(f"prompt_policy {self.prompt_policy!r} is not one of {', '.join(PROMPT_POLICIES)}")
         if isinstance(self.team_attributes, str) or not all(isinstance(a, str) and a for a in self.team_attributes):
             raise ConfigError('team_attributes must be a list of attribute names, e.g. ["squad", "org.team"]')
         for key, person in self.people.items():
@@ -141,26 +157,87 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def load(path: Path | None, **overrides: Any) -> CollectorConfig:
-    """Defaults <- ``[collector]`` table of the TOML file <- overrides that are not None."""
-    values: dict[str, Any] = {}
-    if path is not None:
-        try:
-            document = tomllib.loads(Path(path).read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-        values.update(document.get("collector", {}))
-        store = document.get("store", {})
-        if store:
-            values["location"] = StoreLocation.resolve(store.get("data_dir"), store.get("clickhouse_url"))
-    known = {f.name for f in fields(CollectorConfig)}
-    unknown = set(values) - known
+_EXPECTED = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "a string",
+    Path: "a path (a string)",
+    "list": "a list of strings",
+    "table": "a table",
+}
+
+
+def _expected(hint: Any) -> tuple[tuple[type, ...], str]:
+    """The TOML types a setting accepts, and how to say so."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    kind = next(t for t in typing.get_args(hint) if t is not type(None)) if union else hint
+    origin = typing.get_origin(kind) or kind
+    if origin is tuple:
+        return (list,), _EXPECTED["list"]
+    if origin in (Mapping, dict) or kind is Mapping:
+        return (dict,), _EXPECTED["table"]
+    if kind is float:
+        return (int, float), _EXPECTED[float]
+    if kind is Path:
+        return (str,), _EXPECTED[Path]
+    return (kind,), _EXPECTED.get(kind, kind.__name__)
+
+
+def _typed(values: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """``values`` as the settings' types, or a ConfigError naming the key, the value and what was expected."""
+    hints = typing.get_type_hints(CollectorConfig)
+    typed: dict[str, Any] = {}
+    for key, value in values.items():
+        accepted, expected = _expected(hints[key])
+        if isinstance(value, bool) and bool not in accepted or not isinstance(value, accepted):
+            raise ConfigError(f"{key} = {json.dumps(value, default=str)} in {source}: expected {expected}")
+        if hints[key] in (float,):
+            value = float(value)
+        elif isinstance(value, str) and Path in typing.get_args(hints[key]):
+            value = Path(value).expanduser()
+        elif isinstance(value, list):
+            value = tuple(value)
+        typed[key] = value
+    return typed
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The settings of the TOML file: its ``[collector]`` table, and ``[store]`` as the location."""
+    try:
+        document = tomllib.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    collector, store = document.get("collector", {}), document.get("store", {})
+    if not isinstance(collector, dict) or not isinstance(store, dict):
+        raise ConfigError(f"in {path}, [collector] and [store] must be tables")
+    unknown = [f"[{name}] {key}" for name, table, known in (
+        ("collector", collector, {f.name for f in fields(CollectorConfig)} - {"location"}),
+        ("store", store, {"data_dir", "clickhouse_url"}),
+    ) for key in table if key not in known] + [f"[{name}]" for name in document if name not in ("collector", "store")]
     if unknown:
-        raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
+    values = _typed(collector, str(path))
+    for key in ("data_dir", "clickhouse_url"):
+        if key in store and not isinstance(store[key], str):
+            raise ConfigError(f"[store] {key} = {json.dumps(store[key], default=str)} in {path}: expected a string")
+    if store:
+        values["location"] = StoreLocation.resolve(store.get("data_dir"), store.get("clickhouse_url"))
+    return values
+
+
+def store_location(path: Path | None, data_dir: Path | str | None = None,
+                   clickhouse_url: str | None = None) -> StoreLocation:
+    """Where the store is, for commands that read it: the options (or their environment variables), else
+    the file's ``[store]``, else the default data directory."""
+    if data_dir or clickhouse_url or path is None:
+        return StoreLocation.resolve(data_dir, clickhouse_url)
+    return _read(path).get("location") or StoreLocation.resolve()
+
+
+def load(path: Path | None, **overrides: Any) -> CollectorConfig:
+    """Defaults <- the TOML file's ``[collector]`` and ``[store]`` <- ``overrides`` that are not None
+    (the command line and the environment variables it reads)."""
+    values = _read(path) if path is not None else {}
     values.update({k: v for k, v in overrides.items() if v is not None})
-    if isinstance(values.get("team_attributes"), list):
-        values["team_attributes"] = tuple(values["team_attributes"])
-    for key in ("tokens_file", "tls_cert", "tls_key"):  # paths from the TOML file arrive as strings
-        if isinstance(values.get(key), str):
-            values[key] = Path(values[key]).expanduser()
     return replace(CollectorConfig(), **values).check()

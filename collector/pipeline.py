@@ -14,6 +14,7 @@ from typing import Any
 from aitrail.collector.batcher import Batcher
 from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext, Processor
+from aitrail.collector.processors.genai_content import GenAIContent
 from aitrail.collector.processors.mapping import Mapping
 from aitrail.collector.processors.normalize import Normalize
 from aitrail.collector.processors.redact import Redact
@@ -58,7 +59,7 @@ def count_items(signal: str, request: Any) -> int:
 def standard_processors(config: Any) -> list[Processor]:
     """The collector's processors, in order: the tenant first (nothing after it can be fooled by a payload's
     claim), redaction last (on the final text)."""
-    return [TenantStamp(), Mapping.from_config(config), Normalize(), Redact()]
+    return [TenantStamp(), Mapping.from_config(config), Normalize(), GenAIContent.from_config(config), Redact()]
 
 
 def prepare(signal: str, request: Any, context: IngestContext, config: Any) -> Flattened:

@@ -9,8 +9,10 @@ tests, and anyone embedding aitrail in another program.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +33,19 @@ from aitrail.collector.telemetry import SelfMetrics
 
 
 log = logging.getLogger("aitrail.collector")
+
+
+def _check_free(host: str, port: int, what: str) -> None:
+    """Raise OSError (as the HTTP listeners do) when ``port`` is taken, before a library that logs it tries."""
+    if port == 0:
+        return
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise OSError(exc.errno, f"{what} port {host}:{port}: {exc.strerror}") from exc
 
 
 def _bound_port(runner: web.AppRunner) -> int:
@@ -110,11 +125,15 @@ class Collector:
             self._grpc = grpc_receiver.build_server(
                 self.pipeline, self.metrics, cfg.limits, self.auth.ingest_grpc if self.auth else None
             )
-            if cfg.tls_cert and cfg.tls_key:
-                credentials = tls.grpc_credentials(cfg.tls_cert, cfg.tls_key)
-                self.grpc_port = self._grpc.add_secure_port(f"{cfg.host}:{cfg.grpc_port}", credentials)
-            else:
-                self.grpc_port = self._grpc.add_insecure_port(f"{cfg.host}:{cfg.grpc_port}")
+            _check_free(cfg.host, cfg.grpc_port, "OTLP/gRPC")  # gRPC would log its own error line, then raise
+            try:
+                if cfg.tls_cert and cfg.tls_key:
+                    credentials = tls.grpc_credentials(cfg.tls_cert, cfg.tls_key)
+                    self.grpc_port = self._grpc.add_secure_port(f"{cfg.host}:{cfg.grpc_port}", credentials)
+                else:
+                    self.grpc_port = self._grpc.add_insecure_port(f"{cfg.host}:{cfg.grpc_port}")
+            except RuntimeError as exc:  # gRPC's way of saying the address cannot be bound
+                raise OSError(errno.EADDRINUSE, f"cannot listen on {cfg.host}:{cfg.grpc_port} for OTLP/gRPC") from exc
             await self._grpc.start()
             self._sql = await sqlendpoint.start(
                 ReadAfterWrite(self.store, self.batcher) if cfg.read_after_write else self.store, cfg.host, cfg.sql_port,

@@ -47,9 +47,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aitrail.errors import HookError, NotInRepository
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.edits import edits_from_diff
 from aitrail.sdk.fingerprint import line_fingerprint
+from aitrail.sdk.identity import resolve_identity
 from aitrail.sdk.journal import Entry, Journal
 
 log = logging.getLogger("aitrail.sdk")
@@ -74,10 +76,6 @@ MAX_LINKS = 32
 
 _REPOSITORY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
                    "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_INDEX_FILE")
-
-
-class HookError(Exception):
-    """A hook could not be installed or removed as asked (the message says why and what to do)."""
 
 
 # --- git -----------------------------------------------------------------------------------
@@ -108,7 +106,7 @@ def repository_root(repo: Path | str = ".") -> Path:
 
     ctx = git_context(repo)
     if ctx is None:
-        raise HookError(f"{os.path.abspath(repo)} is not in a git repository")
+        raise NotInRepository(f"{os.path.abspath(repo)} is not in a git repository")
     return ctx.root
 
 
@@ -388,6 +386,10 @@ def record_commit(repo: Path | str = ".", commit: str = "HEAD") -> CommitRecord:
         # commits join their generations; else the e-mail address, as identity resolution does without an id.
         same_person = str(ctx.attributes.get(v.USER_EMAIL, "")).casefold() == email.casefold()
         attributes[v.USER_ID] = ctx.attributes.get(v.USER_ID) if same_person and ctx.attributes.get(v.USER_ID) else email
+        if not same_person:  # another author's commit (a rebase, a cherry-pick): that author's team, not ours
+            attributes.pop(v.TEAM, None)
+            if team := resolve_identity(email=email, repo_root=root, env={}).team:
+                attributes[v.TEAM] = team
     if name:
         attributes[v.USER_NAME] = name
     links = []
@@ -490,10 +492,21 @@ def deliver(timeout: float = FLUSH_TIMEOUT) -> bool:
         worker.join(timeout)
         if outcome:
             otel_log.setLevel(level)
-        return bool(outcome and outcome[0]) and rt.stats.dropped == dropped
+        delivered = bool(outcome and outcome[0]) and rt.stats.dropped == dropped
+        if delivered:  # the collector answers: what earlier runs kept goes too
+            rt.send_outbox(timeout)
+        return delivered
     except Exception:  # noqa: BLE001 - the end of a hook or a wrapped run never fails on aitrail's account
         log.debug("aitrail: could not flush", exc_info=True)
         return False
+
+
+def undelivered() -> str:
+    """What became of records :func:`deliver` could not send: kept in the outbox, how they will go, what was dropped."""
+    from aitrail.sdk.outbox import Outbox, report
+    from aitrail.sdk.runtime import runtime
+
+    return report(runtime().outbox or Outbox())
 
 
 def release(timeout: float = 0.25) -> None:
@@ -528,7 +541,7 @@ def run_hook(hook: str, args: Sequence[str] = (), repo: Path | str = ".", timeou
                 return 0  # AITRAIL_DISABLED: nothing recorded (the trailer, a local feature, still works)
             record_commit(repo)
             if not deliver(timeout):
-                _say("the commit record could not be sent yet (is the collector running?)")
+                _say(f"the commit record could not be sent yet (is the collector running?): {undelivered()}")
         elif hook == PREPARE_COMMIT_MSG:
             if not args:
                 raise HookError("prepare-commit-msg needs the message file")

@@ -79,6 +79,8 @@ SOURCE_GIT_CONFIG = "git-config"
 SOURCE_NONE = "none"
 
 TEAM_MAP = ".aitrail/teams"
+MATCH_ALL = frozenset({"*", "**", "/**", "**/*"})
+"""Path patterns that match every file: the team (or owner) of work that is about no file in particular."""
 """The aitrail team map, relative to the repository root."""
 CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
 """Where a CODEOWNERS file is looked for; the first one found is used (GitHub's order)."""
@@ -226,8 +228,6 @@ def _team_from_files(root: Path, relative: str | None, email: str) -> tuple[str,
         team = _last_match(_parse_team_map(text), relative, email)
         if team is not None:
             return team, f"team-map:{TEAM_MAP}"
-    if relative is None:
-        return None
     found = _codeowners_file(root)
     if found is None:
         return None
@@ -277,7 +277,8 @@ def _parse_team_map(text: str) -> list[tuple[str, object]]:
 def _last_match(rules: list[tuple[str, object]], relative: str | None, email: str | None):  # noqa: ANN202
     """The value of the last rule matching the path ``relative`` or the e-mail address; None if none does.
 
-    ``email=None``: every pattern is a path pattern (CODEOWNERS).
+    ``email=None``: every pattern is a path pattern (CODEOWNERS). Work about no file (a chat answer, a
+    commit as a whole) matches the rules that match every file (``*``, ``**``): the repository's default.
     """
     path = _normalize(relative) if relative is not None else None
     found = None
@@ -285,7 +286,7 @@ def _last_match(rules: list[tuple[str, object]], relative: str | None, email: st
         if email is not None and _EMAIL_PATTERN.match(pattern):
             if email and pattern.casefold() == email.casefold():
                 found = value
-        elif path is not None and path_matches(pattern, path):
+        elif path is not None and path_matches(pattern, path) or path is None and pattern in MATCH_ALL:
             found = value
     return found
 

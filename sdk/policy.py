@@ -18,17 +18,22 @@ Prompt policies, least private first (``vocabulary.PROMPT_POLICIES``):
 The hash is of the *original* prompt (before redaction), so it is the same
 whatever the policy, and is HMAC-SHA256 keyed with the salt, so salt and
 prompt cannot be confused (``"ab" + "c"`` is not ``"a" + "bc"``). The salt is
-the organisation's: it comes from configuration, the environment variable
-``AITRAIL_PROMPT_SALT`` (:func:`prompt_salt`), and should be one secret value
-per organisation: equal prompts then match inside it, and nobody outside can
-test a guessed prompt against a stored hash.
+the organisation's: ``configure(salt=...)``, else the environment variable
+``AITRAIL_PROMPT_SALT``, else :data:`DEFAULT_SALT` (:func:`resolve_salt`). It
+should be one secret value per organisation: equal prompts then match inside
+it, and nobody outside can test a guessed prompt against a stored hash.
 
 Code text policies (``vocabulary.CODE_POLICIES``): ``full`` and ``redacted``
 as above, ``none`` (the default) sends no code text at all. Line fingerprints
 are not this module's business: they always go (:mod:`aitrail.sdk.edits`).
 
-An unknown policy is a :class:`~aitrail.errors.ConfigError` naming the valid
-ones: a typo must not silently send more (or less) than was meant.
+The settings are resolved here and nowhere else (:func:`resolve_policy`,
+:func:`resolve_salt`): the argument to ``configure``, else the environment,
+else the default. An unknown policy in the settings warns once (naming the
+valid ones) and falls back to ``none``, the policy that sends least: a typo
+must not send more than was meant, and telemetry never raises into its host.
+Called directly with an unknown policy, :func:`prompt_attributes` and
+:func:`code_attributes` raise :class:`~aitrail.errors.ConfigError`.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping, Sequence
+import threading
+import warnings
+from collections.abc import Sequence
 
 from aitrail.errors import ConfigError
 from aitrail.sdk import environment
@@ -47,6 +54,28 @@ DEFAULT_PROMPT_POLICY = "redacted"
 """Text goes, without secrets or personal data."""
 DEFAULT_CODE_POLICY = "none"
 """Code text stays home; fingerprints alone link lines to generations."""
+FALLBACK_POLICY = "none"
+"""What a wrong policy setting falls back to: the one that sends least."""
+DEFAULT_SALT = "aitrail"
+"""The salt when the organisation sets none: hashes are then comparable with anyone else's who did not either."""
+
+
+class SettingWarning(RuntimeWarning):
+    """A setting of the SDK is wrong; the SDK goes on with the safest value, and says so once."""
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_once(message: str) -> None:
+    """Warn about a bad setting the first time it is seen in this process (a setting read per call must not
+    flood the host's standard error)."""
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    warnings.warn(message, SettingWarning, stacklevel=3)
 
 
 def check_policy(policy: str, allowed: Sequence[str], what: str = "prompt") -> str:
@@ -56,9 +85,25 @@ def check_policy(policy: str, allowed: Sequence[str], what: str = "prompt") -> s
     return policy
 
 
-def prompt_salt(environ: Mapping[str, str] | None = None) -> str:
-    """The organisation's salt from ``AITRAIL_PROMPT_SALT`` ("" when unset: hashes are then unsalted)."""
-    return (os.environ if environ is None else environ).get(environment.AITRAIL_PROMPT_SALT, "")
+def resolve_policy(given: str | None, what: str = "prompt") -> str:
+    """The ``what`` ("prompt" or "code") policy in force: ``given``, else its environment variable, else the
+    default. An unknown one warns once and gives :data:`FALLBACK_POLICY`."""
+    variable, allowed, default = {
+        "prompt": (environment.AITRAIL_PROMPT_POLICY, v.PROMPT_POLICIES, DEFAULT_PROMPT_POLICY),
+        "code": (environment.AITRAIL_CODE_POLICY, v.CODE_POLICIES, DEFAULT_CODE_POLICY),
+    }[what]
+    value = given or os.environ.get(variable) or default
+    if value in allowed:
+        return value
+    source = f"{variable}={value}" if not given else f"{what}_policy={value!r}"
+    warn_once(f"aitrail: unknown {what} policy ({source}): use one of {', '.join(allowed)}; "
+              f"until then the {what} policy is {FALLBACK_POLICY!r} (nothing of the {what} is sent)")
+    return FALLBACK_POLICY
+
+
+def resolve_salt(given: str | None = None) -> str:
+    """The salt of prompt hashes: ``given``, else ``AITRAIL_PROMPT_SALT``, else :data:`DEFAULT_SALT`."""
+    return given or os.environ.get(environment.AITRAIL_PROMPT_SALT) or DEFAULT_SALT
 
 
 def prompt_hash(prompt: str, salt: str) -> str:
@@ -93,7 +138,7 @@ def prompt_attributes(prompt: str | None, policy: str, salt: str) -> dict[str, o
     return attributes
 
 
-def code_attributes(text: str | None, policy: str = DEFAULT_CODE_POLICY) -> dict[str, object]:
+def code_attributes(text: str | None, policy: str) -> dict[str, object]:
     """``aitrail.code.policy``, and ``aitrail.code.text`` (secrets removed) when the policy allows text.
 
     No redaction count here: it would overwrite the prompt's on the same span.

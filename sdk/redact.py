@@ -46,8 +46,10 @@ password, unquoted, in code, is missed: it cannot be told from a variable.
 Other hex strings of 20+ characters (unlabelled SHA-256 digests included)
 are redacted: a hex API key (``secrets.token_hex(32)``) and a digest look the same.
 
-``personal=True`` also removes e-mail addresses and public IPv4 addresses
-(the ``redacted`` capture policy; ``full`` removes secrets only).
+``personal=True`` also removes personal data (the ``redacted`` capture
+policy; ``full`` removes secrets only): e-mail addresses, public IPv4
+addresses, and what :mod:`aitrail.sdk.personal` finds (phone numbers, public
+IPv6 addresses, payment card numbers, IBANs, US social security numbers).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from aitrail.sdk import personal as personal_data
 
 PLACEHOLDER = "[REDACTED:{kind}]"
 """What replaces a secret; ``kind`` is one of :data:`KINDS`."""
@@ -462,12 +466,13 @@ def _is_public_ip(address: str) -> bool:
 
 
 KINDS: frozenset[str] = frozenset(
-    {rule.kind for rule in (*_FORMATS, *_CONTEXT)} | {"password", "secret", "high_entropy", "email", "ip_address"}
+    {rule.kind for rule in (*_FORMATS, *_CONTEXT)} | {"password", "secret", "high_entropy", "email"} | personal_data.KINDS
 )
 """Every kind :func:`redact` can report."""
 
 _RANK = {kind: rank for rank, kind in enumerate(dict.fromkeys(
-    [r.kind for r in _FORMATS] + [r.kind for r in _CONTEXT] + ["password", "secret", "high_entropy", "email", "ip_address"]
+    [r.kind for r in _FORMATS] + [r.kind for r in _CONTEXT] + ["password", "secret", "high_entropy", "email",
+                                                                 *sorted(personal_data.KINDS)]
 ))}
 """Most specific first: on overlap, the lower rank names the merged span."""
 
@@ -552,6 +557,7 @@ def find(text: str, *, personal: bool = False) -> list[tuple[int, int, str]]:
     if personal:
         found += _emails(text) if "@" in text else []
         found += _rule_spans(text, lower, _PERSONAL_RULES, [], "")
+        found += personal_data.find(text)
     found = [f for f in found if not text.startswith(_ALREADY, f[0])]
     found.sort()
     merged: list[tuple[int, int, str]] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +21,13 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.trace import Tracer
 
-from aitrail.errors import ConfigError
 from aitrail.sdk import environment
 from aitrail.sdk import vocabulary as v
+from aitrail.sdk.outbox import Outbox
+from aitrail.sdk.policy import resolve_policy, resolve_salt, warn_once
 
 log = logging.getLogger("aitrail.sdk")
 
@@ -39,21 +41,33 @@ class ExportStats:
 
     exported: int = 0
     dropped: int = 0
+    kept: int = 0  # not sent, but kept in the outbox for a later run (also counted in ``dropped``)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, exported: int = 0, dropped: int = 0) -> None:
+    def add(self, exported: int = 0, dropped: int = 0, kept: int = 0) -> None:
         with self.lock:
             self.exported += exported
             self.dropped += dropped
+            self.kept += kept
 
 
 class CountingExporter(SpanExporter):
-    """Counts exported and dropped spans; an exporter's exception becomes a counted drop, never a crash."""
+    """Counts exported and dropped spans; an exporter's exception becomes a counted drop, never a crash.
 
-    def __init__(self, inner: SpanExporter, stats: ExportStats) -> None:
-        self.inner, self.stats = inner, stats
+    With an ``outbox``, each batch is kept on disk before it is exported and removed once the collector took
+    it, so a batch the collector refused, or one the process ended in the middle of, is sent by a later run.
+    """
+
+    def __init__(self, inner: SpanExporter, stats: ExportStats, outbox: Outbox | None = None) -> None:
+        self.inner, self.stats, self.outbox = inner, stats, outbox
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        held = None
+        if self.outbox is not None:
+            try:
+                held = self.outbox.hold(encode_spans(spans).SerializeToString(), len(spans))
+            except Exception:  # noqa: BLE001 - an unencodable batch is exported (or dropped) as before
+                log.debug("could not keep a batch in the outbox", exc_info=True)
         try:
             result = self.inner.export(spans)
         except Exception:  # noqa: BLE001 - telemetry must never hurt its host
@@ -61,8 +75,12 @@ class CountingExporter(SpanExporter):
             result = SpanExportResult.FAILURE
         if result is SpanExportResult.SUCCESS:
             self.stats.add(exported=len(spans))
+            if self.outbox is not None:
+                self.outbox.done(held)
         else:
-            self.stats.add(dropped=len(spans))
+            self.stats.add(dropped=len(spans), kept=len(spans) if held is not None else 0)
+            if self.outbox is not None:
+                self.outbox.keep(held)
         return result
 
     def shutdown(self) -> None:
@@ -121,33 +139,66 @@ class Settings:
     exporter: SpanExporter | None = None
     disabled: bool | None = None
 
-    def resolved_prompt_policy(self) -> str:
-        return _policy(self.prompt_policy or os.environ.get(environment.AITRAIL_PROMPT_POLICY) or "redacted", v.PROMPT_POLICIES)
-
-    def resolved_code_policy(self) -> str:
-        return _policy(self.code_policy or os.environ.get(environment.AITRAIL_CODE_POLICY) or "none", ("full", "redacted", "none"))
-
-    def resolved_salt(self) -> str:
-        return self.salt or os.environ.get(environment.AITRAIL_PROMPT_SALT) or "aitrail"
-
     def is_disabled(self) -> bool:
         if self.disabled is not None:
             return self.disabled
         return os.environ.get(environment.AITRAIL_DISABLED, "").lower() in ("1", "true", "yes")
 
 
-def _policy(value: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ConfigError(f"unknown policy {value!r}: use one of {', '.join(allowed)}")
-    return value
+def _protocol(settings: Settings) -> str:
+    protocol = settings.protocol or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"
+    )
+    if protocol not in ("http/protobuf", "http/json", "grpc"):
+        warn_once(f"aitrail: unknown OTLP protocol {protocol!r}: use http/protobuf or grpc; sending with http/protobuf")
+        return "http/protobuf"
+    return protocol
+
+
+def _poster(settings: Settings) -> Callable[[bytes], bool]:
+    """Sends one stored OTLP trace request body where the exporter would send it (for the outbox)."""
+    from opentelemetry.util.re import parse_env_headers
+
+    env_headers = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", "")
+    headers = dict(settings.headers) if settings.headers else parse_env_headers(env_headers, liberal=True)
+    if _protocol(settings) == "grpc":
+        import grpc
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
+
+        endpoint = settings.endpoint or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+            "OTEL_EXPORTER_OTLP_ENDPOINT") or DEFAULT_ENDPOINT.replace("4318", "4317")
+        address = endpoint.split("://", 1)[-1].rstrip("/")
+        secure = endpoint.startswith("https://")
+
+        def post_grpc(body: bytes) -> bool:
+            with (grpc.secure_channel(address, grpc.ssl_channel_credentials()) if secure
+                  else grpc.insecure_channel(address)) as channel:
+                TraceServiceStub(channel).Export(ExportTraceServiceRequest.FromString(body),
+                                                 metadata=list(headers.items()), timeout=10)
+            return True
+
+        return post_grpc
+    import requests
+
+    if settings.endpoint:
+        url = f"{settings.endpoint.rstrip('/')}/v1/traces"
+    else:
+        base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", DEFAULT_ENDPOINT)
+        url = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or f"{base.rstrip('/')}/v1/traces"
+
+    def post_http(body: bytes) -> bool:
+        answer = requests.post(url, data=body, timeout=10,
+                               headers={**headers, "Content-Type": "application/x-protobuf"})
+        return answer.status_code < 300
+
+    return post_http
 
 
 def _exporter(settings: Settings) -> SpanExporter:
     if settings.exporter is not None:
         return settings.exporter
-    protocol = settings.protocol or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get(
-        "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"
-    )
+    protocol = _protocol(settings)
     env_endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     headers = dict(settings.headers) if settings.headers else None
     if protocol == "grpc":
@@ -156,8 +207,6 @@ def _exporter(settings: Settings) -> SpanExporter:
         endpoint = settings.endpoint or (None if env_endpoint else DEFAULT_ENDPOINT.replace("4318", "4317"))
         insecure = (endpoint or env_endpoint or "").startswith("http://")
         return GrpcExporter(endpoint=endpoint, headers=headers, insecure=insecure or None)
-    if protocol not in ("http/protobuf", "http/json"):
-        raise ConfigError(f"unknown OTLP protocol {protocol!r}: use http/protobuf or grpc")
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
     if settings.endpoint:
@@ -172,9 +221,9 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.prompt_policy = settings.resolved_prompt_policy()
-        self.code_policy = settings.resolved_code_policy()
-        self.salt = settings.resolved_salt()
+        self.prompt_policy = resolve_policy(settings.prompt_policy, "prompt")
+        self.code_policy = resolve_policy(settings.code_policy, "code")
+        self.salt = resolve_salt(settings.salt)
         self.stats = ExportStats()
         attributes = {v.SERVICE_NAME: settings.service_name} if settings.service_name else {}
         attributes.update(settings.resource_attributes or {})
@@ -182,9 +231,18 @@ class Runtime:
             attributes["service.name"] = "aitrail-sdk"
         self.ids = PrimedIdGenerator()
         self.provider = TracerProvider(resource=Resource.create(attributes), id_generator=self.ids)
+        # Spans this SDK sends itself go through the outbox; an exporter given by the caller is the caller's.
+        self.outbox = Outbox() if settings.exporter is None and not settings.is_disabled() else None
         if not settings.is_disabled():
-            self.provider.add_span_processor(BatchSpanProcessor(CountingExporter(_exporter(settings), self.stats)))
+            exporter = CountingExporter(_exporter(settings), self.stats, self.outbox)
+            self.provider.add_span_processor(BatchSpanProcessor(exporter))
         self.tracer: Tracer = self.provider.get_tracer("aitrail.sdk")
+        if self.outbox is not None:  # what earlier runs could not send: in the background, never in the host's way
+            threading.Thread(target=self.send_outbox, name="aitrail-outbox", daemon=True).start()
+
+    def send_outbox(self, timeout: float = 30.0) -> tuple[int, int]:
+        """Send what earlier runs (or this one) kept in the outbox: (batches, spans) sent; never raises."""
+        return send_outbox(self.outbox, self.settings, timeout) if self.outbox is not None else (0, 0)
 
     def flush(self, timeout_millis: int = 5000) -> bool:
         """Export what is queued, waiting at most ``timeout_millis`` (the exporter's own retries may take
@@ -199,6 +257,15 @@ class Runtime:
 
     def shutdown(self) -> None:
         self.provider.shutdown()
+
+
+def send_outbox(outbox: Outbox, settings: Settings, timeout: float = 30.0) -> tuple[int, int]:
+    """Send what waits in ``outbox`` where ``settings`` send spans: (batches, spans) sent; never raises."""
+    try:
+        return outbox.send(_poster(settings), timeout)
+    except Exception:  # noqa: BLE001 - telemetry must never hurt its host
+        log.debug("could not send the outbox", exc_info=True)
+        return 0, 0
 
 
 _lock = threading.Lock()

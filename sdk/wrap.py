@@ -56,6 +56,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanContext, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from aitrail.errors import AssistantExited
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.git import GitContext, git_context, run_git
 
@@ -76,6 +77,12 @@ LIST_TIMEOUT = 60.0
 
 ASSISTANTS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli", "aider": "aider"}
 """Executable name -> assistant name as aitrail spells it (else the executable's name)."""
+NOT_ASSISTANTS = frozenset({
+    "sh", "bash", "zsh", "dash", "ksh", "fish", "pwsh", "powershell", "cmd", "env", "sudo", "time", "nice", "xargs",
+    "python", "python3", "node", "npx", "bun", "deno", "ruby", "perl", "make", "uv", "uvx", "pipx",
+})
+"""Shells, interpreters and launchers: what they run is not known from their name, so the assistant is
+``unknown`` (name it with ``aitrail wrap --assistant NAME``) rather than, say, ``sh``."""
 
 DEFAULT_OTLP_ENDPOINT = "http://127.0.0.1:4318"
 DEFAULT_OTLP_PROTOCOL = "http/protobuf"
@@ -85,7 +92,8 @@ DEFAULT_OTLP_PROTOCOL = "http/protobuf"
 
 
 def assistant_name(command: Sequence[str]) -> str:
-    """``claude`` -> ``claude-code``, ``/usr/bin/gemini`` -> ``gemini-cli``, ``codex.exe`` -> ``codex``; else the basename."""
+    """``claude`` -> ``claude-code``, ``/usr/bin/gemini`` -> ``gemini-cli``, ``codex.exe`` -> ``codex``; a shell or
+    interpreter (``sh -c ...``, ``python agent.py``) -> ``unknown``; else the basename."""
     if not command:
         return "unknown"
     base = command[0].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or command[0]
@@ -94,6 +102,8 @@ def assistant_name(command: Sequence[str]) -> str:
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
+    if stem.lower() in NOT_ASSISTANTS or stem.lower().startswith("python"):
+        return "unknown"
     return ASSISTANTS.get(stem.lower(), stem)
 
 
@@ -455,7 +465,7 @@ _BAGGAGE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
 
 def child_environment(base: Mapping[str, str], span_context: SpanContext | None = None, *,
                       session_id: str | None = None, settings: Any = None,
-                      git: GitContext | None = None) -> dict[str, str]:
+                      git: GitContext | None = None, identity: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a wrapped assistant: ``base`` plus what makes its native telemetry land next to ours.
 
     Set unless ``base`` already has them (a variable the user set explicitly
@@ -469,7 +479,11 @@ def child_environment(base: Mapping[str, str], span_context: SpanContext | None 
     replaced, with ``aitrail.wrap.trace_id``, ``session.id`` (when known) and
     the repository (``aitrail.repo.root``, ``vcs.repository.url.full``,
     ``vcs.ref.head.name``, ``vcs.ref.head.revision``: native telemetry sends
-    absolute paths and no repository), each only if not already there.
+    absolute paths and no repository), and the person and team of ``identity``
+    (``user.id``, ``user.email``, ``user.name``, ``aitrail.team``: the assistant
+    knows an opaque id at best, and the author is the point of the record), each
+    only if not already there (a team the user named with an alias, ``team=``,
+    is kept as the team).
     """
     env = dict(base)
     endpoint, protocol = _otlp_target(settings, base)
@@ -508,6 +522,9 @@ def child_environment(base: Mapping[str, str], span_context: SpanContext | None 
         extra.update({key: value for key, value in repository.items() if value})
     existing = env.get("OTEL_RESOURCE_ATTRIBUTES", "").strip().strip(",")
     have = _resource_keys(existing)
+    for key in (v.USER_ID, v.USER_EMAIL, v.USER_NAME, v.TEAM):
+        if (identity or {}).get(key) and not (key == v.TEAM and have & set(v.TEAM_ALIASES)):
+            extra[key] = str(identity[key])
     # Encode only what W3C baggage forbids in a value: some assistants (Codex) pass the rest on undecoded.
     added = [f"{key}={quote(value, safe=_BAGGAGE_SAFE)}" for key, value in extra.items() if key not in have]
     if added:
@@ -609,10 +626,6 @@ def _say(message: str) -> None:
         pass
 
 
-class AssistantExited(Exception):
-    """The status a generation of a wrapped run ends with when the assistant exits non-zero."""
-
-
 def _random_id(bits: int) -> int:
     return random.getrandbits(bits) or 1
 
@@ -650,8 +663,11 @@ class _Recording:
         self.start_ns = time.time_ns()
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        from aitrail.sdk.context import context_attributes
+
+        who = context_attributes(self.runtime.settings, self.cwd).attributes
         env = child_environment(base, self.span_context, session_id=self.session_id, settings=self.runtime.settings,
-                                git=self.git)
+                                git=self.git, identity=who)
         # Claude Code reports each file it writes itself (the collector derives those rows): ask it for the details
         # the derivation needs, and record this run's file changes as observations rather than counting them twice.
         self.native = self.assistant == "claude-code" and env.get("CLAUDE_CODE_ENABLE_TELEMETRY") == "1" and env.get(

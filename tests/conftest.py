@@ -74,3 +74,9 @@ def secret_corpus():  # noqa: ANN201
     import secret_corpus
 
     return secret_corpus.corpus()
+
+
+@pytest.fixture(autouse=True)
+def _private_outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test keeps what its SDK could not send in its own outbox: never sent into another test's collector."""
+    monkeypatch.setenv("AITRAIL_OUTBOX", str(tmp_path / "outbox"))

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from aitrail.cli import output
-from aitrail.cli.options import ClickHouseUrl, DataDir, Json, OutputFormat, SqlUrl, Token
-from aitrail.errors import AccessDenied, AitrailError, ConfigError, QueryRefused, StoreLocked
+from aitrail.cli.options import ClickHouseUrl, Config, DataDir, Json, OutputFormat, SqlUrl, Token
+from aitrail.errors import AccessDenied, AitrailError, ConfigError, StoreLocked, StoreNotFound
 from aitrail.sdk import environment
+
+SETTINGS_HELP = "docs/configuration.md lists every setting, its default and what it does"
+"""Where a configuration error sends the user (the one page that documents every setting)."""
 
 app = typer.Typer(
     help=(
@@ -39,10 +43,34 @@ def _server_extra() -> None:
         output.fail("this command needs the server parts", "pip install 'aitrail[server]'")
 
 
-def _location(data_dir: Optional[Path], clickhouse_url: Optional[str]):  # noqa: ANN202
-    from aitrail.collector.store import StoreLocation
+def _location(data_dir: Optional[Path], clickhouse_url: Optional[str], config: Optional[Path] = None):  # noqa: ANN202
+    from aitrail.collector.config import store_location
 
-    return StoreLocation.resolve(data_dir, clickhouse_url)
+    return store_location(config, data_dir, clickhouse_url)
+
+
+def _note_unstored(location) -> None:  # noqa: ANN001 - a StoreLocation
+    """Say so when a stopped collector left acknowledged records in its spool: the read did not see them."""
+    from aitrail.collector.query import unstored
+
+    waiting = unstored(location)
+    if waiting:
+        output.errors.print(
+            f"[yellow]note:[/] {waiting} acknowledged request(s) wait in the collector's spool, not stored yet; "
+            "start `aitrail serve` on this store and they are stored", highlight=False)
+
+
+def _setting(help: str, **kwargs: Any) -> Any:  # noqa: A002 - typer's name
+    """An option of a collector setting: no default of its own (the collector's settings own it), so only what
+    the user gives overrides the environment and the file."""
+    return typer.Option(help=help, show_default=False, **kwargs)
+
+
+def _default(name: str) -> str:
+    """A collector setting's one default, for help texts (the CLI has none of its own)."""
+    from aitrail.collector.config import CollectorConfig
+
+    return f"(default {getattr(CollectorConfig, name)})"
 
 
 _TOKEN_HINTS = {
@@ -56,11 +84,12 @@ _TOKEN_HINTS = {
 def _explain(exc: AitrailError) -> None:
     hints = {
         StoreLocked: "start `aitrail serve` once and query through it, or stop the other process",
-        QueryRefused: "the SQL endpoint only runs reads (SELECT, SHOW, DESCRIBE, EXISTS)",
-        ConfigError: "see `aitrail serve --help` for every setting",
+        ConfigError: SETTINGS_HELP,
+        StoreNotFound: f"check --data-dir (or {environment.AITRAIL_DATA_DIR}); `aitrail serve --data-dir DIR` "
+                       "makes a store and fills it with what assistants send (README: quick start)",
     }
-    hint = next((h for kind, h in hints.items() if isinstance(exc, kind)), None)
-    if isinstance(exc, AccessDenied):
+    hint = exc.hint or next((h for kind, h in hints.items() if isinstance(exc, kind)), None)
+    if isinstance(exc, AccessDenied) and not exc.hint:
         hint = _TOKEN_HINTS.get(exc.status)
     output.fail(str(exc), hint)
 
@@ -69,38 +98,41 @@ def _explain(exc: AitrailError) -> None:
 def serve(
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
-    host: Annotated[str, typer.Option(help="Address to listen on. Beyond loopback needs --tokens-file (or --allow-insecure-listen).")] = "127.0.0.1",
-    http_port: Annotated[int, typer.Option(help="OTLP/HTTP port (/v1/traces, /v1/logs, /v1/metrics, /healthz, /metrics).")] = 4318,
-    grpc_port: Annotated[int, typer.Option(help="OTLP/gRPC port.")] = 4317,
-    sql_port: Annotated[int, typer.Option(help="Read-only SQL endpoint (ClickHouse HTTP interface).")] = 8123,
-    config: Annotated[
-        Optional[Path],
-        typer.Option(envvar=environment.AITRAIL_CONFIG, help="TOML file with [collector] and [store] settings."),
-    ] = None,
-    flush_interval: Annotated[Optional[float], typer.Option(help="Seconds rows may wait to be batched (default 1).")] = None,
-    spool_dir: Annotated[
-        Optional[Path],
-        typer.Option(help="Durable spool: every accepted request is fsync'd here before the answer "
-                     "(default DATA_DIR/spool; with --clickhouse-url, a folder in the user data dir)."),
-    ] = None,
+    host: Annotated[Optional[str], _setting(f"Address to listen on {_default('host')}. Beyond loopback needs "
+                                            "--tokens-file (or --allow-insecure-listen).")] = None,
+    http_port: Annotated[Optional[int], _setting("OTLP/HTTP port (/v1/traces, /v1/logs, /v1/metrics, /healthz, "
+                                                 f"/metrics) {_default('http_port')}.")] = None,
+    grpc_port: Annotated[Optional[int], _setting(f"OTLP/gRPC port {_default('grpc_port')}.")] = None,
+    sql_port: Annotated[Optional[int], _setting("Read-only SQL endpoint (ClickHouse HTTP interface) "
+                                                f"{_default('sql_port')}.")] = None,
+    config: Config = None,
+    flush_interval: Annotated[Optional[float], _setting("Seconds rows may wait to be batched "
+                                                        f"{_default('flush_interval')}.")] = None,
+    spool_dir: Annotated[Optional[Path], _setting(
+        "Durable spool: every accepted request is fsync'd here before the answer "
+        "(default DATA_DIR/spool; with --clickhouse-url, a folder in the user data dir).")] = None,
     allow_insecure_listen: Annotated[
         bool, typer.Option(help="Listen beyond loopback without authentication (only behind a proxy that authenticates).")
     ] = False,
-    tokens_file: Annotated[
-        Optional[Path],
-        typer.Option(envvar=environment.AITRAIL_TOKENS_FILE,
-                     help="Require tokens: this file's (hashed) tokens, from `aitrail token create`; re-read when it changes."),
-    ] = None,
-    tls_cert: Annotated[Optional[Path], typer.Option(help="TLS certificate chain (PEM) for OTLP/HTTP, OTLP/gRPC and SQL.")] = None,
-    tls_key: Annotated[Optional[Path], typer.Option(help="The TLS certificate's private key (PEM).")] = None,
+    tokens_file: Annotated[Optional[Path], _setting(
+        "Require tokens: this file's (hashed) tokens, from `aitrail token create`; re-read when it changes.",
+        envvar=environment.AITRAIL_TOKENS_FILE)] = None,
+    tls_cert: Annotated[Optional[Path], _setting("TLS certificate chain (PEM) for OTLP/HTTP, OTLP/gRPC and SQL.")] = None,
+    tls_key: Annotated[Optional[Path], _setting("The TLS certificate's private key (PEM).")] = None,
 ) -> None:
     """Run the collector: receive OTLP from SDKs and assistants, store it in ClickHouse, serve read-only SQL.
 
     Point an assistant at it with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318.
+
+    The options here are the common settings; docs/configuration.md lists all of them (for --config). \
+The command line wins over environment variables, which win over the file, which wins over the defaults.
     """
     _server_extra()
+    from aitrail.collector import repeats
     from aitrail.collector.config import load
     from aitrail.collector.server import serve as run
+
+    repeats.install(level=logging.WARNING)
 
     try:
         cfg = load(
@@ -125,7 +157,7 @@ def serve(
     except AitrailError as exc:
         _explain(exc)
     except OSError as exc:
-        output.fail(f"cannot listen: {exc}", "choose free ports with --http-port/--grpc-port/--sql-port")
+        output.fail(f"cannot listen: {exc.strerror or exc}", "choose free ports with --http-port/--grpc-port/--sql-port")
 
 
 @app.command()
@@ -133,6 +165,7 @@ def sql(
     query: Annotated[str, typer.Argument(help="One read-only statement, e.g. \"SELECT team, count() FROM aitrail.ai_generations GROUP BY team\".")],
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
+    config: Config = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table for people, csv or json for scripts.")] = OutputFormat.table,
     sql_url: SqlUrl = None,
     token: Token = None,
@@ -143,10 +176,13 @@ def sql(
 
     fmt = {OutputFormat.table: "JSONCompactEachRowWithNames", OutputFormat.csv: "CSVWithNames", OutputFormat.json: "JSONEachRow"}[format]
     try:
-        data = read_only_query(_location(data_dir, clickhouse_url), query, fmt, sql_url=sql_url, token=token)
+        location = _location(data_dir, clickhouse_url, config)
+        data = read_only_query(location, query, fmt, sql_url=sql_url, token=token)
     except AitrailError as exc:
         _explain(exc)
         return
+    if sql_url is None:
+        _note_unstored(location)
     if format is OutputFormat.csv:
         typer.echo(data.decode(), nl=False)
     elif format is OutputFormat.json:
@@ -161,6 +197,7 @@ def usage(
     days: Annotated[int, typer.Option(min=1, help="How many UTC days back to look, today included.")] = 30,
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
+    config: Config = None,
     sql_url: SqlUrl = None,
     token: Token = None,
     as_json: Json = False,
@@ -173,20 +210,29 @@ def usage(
     from aitrail.demo.summary import print_usage, usage_summary
 
     try:
-        summary = usage_summary(_location(data_dir, clickhouse_url), days, sql_url, token)
+        location = _location(data_dir, clickhouse_url, config)
+        summary = usage_summary(location, days, sql_url, token)
     except AitrailError as exc:
         _explain(exc)
         return
     if as_json:
         output.print_json(summary)
-    else:
+    elif any(summary.values()):
         print_usage(summary)
+    else:
+        output.errors.print(
+            f"no AI activity stored in the last {days} days yet. Send some: start `aitrail serve`, then run an "
+            "assistant with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 or under `aitrail wrap -- ...` "
+            "(README: quick start); `aitrail demo` shows it with made-up data.", highlight=False)
+    if sql_url is None:
+        _note_unstored(location)
 
 
 @app.command()
 def migrate(
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
+    config: Config = None,
     status: Annotated[bool, typer.Option("--status", help="Only show applied and pending migrations; change nothing.")] = False,
     as_json: Json = False,
 ) -> None:
@@ -196,10 +242,14 @@ def migrate(
     from aitrail.collector.store.schema import applied_versions, known_migrations, migrate as run_migrations
 
     try:
-        with open_store(_location(data_dir, clickhouse_url), migrate=False) as store:
-            if not status:
-                run_migrations(store)
-            applied = applied_versions(store)
+        location = _location(data_dir, clickhouse_url, config)
+        if status and location.data_dir is not None and not location.data_dir.is_dir():
+            applied: set = set()  # nothing there yet; reading the status never creates a store
+        else:
+            with open_store(location, migrate=False) as store:
+                if not status:
+                    run_migrations(store)
+                applied = applied_versions(store)
     except AitrailError as exc:
         _explain(exc)
         return
@@ -235,6 +285,7 @@ def demo(
 def derive(
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
+    config: Config = None,
     days: Annotated[float, typer.Option(min=0.01, help="How far back to look, in days (events of prompts older than this are not joined).")] = 1.0,
     as_json: Json = False,
 ) -> None:
@@ -248,7 +299,7 @@ def derive(
     from aitrail.collector.store import open_store
 
     try:
-        with open_store(_location(data_dir, clickhouse_url)) as store:
+        with open_store(_location(data_dir, clickhouse_url, config)) as store:
             added = derive_once(store, Window(lookback=days * 86_400))
     except StoreLocked:
         output.fail("a collector owns this data directory, and derives generations by itself",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
+from rich.markup import escape
 
 from aitrail.cli import output
 
@@ -30,7 +31,8 @@ def wrap(
         Optional[str], typer.Option(help="The prompt (default: read from the assistant's arguments when it has one there).")
     ] = None,
     assistant: Annotated[
-        Optional[str], typer.Option(help="Assistant name (default: from the command: claude -> claude-code, gemini -> gemini-cli, ...).")
+        Optional[str], typer.Option(help="Assistant name (default: from the command: claude -> claude-code, gemini -> gemini-cli, ...; "
+                                    "a shell or interpreter such as sh or python gives unknown).")
     ] = None,
     model: Annotated[Optional[str], typer.Option(help="The model (default: the assistant's --model argument, if any).")] = None,
 ) -> None:
@@ -46,13 +48,14 @@ def wrap(
     (OTEL_EXPORTER_OTLP_*, TRACEPARENT, OTEL_RESOURCE_ATTRIBUTES), never
     overriding a variable you set yourself.
     """
-    from aitrail.sdk.hooks import deliver, release
+    from aitrail.sdk.hooks import deliver, release, undelivered
     from aitrail.sdk.wrap import wrap as run_wrapped
 
     status = run_wrapped(command, prompt=prompt, assistant=assistant, model=model)
     try:
         if not deliver(WRAP_FLUSH_TIMEOUT):
-            output.errors.print("[yellow]aitrail:[/] the run's record could not be sent yet (is the collector running?)")
+            output.errors.print("[yellow]aitrail:[/] " + escape(
+                f"the run's record could not be sent yet (is the collector running?): {undelivered()}"))
     finally:
         release()
     raise typer.Exit(status)
@@ -69,7 +72,7 @@ hook_app = typer.Typer(
 
 def _report(changes) -> None:  # noqa: ANN001
     for change in changes:
-        output.console.print(f"{change.hook}: {change.action} ({change.path})", highlight=False)
+        output.say(escape(f"{change.hook}: {change.action} ({change.path})"))
 
 
 @hook_app.command("install")
@@ -84,18 +87,22 @@ def hook_install(
 
     A hook already there is kept byte for byte as <name>.pre-aitrail and runs first.
     """
-    from aitrail.sdk.hooks import HookError, install
+    from aitrail.errors import HookError, NotInRepository
+    from aitrail.sdk.hooks import install
 
     try:
         _report(install(repo, trailer=trailer))
+    except NotInRepository as exc:
+        output.fail(str(exc), "run it inside a git working tree, or pass --repo with a path inside one")
     except HookError as exc:
-        output.fail(str(exc), "see `aitrail hook status`")
+        output.fail(str(exc))
 
 
 @hook_app.command("uninstall")
 def hook_uninstall(repo: RepoOption = Path(".")) -> None:
     """Remove aitrail's hooks, putting back the hooks that were there before, byte for byte."""
-    from aitrail.sdk.hooks import HookError, uninstall
+    from aitrail.errors import HookError
+    from aitrail.sdk.hooks import uninstall
 
     try:
         _report(uninstall(repo))
@@ -106,16 +113,17 @@ def hook_uninstall(repo: RepoOption = Path(".")) -> None:
 @hook_app.command("status")
 def hook_status(repo: RepoOption = Path(".")) -> None:
     """Which hooks are aitrail's (and whether they chain an original)."""
-    from aitrail.sdk.hooks import HookError, hooks_dir, status
+    from aitrail.errors import HookError
+    from aitrail.sdk.hooks import hooks_dir, status
 
     try:
         directory, found = hooks_dir(repo), status(repo)
     except HookError as exc:
         output.fail(str(exc))
         return
-    output.console.print(f"hooks directory: {directory}", highlight=False)
+    output.say(escape(f"hooks directory: {directory}"))
     for hook, state in found.items():
-        output.console.print(f"{hook}: {state}", highlight=False)
+        output.say(escape(f"{hook}: {state}"))
 
 
 @hook_app.command(
@@ -135,13 +143,40 @@ def hook_run(
     raise typer.Exit(code)
 
 
+def flush(
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to keep sending before giving up.")] = 30.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Send the records kept on this machine because the collector could not be reached (the outbox).
+
+    aitrail wrap, the commit hook and the SDK keep what they could not send (bounded, oldest dropped first) and
+    the next run sends it; this sends it now, to where the SDK sends (OTEL_EXPORTER_OTLP_ENDPOINT, default
+    http://127.0.0.1:4318).
+    """
+    from aitrail.sdk.outbox import Outbox
+    from aitrail.sdk.runtime import Settings, send_outbox
+
+    outbox = Outbox()
+    batches, spans = send_outbox(outbox, Settings(), timeout)
+    state, dropped = outbox.state(), outbox.take_dropped()
+    result = {"sent_spans": spans, "waiting_spans": state.spans, "dropped_spans": dropped, "outbox": str(outbox.directory)}
+    if as_json:
+        output.print_json(result)
+        return
+    output.say(escape(f"sent {spans} span(s) in {batches} batch(es); {state.spans} waiting in {outbox.directory}")
+               + (escape(f"; {dropped} dropped earlier, the outbox being full") if dropped else ""))
+    if state.spans:
+        output.fail("the collector did not take everything", "start it (`aitrail serve`), then run `aitrail flush` again")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``wrap`` and the ``hook`` group to the aitrail command line."""
+    """Add ``wrap``, ``flush`` and the ``hook`` group to the aitrail command line."""
     app.command(
         "wrap",
         context_settings={"allow_interspersed_args": False},
         no_args_is_help=True,
     )(wrap)
+    app.command("flush")(flush)
     app.add_typer(hook_app, name="hook")
 
 

@@ -28,6 +28,16 @@ ClickHouseUrl = Annotated[
         show_default=False,
     ),
 ]
+Config = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--config",
+        envvar=environment.AITRAIL_CONFIG,
+        help="TOML file with \\[collector] and \\[store] settings (docs/configuration.md lists them all); "
+             "options and environment variables win over it.",
+        show_default=False,
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 SqlUrl = Annotated[
     Optional[str],

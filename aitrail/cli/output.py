@@ -14,7 +14,8 @@ from rich.table import Table
 # Not a terminal (a log, a file, CI) and no COLUMNS: wide enough that tables do not fold at rich's 80.
 _WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
 console = Console(width=_WIDTH)
-errors = Console(stderr=True)
+# Messages are never folded: a sentence split by a long path or a narrow terminal cannot be searched or parsed.
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def parse_compact(data: bytes) -> tuple[list[str], list[list[Any]]]:
@@ -40,6 +41,11 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
 def print_json(value: Any) -> None:
     """Plain JSON on stdout (no colour, no wrapping): this output is for scripts."""
     print(json.dumps(value, indent=2, default=str))
+
+
+def say(line: str) -> None:
+    """One line for people on stdout, never folded (a path in it stays whole); ``line`` is rich markup."""
+    console.print(line, soft_wrap=True, highlight=False)
 
 
 def fail(message: str, hint: str | None = None, code: int = 1) -> None:

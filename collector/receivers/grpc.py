@@ -18,7 +18,7 @@ from typing import Any
 
 import grpc
 
-from aitrail.collector.auth import AuthError
+from aitrail.errors import AccessDenied
 from aitrail.collector.otlp import Limits
 from aitrail.collector.otlp.decode import PROTOBUF, decode_request, response_body
 from aitrail.collector.pipeline import Pipeline
@@ -33,7 +33,7 @@ _STATUS = {400: grpc.StatusCode.INVALID_ARGUMENT, 413: grpc.StatusCode.RESOURCE_
            401: grpc.StatusCode.UNAUTHENTICATED, 403: grpc.StatusCode.PERMISSION_DENIED}
 
 Authenticate = Callable[[Iterable[tuple[str, Any]]], IngestContext]
-"""Turns a call's metadata into its tenant, or raises :class:`~aitrail.collector.auth.AuthError`."""
+"""Turns a call's metadata into its tenant, or raises :class:`~aitrail.errors.AccessDenied`."""
 
 
 SERVICES = {
@@ -59,7 +59,7 @@ class _Export:
         if self.authenticate is not None:
             try:
                 ingest = self.authenticate(context.invocation_metadata() or ())
-            except AuthError as exc:
+            except AccessDenied as exc:
                 self.metrics.count(self.metrics.rejected, "unauthenticated" if exc.status == 401 else "forbidden")
                 await context.abort(_STATUS[exc.status], str(exc))
         try:

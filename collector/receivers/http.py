@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from aitrail.collector.auth import AuthError
+from aitrail.errors import AccessDenied
 from aitrail.collector.otlp import Limits, decode_request, response_body, status_body, wants_json
 from aitrail.collector.pipeline import Pipeline
 from aitrail.collector.processors import IngestContext
@@ -42,7 +42,7 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _challenge(exc: AuthError) -> dict[str, str] | None:
+def _challenge(exc: AccessDenied) -> dict[str, str] | None:
     return {"WWW-Authenticate": 'Bearer realm="aitrail"'} if exc.status == 401 else None
 
 
@@ -56,7 +56,7 @@ def build_app(
 ) -> web.Application:
     """The OTLP/HTTP application; ``authenticate`` turns a request into its tenant (default tenant when None).
 
-    Both hooks refuse by raising :class:`~aitrail.collector.auth.AuthError`: ``authenticate`` answers 401 (with
+    Both hooks refuse by raising :class:`~aitrail.errors.AccessDenied`: ``authenticate`` answers 401 (with
     ``WWW-Authenticate``) or 403 and a ``google.rpc.Status`` saying why, before the body is read;
     ``authorize_admin`` guards ``/metrics``, and ``/healthz`` then says only ``status`` to anyone else.
     """
@@ -67,7 +67,7 @@ def build_app(
         content_type = JSON if as_json else PROTOBUF
         try:
             context = authenticate(request) if authenticate else IngestContext()
-        except AuthError as exc:
+        except AccessDenied as exc:
             metrics.count(metrics.rejected, "unauthenticated" if exc.status == 401 else "forbidden")
             return web.Response(
                 status=exc.status, body=status_body(exc.status, str(exc), as_json), content_type=content_type,
@@ -97,7 +97,7 @@ def build_app(
         if authorize_admin is not None:
             try:
                 authorize_admin(request)
-            except AuthError:  # probes need no token; the details (store, counters) do
+            except AccessDenied:  # probes need no token; the details (store, counters) do
                 report = {"status": report.get("status")}
         return web.Response(text=json.dumps(report), content_type=JSON)
 
@@ -105,7 +105,7 @@ def build_app(
         if authorize_admin is not None:
             try:
                 authorize_admin(request)
-            except AuthError as exc:
+            except AccessDenied as exc:
                 return web.Response(status=exc.status, text=f"{exc}\n", headers=_challenge(exc))
         return web.Response(text=metrics.prometheus(), content_type="text/plain")
 

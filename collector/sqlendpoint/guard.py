@@ -85,8 +85,8 @@ ALLOWED_SUMMARY = "only SELECT, SHOW TABLES, SHOW DATABASES, DESCRIBE, EXISTS an
 class InvalidQuery(QueryRefused):
     """The engine could not parse or bind the statement: the client's mistake (HTTP 400), not a policy refusal."""
 
-    def __init__(self, message: str, code: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, code: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint)
         self.code = code
 
 
@@ -303,7 +303,8 @@ def inspect(
     if root.kind not in READ_STATEMENTS:
         words = canonical.split(" ")
         verb = " ".join(words[:2] if words[0].upper() == "SHOW" else words[:1]).upper()
-        raise QueryRefused(f"{verb} statements are refused: {ALLOWED_SUMMARY}")
+        raise QueryRefused(f"{verb} statements are refused: {ALLOWED_SUMMARY}",
+                           hint="aitrail's store is written only by the collector (OTLP); ask it questions with SELECT")
     _check_nodes(root)
     fmt = _format_of(root, canonical)
     if root.kind == "ShowTables":

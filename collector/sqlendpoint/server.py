@@ -52,7 +52,7 @@ AUTHENTICATION_FAILED = 516
 ACCESS_DENIED = 497
 
 Authorize = Callable[[web.Request], Reader | None]
-"""Called first on every query request: the reader (None: everything), or raises ``AuthError`` (401/403)
+"""Called first on every query request: the reader (None: everything), or raises ``AccessDenied`` (401/403)
 or an ``aiohttp.web.HTTPException``."""
 
 
@@ -266,11 +266,11 @@ def build_app(store: Store, authorize: Authorize | None = None) -> web.Applicati
         headers = {"X-ClickHouse-Server-Display-Name": SERVER_NAME, "X-ClickHouse-Query-Id": query_id}
         reader = EVERYTHING
         if authorize is not None:
-            from aitrail.collector.auth import AuthError
+            from aitrail.errors import AccessDenied
 
             try:
                 reader = authorize(request) or EVERYTHING
-            except AuthError as exc:
+            except AccessDenied as exc:
                 stats["refused"] += 1
                 code, name = (AUTHENTICATION_FAILED, "AUTHENTICATION_FAILED") if exc.status == 401 else (ACCESS_DENIED, "ACCESS_DENIED")
                 headers["X-ClickHouse-Exception-Code"] = str(code)

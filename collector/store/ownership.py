@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aitrail.errors import StoreLocked
+from aitrail.errors import StoreError, StoreLocked
 
 LOCK_FILE = "aitrail.lock"
 
@@ -24,7 +24,10 @@ class DataDirLock:
     """The exclusive claim on a data directory."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file in the way, no permission, a full disk
+            raise StoreError(f"cannot use {data_dir} as the data directory: {exc.strerror or exc}") from exc
         self.path = data_dir / LOCK_FILE
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:

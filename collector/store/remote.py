@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from aitrail.collector.store.base import Store, check_token
 from aitrail.errors import StoreError, StoreUnavailable
+
+
+# clickhouse-connect logs every failed connection with urllib3's internals; the error raised here says it once.
+logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
+
+
+def _reason(exc: BaseException) -> str:
+    """The cause people can act on (``Connection refused``), not the HTTP library's layers around it."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text) or re.search(r"(Name or service not known|timed out)", text)
+    return found.group(1).strip() if found else text.split(" executing HTTP request")[0][:300]
 
 
 class RemoteStore(Store):
@@ -21,13 +34,13 @@ class RemoteStore(Store):
             # No session: the collector runs queries from several threads at once.
             self._client = clickhouse_connect.get_client(dsn=url, autogenerate_session_id=False)
         except OperationalError as exc:
-            raise StoreUnavailable(f"cannot reach ClickHouse at {url.split('@')[-1]}: {exc}") from exc
+            raise StoreUnavailable(f"cannot reach ClickHouse at {url.split('@')[-1]}: {_reason(exc)}") from exc
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except self._operational as exc:
-            raise StoreUnavailable(str(exc)) from exc
+            raise StoreUnavailable(f"ClickHouse did not answer: {_reason(exc)}") from exc
         except Exception as exc:
             raise StoreError(str(exc)) from exc
 

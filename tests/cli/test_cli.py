@@ -28,8 +28,15 @@ def test_help_teaches_every_command():
         assert command in result.output
 
 
-def test_sql_directly_on_a_data_dir_in_every_format(tmp_path):
-    data_dir = tmp_path / "store"
+@pytest.fixture
+def data_dir(tmp_path):
+    """A store made as a user makes one before any data arrives: ``aitrail migrate``."""
+    path = tmp_path / "store"
+    assert invoke("migrate", "--data-dir", path).exit_code == 0
+    return path
+
+
+def test_sql_directly_on_a_data_dir_in_every_format(data_dir):
     table = invoke("sql", "SELECT number AS n, toString(number * 2) AS s FROM numbers(3)", "--data-dir", data_dir)
     assert table.exit_code == 0, table.output
     assert "n" in table.output and "4" in table.output
@@ -39,8 +46,8 @@ def test_sql_directly_on_a_data_dir_in_every_format(tmp_path):
     assert list(csv.reader(io.StringIO(as_csv.output))) == [["n"], ["0"], ["1"]]
 
 
-def test_sql_refuses_writes_with_a_hint(tmp_path):
-    result = invoke("sql", "DROP TABLE aitrail.otel_traces", "--data-dir", tmp_path / "store")
+def test_sql_refuses_writes_with_a_hint(data_dir):
+    result = invoke("sql", "DROP TABLE aitrail.otel_traces", "--data-dir", data_dir)
     assert result.exit_code == 1
     assert "DROP statements are refused" in result.output and "hint:" in result.output
 
@@ -115,17 +122,16 @@ def test_sql_parameters_survive_both_read_paths(collector, tmp_path):
     assert json.loads(via_endpoint) == {"v": value}
 
 
-def test_sql_parameters_directly(tmp_path):
+def test_sql_parameters_directly(data_dir):
     from aitrail.collector.query import read_only_query
     from aitrail.collector.store import StoreLocation
 
     value = "tab\there, back\\slash"
-    direct = read_only_query(StoreLocation(data_dir=tmp_path / "other"), "SELECT {v:String} AS v", "JSONEachRow", {"v": value})
+    direct = read_only_query(StoreLocation(data_dir=data_dir), "SELECT {v:String} AS v", "JSONEachRow", {"v": value})
     assert json.loads(direct) == {"v": value}
 
 
-def test_values_and_errors_are_printed_as_text_not_rich_markup(tmp_path):
-    data_dir = tmp_path / "store"
+def test_values_and_errors_are_printed_as_text_not_rich_markup(data_dir):
     table = invoke("sql", "SELECT '[red]x[/red]' AS v", "--data-dir", data_dir)
     assert table.exit_code == 0 and "[red]x[/red]" in table.output
     refused = invoke("sql", "SELECT `[bold]x`", "--data-dir", data_dir)  # the engine names the unknown column

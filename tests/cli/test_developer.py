@@ -102,7 +102,7 @@ def test_wrap_passes_status_and_streams_through_and_records_the_files(repo, env,
         set(fingerprints(["CONSTANT = 'from the assistant'"])),
     ]
     for row in found:
-        assert (row["assistant"], row["prompt"], row["model"]) == (Path(sys.executable).name, "add a helper", "claude-sonnet-4-5")
+        assert (row["assistant"], row["prompt"], row["model"]) == ("unknown", "add a helper", "claude-sonnet-4-5")
     assert lines[2].startswith(f"resource=aitrail.wrap.trace_id={found[0]['trace_id']},aitrail.repo.root=")
 
 

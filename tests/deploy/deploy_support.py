@@ -18,6 +18,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
+GUIDE = REPO / "docs" / "deployment.md"
+"""The deployment guide (deploy/README.md points to it)."""
 MIGRATIONS = REPO / "collector" / "store" / "migrations"
 DATABASE = "aitrail"
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from deploy_support import DEPLOY, REPO, dockerfile_instructions, env_refs, exec_form, load_yaml
+from deploy_support import DEPLOY, GUIDE, REPO, dockerfile_instructions, env_refs, exec_form, load_yaml
 
 LOOPBACK_PORT = re.compile(r"^127\.0\.0\.1:(?P<host>\d+):(?P<container>\d+)(?:/tcp)?$")
 
@@ -217,8 +217,8 @@ def test_every_variable_is_in_env_example_and_every_secret_is_required():
 
 def test_the_quick_start_creates_every_required_variable():
     required = required_variables((DEPLOY / "docker-compose.yml").read_text())
-    for doc in ("docker-compose.yml", ".env.example", "README.md"):
-        lists = quick_start_variables((DEPLOY / doc).read_text())
+    for doc in (DEPLOY / "docker-compose.yml", DEPLOY / ".env.example", GUIDE):
+        lists = quick_start_variables(doc.read_text())
         assert lists, f"{doc} has no quick-start line"
         for variables in lists:
             assert variables == required, f"{doc}: {sorted(variables ^ required)}"
@@ -248,7 +248,7 @@ def test_collector_command_is_appended_to_the_image_entrypoint(compose):
 
 
 def test_aitrail_commands_in_the_guide_use_real_flags():
-    readme = (DEPLOY / "README.md").read_text()
+    readme = GUIDE.read_text()
     used: dict[str, set[str]] = {}
     for command, rest in re.findall(r"\baitrail (serve|sql|usage|migrate)\b([^\n`|]*)", readme):
         used.setdefault(command, set()).update(re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest))

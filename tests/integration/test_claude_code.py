@@ -144,3 +144,38 @@ def test_claude_codes_own_telemetry_becomes_generations(claude, make_collector, 
     while time.monotonic() < deadline and total() < 321 * requests():
         time.sleep(0.25)
     assert total() == 321 * requests()
+
+
+def test_under_aitrail_wrap_the_generations_carry_the_author_and_the_team(claude, make_collector, tmp_path):
+    """``aitrail wrap -- claude -p ...``: Claude Code knows an opaque id at best; the wrap gives it the person
+    (git's user.email) and the team (AITRAIL_TEAM) in its resource, and the derived generations carry them."""
+    repo, home = tmp_path / "repo", tmp_path / "home"
+    (repo / "src").mkdir(parents=True)
+    home.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "config", "user.email", "ana@example.com"], check=True)
+    subprocess.run(["git", "-C", str(repo), "config", "user.name", "Ana Lima"], check=True)
+    target = str(repo / "src" / "retry.py")
+    collector = make_collector(derive_interval=0.2, derive_settle=1.0, derive_wait=30.0)
+    aitrail = Path(sys.executable).with_name("aitrail")
+
+    with AnthropicStandin([ToolUse("Write", {"file_path": target, "content": CONTENT})]) as api:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
+            "ANTHROPIC_BASE_URL": api.url, "ANTHROPIC_API_KEY": "sk-ant-test-key",
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA": "1",
+            "OTEL_LOG_TOOL_CONTENT": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.http_url,
+            "OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_LOGS_EXPORT_INTERVAL": "500", "OTEL_TRACES_EXPORT_INTERVAL": "500",
+            "AITRAIL_TEAM": "payments", "AITRAIL_JOURNAL": str(tmp_path / "journal.jsonl"),
+        }
+        run = subprocess.run([str(aitrail), "wrap", "--", str(claude), "-p", PROMPT, "--allowedTools", "Write",
+                              "--permission-mode", "acceptEdits"], cwd=repo, env=env, capture_output=True, text=True,
+                             timeout=180)
+        assert run.returncode == 0, run.stderr[-2000:]
+
+    query = ("SELECT user_email, user_name, team FROM aitrail.ai_generations "
+             "WHERE assistant = 'claude-code' AND file_path = 'src/retry.py'")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not collector.store.rows(query):
+        time.sleep(0.25)
+    assert collector.store.rows(query) == [{"user_email": "ana@example.com", "user_name": "Ana Lima", "team": "payments"}]

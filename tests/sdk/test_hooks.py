@@ -327,3 +327,25 @@ def test_the_hook_returns_quickly_when_no_collector_listens(repo, env):
     assert elapsed < 8, elapsed
     assert "could not be sent" in done.stderr
     assert sys.executable in (repo / ".git" / "hooks" / "post-commit").read_text()
+
+
+def test_a_commit_span_carries_the_team_of_its_author(repo, env, collector, ch, monkeypatch):
+    """The repository's default team (``*``) for this machine's user; another author's team by e-mail rule."""
+    monkeypatch.delenv("AITRAIL_TEAM", raising=False)
+    (repo / ".aitrail").mkdir()
+    (repo / ".aitrail" / "teams").write_text("*  platform\nzed@example.com  zed-team\n")
+    (repo / "a.py").write_text("total = compute_total(items)\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "mine")
+    (repo / "b.py").write_text("other = compute_other(items)\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "theirs", "--author", "Zed <zed@example.com>")
+    aitrail.configure(endpoint=collector.http_url)
+    try:
+        record_commit(repo, git(repo, "rev-parse", "HEAD~1").strip())
+        record_commit(repo)
+        assert aitrail.flush()
+    finally:
+        aitrail.shutdown()
+    teams = [(s["a"][v.USER_EMAIL], s["a"].get(v.TEAM)) for s in commit_spans(ch, 2)]
+    assert teams == [(GIT_ENV["GIT_AUTHOR_EMAIL"], "platform"), ("zed@example.com", "zed-team")]

@@ -194,8 +194,8 @@ def test_team_from_codeowners(repo: Path) -> None:
     assert resolve_identity(repo_root=repo, path="README.md", env={}).team == "platform"
     nobody = resolve_identity(repo_root=repo, path="docs/guide.md", env={})
     assert (nobody.team, nobody.sources["team"]) == ("", "none")
-    # Without a path there is nothing to own.
-    assert resolve_identity(repo_root=repo, env={}).sources["team"] == "none"
+    # Without a path: the owner of every file (the "*" rule), as for README.md.
+    assert resolve_identity(repo_root=repo, env={}).team == "platform"
 
 
 def test_team_of_owner() -> None:
@@ -278,6 +278,17 @@ def test_team_map_email_rules_without_a_path(repo: Path) -> None:
     write(repo / ".aitrail" / "teams", "/services/ services\nalice@example.com growth\n")
     who = resolve_identity(repo_root=repo, env={})
     assert (who.team, who.sources["team"]) == ("growth", "team-map:.aitrail/teams")
+
+
+def test_work_about_no_file_takes_the_rule_for_every_file(repo: Path) -> None:
+    """A chat answer or a commit as a whole: the repository's default team (``*``), never a narrower rule."""
+    write(repo / ".aitrail" / "teams", "*  platform\n/services/ services\n")
+    who = resolve_identity(repo_root=repo, env={})
+    assert (who.team, who.sources["team"]) == ("platform", "team-map:.aitrail/teams")
+    write(repo / ".aitrail" / "teams", "/services/ services\n")
+    write(repo / ".github" / "CODEOWNERS", "/docs/ @acme/writers\n* @acme/owners\n")
+    fallback = resolve_identity(repo_root=repo, env={})
+    assert (fallback.team, fallback.sources["team"]) == ("owners", "codeowners:.github/CODEOWNERS")
 
 
 def test_team_map_wins_over_codeowners_and_falls_back_to_it(repo: Path) -> None:

@@ -13,20 +13,39 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from aitrail.errors import ConfigError
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.policy import (
-    DEFAULT_CODE_POLICY,
-    DEFAULT_PROMPT_POLICY,
+    SettingWarning,
     code_attributes,
     prompt_attributes,
     prompt_hash,
-    prompt_salt,
+    resolve_policy,
+    resolve_salt,
 )
 
 TOKEN = "gh" + "p_" + "Zk3pQ9xW2mN7vB4cR8tY1uL6aS5dF0gH2jK4"
 PROMPT = f"Use {TOKEN} to push, and mail the result to jane.doe@acme.com"
 
 
-def test_the_defaults_are_the_private_ones():
-    assert DEFAULT_PROMPT_POLICY == "redacted" and DEFAULT_CODE_POLICY == "none"
+def test_with_nothing_set_the_policies_in_force_are_the_private_ones(monkeypatch):
+    monkeypatch.delenv("AITRAIL_PROMPT_POLICY", raising=False)
+    monkeypatch.delenv("AITRAIL_CODE_POLICY", raising=False)
+    assert resolve_policy(None, "prompt") == "redacted" and resolve_policy(None, "code") == "none"
+
+
+def test_the_argument_beats_the_environment(monkeypatch):
+    monkeypatch.setenv("AITRAIL_PROMPT_POLICY", "hash")
+    assert resolve_policy(None, "prompt") == "hash"
+    assert resolve_policy("full", "prompt") == "full"
+
+
+def test_an_unknown_policy_setting_warns_once_and_sends_nothing(monkeypatch):
+    monkeypatch.setenv("AITRAIL_PROMPT_POLICY", "bogus-for-policy-test")
+    with pytest.warns(SettingWarning, match="AITRAIL_PROMPT_POLICY=bogus-for-policy-test.*full, redacted, hash, none"):
+        assert resolve_policy(None, "prompt") == "none"
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_policy(None, "prompt") == "none"  # the second time: no warning
 
 
 def test_full_keeps_the_text_but_never_a_secret():
@@ -87,7 +106,7 @@ def test_an_unknown_policy_is_a_config_error_naming_the_valid_ones():
 
 def test_code_text_goes_only_when_allowed_and_never_with_secrets():
     code = f'GITHUB_TOKEN = "{TOKEN}"\nAUTHOR = "jane.doe@acme.com"\n'
-    assert code_attributes(code) == {v.CODE_POLICY: "none"}
+    assert code_attributes(code, "none") == {v.CODE_POLICY: "none"}
     full = code_attributes(code, "full")
     assert full[v.CODE_TEXT] == 'GITHUB_TOKEN = "[REDACTED:github_token]"\nAUTHOR = "jane.doe@acme.com"\n'
     redacted = code_attributes(code, "redacted")
@@ -95,10 +114,12 @@ def test_code_text_goes_only_when_allowed_and_never_with_secrets():
     assert code_attributes(None, "full") == {v.CODE_POLICY: "full"}
 
 
-def test_the_salt_comes_from_the_environment(monkeypatch):
+def test_the_salt_is_the_argument_else_the_environment_else_the_default(monkeypatch):
+    monkeypatch.delenv("AITRAIL_PROMPT_SALT", raising=False)
+    unset = resolve_salt()
     monkeypatch.setenv("AITRAIL_PROMPT_SALT", "acme-2024")
-    assert prompt_salt() == "acme-2024"
-    assert prompt_salt({}) == ""
+    assert resolve_salt() == "acme-2024" != unset
+    assert resolve_salt("pepper") == "pepper"
 
 
 def test_the_attributes_are_valid_opentelemetry_attributes():

@@ -144,3 +144,36 @@ def test_hash_and_none_policies_keep_the_prompt_home(collector, ch, tmp_path, mo
     assert rows["none"]["prompt"] == "" and rows["none"]["prompt_hash"] == ""
     raw = json.dumps([list(r) for r in ch.query("SELECT SpanAttributes FROM aitrail.otel_traces").result_rows])
     assert "the secret plan" not in raw
+
+
+def test_a_bad_policy_setting_warns_once_records_without_the_prompt_and_never_raises(collector, ch, tmp_path, monkeypatch):
+    from aitrail.sdk.policy import SettingWarning
+
+    monkeypatch.setenv("AITRAIL_JOURNAL", str(tmp_path / "journal.jsonl"))
+    monkeypatch.setenv("AITRAIL_PROMPT_POLICY", "bogus")
+    monkeypatch.setattr("aitrail.sdk.policy._warned", set())
+    with pytest.warns(SettingWarning, match="bogus") as warned:
+        aitrail.configure(endpoint=collector.http_url)
+        for _ in range(2):
+            with aitrail.track(assistant="tool", prompt="the secret plan", model="m"):
+                pass
+        aitrail.configure(endpoint=collector.http_url)  # read again: no second warning
+    try:
+        assert len([w for w in warned if issubclass(w.category, SettingWarning)]) == 1
+        assert aitrail.flush(timeout=60)
+    finally:
+        aitrail.shutdown()
+    rows = generations(ch)
+    assert len(rows) == 2 and {r["prompt_policy"] for r in rows} == {"none"} and {r["prompt"] for r in rows} == {""}
+
+
+def test_a_generation_that_writes_no_file_takes_the_repositorys_default_team(sdk, ch, repo, monkeypatch):
+    root, _ = repo
+    monkeypatch.delenv("AITRAIL_TEAM")
+    (root / ".aitrail").mkdir()
+    (root / ".aitrail" / "teams").write_text("*  support\n/src/  backend\n")
+    with aitrail.track(assistant="chat-tool", prompt="explain the retry policy", model="m", cwd=root):
+        pass  # an answer, no file
+    assert aitrail.flush(timeout=60)
+    (row,) = generations(ch)
+    assert (row["file_path"], row["team"]) == ("", "support")

@@ -56,6 +56,16 @@ def test_sql_with_a_query_token_reads_only_its_tenant(secured):
     assert not any(marker in result.output for marker in B_MARKERS)
 
 
+@pytest.mark.parametrize(("query", "reason"), [
+    ("SELECT count() FROM aitrail.ai_generations", "this token reads its tenant's tables only"),
+    ("SELECT * FROM file('/etc/passwd')", "table function file() is refused"),
+])
+def test_a_tenants_refused_read_says_why_not_that_only_reads_run(secured, query, reason):
+    result = aitrail("sql", query, "--sql-url", secured.sql, "--token", secured.tokens["a_query"])
+    assert result.exit_code == 1
+    assert reason in said(result) and "only runs reads" not in said(result) and "read-only:" not in said(result)
+
+
 def test_the_token_can_come_from_the_environment_and_the_endpoint_from_the_lock_file(secured):
     data_dir = str(secured.collector.config.location.data_dir)
     result = aitrail("sql", "SELECT DISTINCT ServiceName AS s FROM otel_traces ORDER BY s", "--data-dir", data_dir,

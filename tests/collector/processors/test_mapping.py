@@ -152,8 +152,7 @@ def test_a_running_collector_maps_what_it_receives(make_collector):
     from aitrail.collector.server import Collector
 
     collector = make_collector(team_attributes=("squad",), people=PEOPLE)
-    if not any(isinstance(p, Mapping) for p in collector.pipeline.processors):
-        pytest.skip("the collector does not run the Mapping processor yet (collector/server.py wiring pending)")
+    assert any(isinstance(p, Mapping) for p in collector.pipeline.processors)  # the collector runs the mapping
     body = {"resourceLogs": [{"resource": {"attributes": [{"key": "squad", "value": {"stringValue": "payments"}}]},
                               "scopeLogs": [{"logRecords": [{"timeUnixNano": str(time.time_ns()), "attributes": [
                                   {"key": "user.id", "value": {"stringValue": CLAUDE_USER}}]}]}]}]}
