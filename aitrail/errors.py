@@ -6,6 +6,7 @@
     │   ├── StoreUnavailable     retryable: the store is down or busy
     │   ├── SchemaError          the schema is newer than this code, or a migration failed
     │   └── StoreLocked          another process owns the embedded data directory
+    ├── UsageError           a command's argument is wrong (unknown revision, unreadable export file)
     ├── QueryRefused         a read-only SQL endpoint refused a statement (not a read)
     ├── AccessDenied         a collector refused the credentials (HTTP 401: none, unknown or expired; 403: scope)
     └── InvalidPayload       an OTLP request that cannot be decoded (HTTP 400)
@@ -45,6 +46,10 @@ class SchemaError(StoreError):
 
 class StoreLocked(StoreError):
     """Another process owns the embedded data directory."""
+
+
+class UsageError(AitrailError):
+    """A command's argument is wrong (an unknown revision, an export file that is not what it should be)."""
 
 
 class QueryRefused(AitrailError):

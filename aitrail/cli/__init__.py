@@ -272,3 +272,6 @@ _developer.register(app)
 
 from aitrail.cli import tokens as _tokens  # noqa: E402
 _tokens.register(app)
+
+from aitrail.cli import accountability as _accountability  # noqa: E402
+_accountability.register(app)
