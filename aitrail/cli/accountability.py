@@ -77,9 +77,10 @@ def signoff(
             if export is None:
                 raise UsageError("name the review export: aitrail signoff import FILE --commits FILE|--range A..B")
             policy = _policy(root)
+            reviews = so.load_json(export)
             shas = so.pull_request_commits(root, commits, range_)
             people = {login: emails[0] for login, emails in policy.people.items() if emails}
-            found = so.from_github_reviews(so.load_json(export), shas, policy.github_states, people, repository)
+            found = so.from_github_reviews(reviews, shas, policy.github_states, people, repository)
         else:
             if export is not None:
                 raise UsageError(f"unexpected argument {str(export)!r}: sign off one revision or range at a time")
@@ -102,7 +103,7 @@ def signoff(
         return
     for s in found:
         output.console.print(f"{s.role} {s.signer_email or s.signer_id} signed off {s.commit[:12]} ({s.source}; "
-                             f"identity: {s.identity_source})", highlight=False)
+                             f"identity: {s.identity_source})", highlight=False, soft_wrap=True)
     if not found:
         output.console.print("no sign-off in the export (only the states the policy's [github.states] names count)")
     if found and not sent:
@@ -148,7 +149,7 @@ def check(
         output.print_json(result.as_json())
     else:
         for line in describe(result):
-            output.console.print(line, highlight=False, markup=False)
+            output.console.print(line, highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(0 if result.ok else 1)
 
 

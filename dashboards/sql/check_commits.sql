@@ -7,7 +7,7 @@ SELECT
 FROM (
     SELECT commit, files, generation_ids
     FROM aitrail.ai_commits FINAL
-    WHERE commit IN {commits:Array(String)}
+    WHERE commit IN splitByChar(',', {commits:String})
 ) AS c
 LEFT ARRAY JOIN c.generation_ids AS generation_id
 LEFT JOIN (SELECT span_id, user_email FROM aitrail.ai_generations) AS g ON g.span_id = generation_id

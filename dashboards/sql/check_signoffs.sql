@@ -2,5 +2,5 @@
 SELECT commit, role, signer_email, signer_name, signer_id, identity_source, source, change, checklist, note,
        team, toUnixTimestamp64Milli(timestamp) / 1000 AS time
 FROM aitrail.ai_signoffs FINAL
-WHERE commit IN {commits:Array(String)}
+WHERE commit IN splitByChar(',', {commits:String})
 ORDER BY commit, signoff_id

@@ -217,7 +217,7 @@ def collector_evidence(commits: Sequence[str], sql_url: str, token: str | None =
     def ask(name: str) -> list[dict[str, object]]:
         report = Report(name, name)
         data = endpoint_query(sql_url, report.tenant_sql if token else report.sql, "JSONEachRow",
-                              {"commits": list(commits)}, token)
+                              {"commits": ",".join(commits)}, token)
         return [json.loads(line) for line in data.splitlines() if line.strip()]
 
     ai_files: dict[str, dict[str, int]] = {}
