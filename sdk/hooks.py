@@ -423,6 +423,9 @@ def record_commit(repo: Path | str = ".", commit: str = "HEAD") -> CommitRecord:
     span = rt.tracer.start_span(f"commit {sha[:12]}", attributes=attributes, links=links, start_time=now)
     trace_id = format(span.get_span_context().trace_id, "032x")
     span.end(end_time=now)
+    from aitrail.sdk.accountability.signoff import emit_trailers
+
+    emit_trailers(root, sha, str(attributes.get(v.VCS_REPOSITORY_URL_FULL, "")))
     return CommitRecord(sha, parent, attribution, email, name, trailers, attributes, trace_id)
 
 

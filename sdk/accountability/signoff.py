@@ -266,9 +266,26 @@ class SignoffJournal:
 def record(signoffs: Sequence[Signoff], journal: SignoffJournal | None = None) -> None:
     """Keep ``signoffs`` in the local journal and emit their spans through the SDK (not flushed: see
     :func:`aitrail.sdk.hooks.deliver`)."""
+    (journal or SignoffJournal()).append(signoffs)
+    emit(signoffs)
+
+
+def emit_trailers(root: Path | str, sha: str, repository: str = "") -> list[Signoff]:
+    """The commit hook's part: a span for each sign-off the new commit's trailers name (the policy's mapping),
+    so the store holds them beside the CLI's and imported ones. Not journaled: ``aitrail check`` reads
+    trailers from the repository itself."""
+    from aitrail.sdk.accountability.history import read_commit
+    from aitrail.sdk.accountability.policy import load_policy
+
+    found = from_trailers(read_commit(root, sha), load_policy(root).trailers, repository)
+    emit(found)
+    return found
+
+
+def emit(signoffs: Sequence[Signoff]) -> None:
+    """The spans of ``signoffs``, through the SDK's tracer (as every record travels)."""
     from aitrail.sdk.runtime import runtime
 
-    (journal or SignoffJournal()).append(signoffs)
     rt = runtime()
     for signoff in signoffs:
         when = int((signoff.time or time.time()) * 1e9)

@@ -98,3 +98,15 @@ def test_recorded_sign_offs_become_spans_with_the_vocabulary(repo, spans):
         v.SIGNOFF_ID: signoff.id, v.SIGNOFF_ROLE: "reviewer", v.SIGNOFF_SOURCE: "cli",
         v.VCS_REF_HEAD_REVISION: signoff.commit, v.USER_EMAIL: "ana@example.com", v.SIGNOFF_NOTE: "fine"}
     assert json.loads(attributes[v.SIGNOFF_CHECKLIST]) == {"tests": "yes"}
+
+
+def test_the_commit_hook_sends_the_sign_offs_a_commit_s_trailers_name(repo, spans):
+    from aitrail.sdk.hooks import record_commit
+
+    (repo / "a.py").write_text("value = compute_value()\n")
+    sha = commit(repo, "a", f"Reviewed-by: Bo Reviewer <{BO[1]}>", "Approved-by: cy@example.com", "Closes: #12")
+    record_commit(repo)
+    assert aitrail.flush()
+    found = [dict(s.attributes) for s in spans.get_finished_spans() if s.attributes.get(v.KIND) == v.KIND_SIGNOFF]
+    assert sorted((a[v.VCS_REF_HEAD_REVISION], a[v.SIGNOFF_ROLE], a[v.USER_EMAIL], a[v.SIGNOFF_SOURCE]) for a in found) == [
+        (sha, "approver", "cy@example.com", "trailer"), (sha, "reviewer", BO[1], "trailer")]
