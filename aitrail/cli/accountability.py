@@ -6,6 +6,8 @@ prints; a wrong argument or policy is one red line and exit status 2, as for any
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -13,7 +15,7 @@ import typer
 
 from aitrail.cli import output
 from aitrail.cli.developer import RepoOption
-from aitrail.cli.options import Json, SqlUrl, Token
+from aitrail.cli.options import ClickHouseUrl, DataDir, Json, SqlUrl, Token
 from aitrail.errors import AitrailError, ConfigError, UsageError
 
 USAGE = 2
@@ -153,7 +155,78 @@ def check(
     raise typer.Exit(0 if result.ok else 1)
 
 
+class By(str, Enum):
+    team = "team"
+    person = "person"
+    repository = "repository"
+
+
+def report(
+    team: Annotated[str, typer.Option(help="Only this team.")] = "",
+    repo: Annotated[str, typer.Option("--repo", help="Only this repository (its URL as recorded).")] = "",
+    since: Annotated[Optional[datetime], typer.Option(help="From this day or time (UTC unless it says); default 30 days "
+                                                       "before --until.", show_default=False)] = None,
+    until: Annotated[Optional[datetime], typer.Option(help="Up to this day or time (default now).", show_default=False)] = None,
+    by: Annotated[By, typer.Option(help="One row per team, person or repository.")] = By.team,
+    data_dir: DataDir = None,
+    clickhouse_url: ClickHouseUrl = None,
+    sql_url: SqlUrl = None,
+    token: Token = None,
+    as_json: Json = False,
+) -> None:
+    """Each team's AI use, cost, risk and sign-off gaps: people, generations, AI share of committed lines,
+    tokens and cost (estimated part), findings per thousand lines in AI versus human code, findings caught
+    at generation time, incidents traced to AI code, AI changes lacking sign-off, checklist completion."""
+    from aitrail.cli import _location, _explain, _server_extra
+    from aitrail.dashboards.team_report import team_report
+    from aitrail.sdk.accountability.policy import DEFAULT_CHECKLIST
+
+    _server_extra()
+    try:
+        found = team_report(_location(data_dir, clickhouse_url), by.value, team, repo, _utc(since), _utc(until),
+                            list(DEFAULT_CHECKLIST), sql_url, token)
+    except AitrailError as exc:
+        _explain(exc)
+        return
+    if as_json:
+        output.print_json(found)
+    else:
+        print_report(found)
+
+
+def _utc(moment: Optional[datetime]) -> Optional[datetime]:
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
+def bar(share: Optional[float], width: int = 10) -> str:
+    """A small bar chart of a share (0..1): ``███████░░░ 0.70``; ``-`` when there is nothing to divide."""
+    if share is None:
+        return "-"
+    filled = round(max(0.0, min(share, 1.0)) * width)
+    return f"{'█' * filled}{'░' * (width - filled)} {share:.2f}"
+
+
+def print_report(found: dict) -> None:  # noqa: ANN001
+    """The report as a table: a row per group, then the total."""
+    by = found["by"]
+    columns = [by, "people", "generations", "AI share of lines", "tokens", "cost USD (estimated)",
+               "findings/KLOC AI vs human", "caught at generation", "AI incidents (cost USD)",
+               "AI changes lacking sign-off", "checklist completion"]
+    rows = []
+    for row in [*found["groups"], {by: "total", **found["total"]}]:
+        rate = lambda x: "-" if x is None else f"{x:g}"  # noqa: E731
+        rows.append([
+            row[by] or "(none)", row["people"], row["generations"], bar(row["ai_share"]), row["tokens"],
+            f"{row['cost_usd']:.2f} ({row['cost_estimated_usd']:.2f})",
+            f"{rate(row['findings_per_kloc_ai'])} vs {rate(row['findings_per_kloc_human'])}",
+            row["caught_at_generation"], f"{row['incidents_ai']} ({row['incidents_ai_cost_usd']:.2f})",
+            f"{row['ai_commits_lacking_signoff']} of {row['ai_commits']}", bar(row["checklist_completion"]),
+        ])
+    output.print_table(f"AI accountability by {by}, {found['since'][:10]} to {found['until'][:10]} (UTC)", columns, rows)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``signoff`` and ``check`` to the aitrail command line."""
+    """Add ``signoff``, ``check`` and ``report`` to the aitrail command line."""
     app.command("signoff")(signoff)
     app.command("check")(check)
+    app.command("report")(report)

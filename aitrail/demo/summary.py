@@ -11,7 +11,7 @@ from aitrail.collector.store import StoreLocation
 from aitrail.dashboards.reports import USAGE
 
 
-def _reads_one_tenant(location: StoreLocation, sql_url: str | None, token: str) -> bool:
+def reads_one_tenant(location: StoreLocation, sql_url: str | None, token: str) -> bool:
     """Whether ``token`` reads one tenant's views (its current database is the tenant's) or every tenant's (admin)."""
     from aitrail.collector.sqlendpoint.tenancy import TENANT_DATABASE_PREFIX
 
@@ -23,7 +23,7 @@ def usage_summary(
     location: StoreLocation, days: int = 30, sql_url: str | None = None, token: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Each usage report's rows, by report name; with a tenant's ``token``, that tenant's usage."""
-    tenant = token is not None and _reads_one_tenant(location, sql_url, token)
+    tenant = token is not None and reads_one_tenant(location, sql_url, token)
     summary = {}
     for report in USAGE:
         sql = report.tenant_sql if tenant else report.sql
