@@ -1,4 +1,5 @@
-"""Docs that cannot rot: every command, option, environment variable and attribute is in the README."""
+"""Docs that cannot rot: every command, option, environment variable and attribute is in the README or in a
+user's manual page under docs/ (docs/*.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import typer.main
 from aitrail.cli import app
 from aitrail.sdk import environment, vocabulary
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+ROOT = Path(__file__).parent.parent
+README = "\n".join([(ROOT / "README.md").read_text(), *(page.read_text() for page in sorted((ROOT / "docs").glob("*.md")))])
+"""The README and the manual pages beside it."""
 
 
 def test_quick_start_is_the_two_commands():
