@@ -93,7 +93,8 @@ def merged(overrides: Iterable[Price]) -> list[Price]:
 
 
 def sync_prices(store: Store, prices: Sequence[Price] | None = None, only_if_empty: bool = False) -> bool:
-    """Make ``ai_prices`` hold exactly ``prices`` (default: the shipped table); True when it changed."""
+    """Make ``ai_prices`` say ``prices`` (default: the shipped table); True when it wrote. A model neither
+    shipped nor configured any more keeps its last row (an unused price changes no cost)."""
     prices = list(prices) if prices is not None else merged(())
     table = store.qualified(TABLE)
     if only_if_empty and store.rows(f"SELECT count() AS n FROM {table}", readonly=False)[0]["n"]:
@@ -101,9 +102,11 @@ def sync_prices(store: Store, prices: Sequence[Price] | None = None, only_if_emp
     current = store.rows(f"SELECT model, provider, {', '.join(_PRICES)}, toString(taken_on) AS taken_on, source "
                          f"FROM {table} FINAL ORDER BY model", readonly=False)
     wanted = [{**asdict(p), "taken_on": p.taken_on.isoformat()} for p in prices]
-    if [dict(r) for r in current] == wanted:
+    known = {row["model"]: dict(row) for row in current}
+    if all(known.get(row["model"]) == row for row in wanted):
         return False
-    store.command(f"TRUNCATE TABLE {table}")
+    # No TRUNCATE (the writer of a ClickHouse server may not): the table keeps the newest row of each model
+    # (ReplacingMergeTree by updated_at, read with FINAL), so writing every wanted row again replaces them all.
     columns = ["model", "provider", *_PRICES, "taken_on", "source"]
     params: dict[str, object] = {}
     rows = []
