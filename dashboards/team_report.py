@@ -9,7 +9,8 @@ whole (``by = "all"``: people are counted once even when they work in two teams)
   the AI wrote the code (``report_findings``); incidents traced to AI code and their cost (``report_incidents``);
 - the checklist: sign-offs of AI commits that answered every question (``report_checklist``).
 
-The Grafana panels and the HTML report ask the same files.
+The Grafana panels and the HTML report ask the same files. They use no ``FINAL``: a tenant reads the tables
+through views, which take none; each question groups by the record's id instead.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 The shipped table (``prices.csv`` beside this module: provider, model family, USD per million input,
 output, cache-read and cache-write tokens, the date the figures were taken from the provider's public price
-page, and that page) is written to ``ai_prices``, which ``ai_generations_mv`` joins (migration 0009): the
-estimate is made in the engine, so every writer of ``otel_traces`` benefits. The collector's configuration
-overrides or adds rows (``[[collector.prices]]``, :func:`parse_overrides`). Estimated costs are marked
-(``ai_generations.cost_estimated``) and reports show how much of a total is estimated.
+page, and that page) is written to ``ai_prices``, which the view filling ``ai_cost_estimates`` joins
+(migration 0009): the estimate is made in the engine, so every writer of ``otel_traces`` benefits. The
+collector's configuration overrides or adds rows (``[[collector.prices]]``, :func:`parse_overrides`).
+Estimates are rows apart (``ai_cost_estimates``) and reports show how much of a total is estimated.
 """
 
 from __future__ import annotations

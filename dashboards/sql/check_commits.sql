@@ -6,7 +6,7 @@ SELECT
     arraySort(groupUniqArrayIf(g.user_email, g.user_email != '')) AS prompters
 FROM (
     SELECT commit, files, generation_ids
-    FROM aitrail.ai_commits FINAL
+    FROM aitrail.ai_commits
     WHERE commit IN splitByChar(',', {commits:String})
 ) AS c
 LEFT ARRAY JOIN c.generation_ids AS generation_id

@@ -5,10 +5,12 @@ SELECT
             {by:String} = 'repository', c.repository, c.team) AS key,
     count() AS signoffs,
     countIf(hasAll(mapKeys(s.checklist), splitByChar(',', {checklist:String}))) AS checklists_complete
-FROM (SELECT commit, signer_email, signer_id, checklist FROM aitrail.ai_signoffs FINAL) AS s
+FROM (SELECT signoff_id, any(commit) AS commit, any(signer_email) AS signer_email, any(signer_id) AS signer_id,
+             argMax(checklist, recorded_at) AS checklist
+      FROM aitrail.ai_signoffs GROUP BY signoff_id) AS s
 INNER JOIN (
     SELECT commit, any(repository) AS repository, any(team) AS team
-    FROM aitrail.ai_commits AS t FINAL
+    FROM aitrail.ai_commits AS t
     WHERE t.ai_lines > 0
       AND t.timestamp >= parseDateTime64BestEffort({since:String}, 3, 'UTC')
       AND t.timestamp < parseDateTime64BestEffort({until:String}, 3, 'UTC')

@@ -4,7 +4,7 @@
 WITH commits AS (
     SELECT commit, any(repository) AS repository, any(team) AS team, any(author_email) AS author_email,
            any(lines_added) AS lines_added, any(ai_lines) AS ai_lines
-    FROM aitrail.ai_commits AS t FINAL
+    FROM aitrail.ai_commits AS t
     WHERE t.timestamp >= parseDateTime64BestEffort({since:String}, 3, 'UTC')
       AND t.timestamp < parseDateTime64BestEffort({until:String}, 3, 'UTC')
       AND ({team:String} = '' OR t.team = {team:String})
@@ -17,7 +17,7 @@ signed AS (
            uniqExactIf(s.signer, s.role = 'approver') AS approvers,
            uniqExact(s.signer) AS signers
     FROM (SELECT commit, role, lower(if(signer_email != '', signer_email, signer_id)) AS signer
-          FROM aitrail.ai_signoffs FINAL) AS s
+          FROM aitrail.ai_signoffs) AS s
     INNER JOIN commits AS c ON c.commit = s.commit
     WHERE s.signer != lower(c.author_email)
     GROUP BY s.commit

@@ -7,7 +7,7 @@
 WITH findings AS (
     SELECT finding_id, any(repository) AS repository, any(team) AS team, any(commit) AS commit,
            any(caught_at) AS caught_at, any(line_fingerprints) AS fingerprints, any(generation_span_id) AS generation
-    FROM aitrail.ai_findings AS t FINAL
+    FROM aitrail.ai_findings AS t
     WHERE t.timestamp >= parseDateTime64BestEffort({since:String}, 3, 'UTC')
       AND t.timestamp < parseDateTime64BestEffort({until:String}, 3, 'UTC')
       AND ({team:String} = '' OR t.team = {team:String})
@@ -20,7 +20,7 @@ in_ai_lines AS (
     ARRAY JOIN f.fingerprints AS fingerprint
     INNER JOIN aitrail.ai_line_origins AS o ON o.fingerprint = fingerprint AND o.repository = f.repository
 ),
-authors AS (SELECT commit, any(author_email) AS author_email FROM aitrail.ai_commits FINAL GROUP BY commit),
+authors AS (SELECT commit, any(author_email) AS author_email FROM aitrail.ai_commits GROUP BY commit),
 prompters AS (SELECT span_id, any(user_email) AS user_email FROM aitrail.ai_generations GROUP BY span_id)
 SELECT
     multiIf({by:String} = 'all', '', {by:String} = 'person', if(a.author_email != '', a.author_email, p.user_email),

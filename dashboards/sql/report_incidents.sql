@@ -2,19 +2,19 @@
 -- it points at a commit with AI-written lines, or groups a finding whose lines an AI generation wrote. Person:
 -- the author of the first commit it points at.
 WITH ai_commits AS (
-    SELECT commit, any(author_email) AS author_email, any(ai_lines) AS ai_lines FROM aitrail.ai_commits FINAL GROUP BY commit
+    SELECT commit, any(author_email) AS author_email, any(ai_lines) AS ai_lines FROM aitrail.ai_commits GROUP BY commit
 ),
 ai_findings AS (
     SELECT DISTINCT f.finding_id AS finding_id
     FROM (SELECT finding_id, any(repository) AS repository, any(line_fingerprints) AS fingerprints,
-                 any(caught_at) AS caught_at FROM aitrail.ai_findings FINAL GROUP BY finding_id) AS f
+                 any(caught_at) AS caught_at FROM aitrail.ai_findings GROUP BY finding_id) AS f
     ARRAY JOIN f.fingerprints AS fingerprint
     INNER JOIN aitrail.ai_line_origins AS o ON o.fingerprint = fingerprint AND o.repository = f.repository
 ),
 incidents AS (
-    SELECT incident_id, any(team) AS team, any(repository) AS repository, any(cost_usd) AS cost_usd,
+    SELECT incident_id, any(team) AS team, any(repository) AS repository, argMax(cost_usd, recorded_at) AS cost_usd,
            any(commits) AS commits, any(finding_ids) AS finding_ids
-    FROM aitrail.ai_incidents AS t FINAL
+    FROM aitrail.ai_incidents AS t
     WHERE t.timestamp >= parseDateTime64BestEffort({since:String}, 3, 'UTC')
       AND t.timestamp < parseDateTime64BestEffort({until:String}, 3, 'UTC')
       AND ({team:String} = '' OR t.team = {team:String})

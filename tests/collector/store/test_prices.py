@@ -1,5 +1,5 @@
 """Cost when the sender gives none, in the engine: generations sent by the real OTLP exporter through a running
-collector get a cost estimated from their tokens and the price table (marked estimated); a sender's own cost wins;
+collector get a cost estimated from their tokens and the price table (ai_cost_estimates); a sender's own cost wins;
 the configuration overrides the shipped prices. Expected costs are computed here from prices.csv read with the
 csv module and the tokens the test sent."""
 
@@ -51,8 +51,10 @@ def test_tokens_only_generations_get_an_estimated_cost_and_a_sender_s_cost_wins(
          v.GEN_AI_USAGE_OUTPUT_TOKENS: 5_000, v.COST_USD: 0.42, v.ASSISTANT: "claude-code"},
         {v.GEN_AI_REQUEST_MODEL: "home-made-model-7b", v.GEN_AI_USAGE_INPUT_TOKENS: 100, v.ASSISTANT: "local"},
     ])
-    rows = {r["assistant"]: (r["cost_usd"], r["cost_estimated"]) for r in ch.query(
-        "SELECT assistant, cost_usd, cost_estimated FROM aitrail.ai_generations").named_results()}
+    rows = {r["assistant"]: (r["cost_usd"] + r["estimated"], int(r["estimated"] > 0)) for r in ch.query(
+        "SELECT g.assistant AS assistant, g.cost_usd AS cost_usd, e.estimated_cost_usd AS estimated "
+        "FROM aitrail.ai_generations AS g LEFT JOIN aitrail.ai_cost_estimates AS e FINAL ON e.span_id = g.span_id"
+    ).named_results()}
     assert rows["sdk-a"][1] == 1 and rows["sdk-a"][0] == pytest.approx(expected("claude-sonnet-4-5", 12_000, 800, 10_000, 1_000))
     assert rows["sdk-b"][1] == 1 and rows["sdk-b"][0] == pytest.approx(expected("gpt-4o", 3_000, 1_500))
     assert rows["sdk-c"][1] == 1 and rows["sdk-c"][0] == pytest.approx(expected("gemini-2.5-pro", 900, 100))
@@ -71,7 +73,8 @@ def test_the_configuration_overrides_the_shipped_prices(make_collector):
                      {v.GEN_AI_REQUEST_MODEL: "home-made-model-7b", v.GEN_AI_USAGE_INPUT_TOKENS: 2_000_000,
                       v.ASSISTANT: "b"}])
     ch = clickhouse_connect.get_client(host="127.0.0.1", port=collector.sql_port)
-    rows = dict(ch.query("SELECT assistant, cost_usd FROM aitrail.ai_generations").result_rows)
+    rows = dict(ch.query("SELECT g.assistant, e.estimated_cost_usd FROM aitrail.ai_generations AS g "
+                         "INNER JOIN aitrail.ai_cost_estimates AS e FINAL ON e.span_id = g.span_id").result_rows)
     assert rows == {"a": pytest.approx(3.0), "b": pytest.approx(1.0)}
     assert ch.query("SELECT count() FROM aitrail.ai_prices FINAL").result_rows[0][0] == len(PRICES) + 1
 
