@@ -172,3 +172,30 @@ def test_the_team_report_says_what_the_seed_did(collector):
     assert table.exit_code == 0 and "█" in table.stdout and "total" in table.stdout and "AI share" in table.stdout
     wrong = runner.invoke(app, ["report", "--by", "planet"])
     assert wrong.exit_code == 2 and "Traceback" not in wrong.output
+
+
+def test_a_tenant_s_token_reads_the_report_of_its_own_tenant(make_collector, monkeypatch):
+    """Through a collector that requires tokens, each tenant's report counts its own generations and commits
+    (the SQL reads the tenant's views), with the cost estimated from tokens."""
+    tokens = {"acme": "acme-secret-token-0000000000000000", "zeta": "zeta-secret-token-0000000000000000"}
+    monkeypatch.setenv("AITRAIL_TOKENS", ";".join(f"{t}:ingest,query={s}" for t, s in tokens.items()))
+    collector = make_collector()
+    sent = {"acme": [("gpt-4o", 1_000_000, 0), ("gpt-4o", 0, 1_000_000)], "zeta": [("gpt-4o-mini", 2_000_000, 0)]}
+    for tenant, generations in sent.items():
+        provider = TracerProvider(resource=Resource.create({"service.name": "tenant-test"}))
+        provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(
+            endpoint=f"{collector.http_url}/v1/traces", headers={"Authorization": f"Bearer {tokens[tenant]}"})))
+        tracer = provider.get_tracer("tenant-test")
+        for model, tokens_in, tokens_out in generations:
+            tracer.start_span("chat", attributes={v.KIND: v.KIND_GENERATION, v.TEAM: tenant, v.USER_EMAIL: f"dev@{tenant}",
+                                                  v.GEN_AI_REQUEST_MODEL: model, v.GEN_AI_USAGE_INPUT_TOKENS: tokens_in,
+                                                  v.GEN_AI_USAGE_OUTPUT_TOKENS: tokens_out}).end()
+        provider.shutdown()
+    from aitrail.collector.store import StoreLocation
+
+    location = StoreLocation(data_dir=collector.config.location.data_dir)
+    for tenant, generations in sent.items():
+        report = team_report(location, sql_url=collector.sql_url, token=tokens[tenant])
+        assert [g["team"] for g in report["groups"]] == [tenant]
+        assert report["total"]["generations"] == len(generations)
+        assert report["total"]["cost_estimated_usd"] == pytest.approx(sum(estimated(*g) for g in generations), abs=1e-4)
