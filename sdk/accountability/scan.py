@@ -90,6 +90,8 @@ def bandit_scan(path: str, text: str) -> list[ScanFinding]:
     bandit_log = logging.getLogger("bandit")
     bandit_log.setLevel(logging.CRITICAL)  # Bandit logs a line per file it reads; not the caller's business
     bandit = b_manager.BanditManager(b_config.BanditConfig(), "file", quiet=True)
+    # The manager's per-file step (what run_tests calls for each file it opens), given the text in memory: the
+    # AI's code never touches the disk. A syntax error is Bandit's "skipped" list, not an exception.
     bandit._parse_file(path, io.BytesIO(text.encode("utf-8", "surrogateescape")), [path])
     lines = text.splitlines()
     found = []
