@@ -7,6 +7,7 @@
     │   ├── SchemaError          the schema is newer than this code, or a migration failed
     │   ├── StoreLocked          another process owns the embedded data directory
     │   └── StoreNotFound        a read names a data directory where nothing was ever stored
+    ├── UsageError           a command's argument is wrong (unknown revision, unreadable export file)
     ├── QueryRefused         a read-only SQL endpoint refused a statement (not a read)
     ├── AccessDenied         a collector refused the credentials (``status``: the HTTP status)
     │   ├── Unauthenticated      no token, or one unknown, revoked or expired (HTTP 401)
@@ -67,6 +68,8 @@ class StoreLocked(StoreError):
 
 class StoreNotFound(StoreError):
     """Reading a store that does not exist: a typo in the path, or nothing sent yet. Reads never create one."""
+class UsageError(AitrailError):
+    """A command's argument is wrong (an unknown revision, an export file that is not what it should be)."""
 
 
 class QueryRefused(AitrailError):

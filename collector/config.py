@@ -97,6 +97,8 @@ class CollectorConfig:
     # Who is who, beyond the vocabulary (collector/processors/mapping.py):
     team_attributes: tuple[str, ...] = ()  # more attribute names that name the team, in order of preference
     people: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # id the assistant sends -> {email, name, team}
+    # Cost when the sender gives none (collector/store/prices.py): rows that replace or add to the shipped prices.
+    prices: tuple[Mapping[str, Any], ...] = ()  # [[collector.prices]] model = "gpt-4o", input_usd_per_mtok = 2.5, ...
 
     @property
     def derive_window(self):  # noqa: ANN201 - aitrail.collector.derive.Window, imported only when needed
@@ -145,6 +147,9 @@ class CollectorConfig:
                     f"people.{key!r} must be a table of {', '.join(sorted(PERSON_FIELDS))} (strings), "
                     f'e.g. "{key}" = {{ email = "ana@example.com", name = "Ana Lima" }}'
                 )
+        from aitrail.collector.store.prices import parse_overrides
+
+        parse_overrides(self.prices)  # refused here, at start, with the row and key
         return self
 
 

@@ -29,6 +29,7 @@ from aitrail.collector.receivers import grpc as grpc_receiver
 from aitrail.collector.receivers import http as http_receiver
 from aitrail.collector.spool import Spool
 from aitrail.collector.store import Store, open_store
+from aitrail.collector.store.prices import merged, parse_overrides, sync_prices
 from aitrail.collector.telemetry import SelfMetrics
 
 
@@ -99,6 +100,7 @@ class Collector:
         cfg = self.config
         self.store = await asyncio.to_thread(open_store, cfg.location)
         try:
+            await asyncio.to_thread(sync_prices, self.store, merged(parse_overrides(cfg.prices)))
             # Every 2xx is fsync'd in the spool first; the batcher drains the spool into the store.
             spool = await asyncio.to_thread(Spool(cfg.spool_path, self.metrics).open)
             self.batcher = Batcher(

@@ -58,7 +58,9 @@ log = logging.getLogger("aitrail.sdk")
 
 POST_COMMIT = "post-commit"
 PREPARE_COMMIT_MSG = "prepare-commit-msg"
-HOOKS = (POST_COMMIT, PREPARE_COMMIT_MSG)
+PRE_PUSH = "pre-push"
+"""Runs ``aitrail check`` on what a push sends, and stops the push when a commit misses its sign-offs."""
+HOOKS = (POST_COMMIT, PREPARE_COMMIT_MSG, PRE_PUSH)
 """Every hook aitrail may install."""
 
 MARKER = "# aitrail-hook: installed by `aitrail hook install`; `aitrail hook uninstall` restores what was here"
@@ -139,9 +141,12 @@ def _is_ours(path: Path) -> bool:
 
 
 def hook_script(hook: str, python: str | None = None) -> str:
-    """The text of aitrail's hook ``hook``: call the original (if kept), then aitrail, never failing the commit."""
+    """The text of aitrail's hook ``hook``: call the original (if kept), then aitrail, never failing the commit
+    (the pre-push hook's status is the check's: it is there to stop a push)."""
     python = python or sys.executable
     original = f'"$(dirname "$0")/{hook}{BACKUP_SUFFIX}"'
+    if hook == PRE_PUSH:
+        return _pre_push_script(python, original)
     run_aitrail = (
         f"if [ -x {shlex.quote(python)} ]; then\n"
         f"    {shlex.quote(python)} -m aitrail.sdk.hooks {hook} \"$@\" || true\n"
@@ -165,8 +170,29 @@ def hook_script(hook: str, python: str | None = None) -> str:
     )
 
 
-def install(repo: Path | str = ".", trailer: bool = False, python: str | None = None) -> list[HookChange]:
-    """Install aitrail's ``post-commit`` hook (and ``prepare-commit-msg`` with ``trailer``); idempotent.
+def _pre_push_script(python: str, original: str) -> str:
+    """The pre-push hook: the refs git gives on standard input reach both the original hook and aitrail."""
+    feed = 'printf \'%s\\n\' "$refs" | '
+    return (
+        "#!/bin/sh\n"
+        f"{MARKER}\n"
+        f"# The hook that was here before (if any) is kept as {PRE_PUSH}{BACKUP_SUFFIX} and runs first.\n"
+        "refs=$(cat)\n"
+        f"if [ -x {original} ]; then\n"
+        f"    {feed}{original} \"$@\" || exit $?\n"
+        "fi\n"
+        f"if [ -x {shlex.quote(python)} ]; then\n"
+        f"    {feed}{shlex.quote(python)} -m aitrail.sdk.hooks {PRE_PUSH} \"$@\"\n"
+        "elif command -v aitrail >/dev/null 2>&1; then\n"
+        f"    {feed}aitrail hook run {PRE_PUSH} \"$@\"\n"
+        "fi\n"
+    )
+
+
+def install(repo: Path | str = ".", trailer: bool = False, python: str | None = None,
+            pre_push: bool = False) -> list[HookChange]:
+    """Install aitrail's ``post-commit`` hook (and ``prepare-commit-msg`` with ``trailer``, ``pre-push`` with
+    ``pre_push``); idempotent.
 
     An existing hook is renamed to ``<name>.pre-aitrail`` (content and mode
     untouched) and called first by aitrail's. Raises :class:`HookError` when
@@ -176,7 +202,7 @@ def install(repo: Path | str = ".", trailer: bool = False, python: str | None = 
     directory = hooks_dir(repo)
     directory.mkdir(parents=True, exist_ok=True)
     done: list[HookChange] = []
-    for hook in (POST_COMMIT, PREPARE_COMMIT_MSG) if trailer else (POST_COMMIT,):
+    for hook in (POST_COMMIT, *((PREPARE_COMMIT_MSG,) if trailer else ()), *((PRE_PUSH,) if pre_push else ())):
         path, backup = directory / hook, directory / f"{hook}{BACKUP_SUFFIX}"
         script = hook_script(hook, python)
         if path.is_symlink() or path.exists():
@@ -403,6 +429,9 @@ def record_commit(repo: Path | str = ".", commit: str = "HEAD") -> CommitRecord:
     span = rt.tracer.start_span(f"commit {sha[:12]}", attributes=attributes, links=links, start_time=now)
     trace_id = format(span.get_span_context().trace_id, "032x")
     span.end(end_time=now)
+    from aitrail.sdk.accountability.signoff import emit_trailers
+
+    emit_trailers(root, sha, str(attributes.get(v.VCS_REPOSITORY_URL_FULL, "")))
     return CommitRecord(sha, parent, attribution, email, name, trailers, attributes, trace_id)
 
 
@@ -532,7 +561,10 @@ def _say(message: str) -> None:
 
 
 def run_hook(hook: str, args: Sequence[str] = (), repo: Path | str = ".", timeout: float = FLUSH_TIMEOUT) -> int:
-    """Run one of aitrail's hooks as git does; always returns 0 (errors are one line on standard error)."""
+    """Run one of aitrail's hooks as git does; returns 0 (errors are one line on standard error), except the
+    pre-push hook: 1 when a pushed commit misses what the policy asks, or the check cannot run."""
+    if hook == PRE_PUSH:
+        return _pre_push(repo)
     try:
         if hook == POST_COMMIT:
             from aitrail.sdk.runtime import runtime
@@ -551,6 +583,26 @@ def run_hook(hook: str, args: Sequence[str] = (), repo: Path | str = ".", timeou
     except Exception as exc:  # noqa: BLE001 - a hook never fails a commit
         log.debug("aitrail hook failed", exc_info=True)
         _say(f"{hook} hook: {exc}")
+    return 0
+
+
+def _pre_push(repo: Path | str) -> int:
+    """``aitrail check`` on the commits a push sends (read from standard input, as git gives them)."""
+    from aitrail.sdk.accountability.check import check, describe, pushed_commits
+    from aitrail.sdk.accountability.policy import load_policy
+
+    try:
+        root = repository_root(repo)
+        result = check(root, pushed_commits(root, sys.stdin.read()), load_policy(root))
+    except Exception as exc:  # noqa: BLE001 - a policy that cannot be checked stops the push, in one line
+        log.debug("aitrail pre-push failed", exc_info=True)
+        _say(f"pre-push: cannot check the push: {exc}")
+        return 1
+    if not result.ok:
+        for line in describe(result):
+            _say(line)
+        _say("push stopped: sign off with `aitrail signoff REV --role reviewer|approver`, then push again")
+        return 1
     return 0
 
 

@@ -177,7 +177,12 @@ def codeowners(repo_root: Path | str, path: str | os.PathLike[str]) -> list[str]
     found = _codeowners_file(Path(repo_root))
     if found is None:
         return []
-    owners = _last_match(_parse_codeowners(found[1]), _repo_relative(Path(repo_root), path), email=None)
+    return owners_in(found[1], _repo_relative(Path(repo_root), path))
+
+
+def owners_in(text: str, path: str) -> list[str]:
+    """Owners of ``path`` (relative to the repository root) by the CODEOWNERS text ``text`` (the last matching rule)."""
+    owners = _last_match(_parse_codeowners(text), path, email=None)
     return list(owners) if owners is not None else []
 
 

@@ -138,6 +138,14 @@ class Settings:
     journal: bool = True
     exporter: SpanExporter | None = None
     disabled: bool | None = None
+    scan: bool | None = None
+    """Scan AI-written code as it is recorded (default: yes, unless ``AITRAIL_SCAN=0``)."""
+
+    def scans(self) -> bool:
+        """Whether generations are scanned when recorded (:mod:`aitrail.sdk.accountability.scan`)."""
+        if self.scan is not None:
+            return self.scan
+        return os.environ.get(environment.AITRAIL_SCAN, "1").lower() not in ("0", "false", "no", "off")
 
     def is_disabled(self) -> bool:
         if self.disabled is not None:

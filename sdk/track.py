@@ -258,6 +258,10 @@ def finisher() -> Finisher:
 def flush(timeout: float = 5.0) -> bool:
     """Finish every tracked generation and export it now (tests, short-lived scripts, before exit)."""
     done = finisher().flush(timeout)
+    from aitrail.sdk.accountability import scan
+
+    if scan._scanner is not None:  # findings of the generations just finished go with them
+        done = scan._scanner.wait(timeout) and done
     return runtime().flush(int(timeout * 1000)) and done
 
 
@@ -313,13 +317,17 @@ def emit(rt: Runtime, generation: Generation, end_ns: int) -> None:
         span.set_attributes(code_attributes(first_text, rt.code_policy))
     # One row per file in ai_generations: further files get sibling spans (usage counted once, on the first).
     parent = trace.set_span_in_context(span)
+    written = [(span, *edits[0])] if edits else []
     for edit, text in edits[1:]:
         extra = rt.tracer.start_span(facts.name, context=parent, start_time=facts.start_ns)
         extra.set_attributes(common)
         extra.set_attributes(edit_attributes(edit))
         extra.set_attributes(code_attributes(text, rt.code_policy))
         extra.end(end_time=end_ns)
+        written.append((extra, edit, text))
     span.end(end_time=end_ns)
+    if rt.settings.scans():
+        _scan(rt, written, ctx.attributes)
 
     if rt.settings.journal and edits:
         sc = span.get_span_context()
@@ -329,6 +337,20 @@ def emit(rt: Runtime, generation: Generation, end_ns: int) -> None:
                   assistant=facts.assistant, model=facts.response_model or facts.model or "")
             for edit, _ in edits
         )
+
+
+def _scan(rt: Runtime, written: list[tuple[Any, Any, str | None]], place: dict[str, Any]) -> None:
+    """Hand what each span's file now says to the generation-time scanner (its own thread)."""
+    from aitrail.sdk.accountability.scan import ScanJob, scanner
+
+    keep = (v.VCS_REPOSITORY_URL_FULL, v.VCS_REF_HEAD_NAME, v.VCS_REF_HEAD_REVISION, v.TEAM)
+    attributes = {key: place[key] for key in keep if place.get(key)}
+    for span, edit, text in written:
+        if text is None or not edit.ranges:
+            continue  # a diff without the file's text, or nothing added: nothing to scan
+        sc = span.get_span_context()
+        scanner().submit(rt, ScanJob(format(sc.trace_id, "032x"), format(sc.span_id, "016x"),
+                                     ((edit.path, text, edit.ranges),), attributes))
 
 
 __all__ = ["Generation", "flush", "track"]

@@ -661,6 +661,7 @@ class _Recording:
         self.span_context = SpanContext(trace_id, _random_id(64), False, TraceFlags(TraceFlags.SAMPLED))
         self.name = f"generation {assistant}"
         self.start_ns = time.time_ns()
+        self.span_ids: list[str] = []
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
         from aitrail.sdk.context import context_attributes
@@ -710,11 +711,31 @@ class _Recording:
                 span_id=span_context.span_id, start_ns=self.start_ns, error=error,
             )
             generation = Generation(span_context, facts)
+            self.span_ids.append(format(span_context.span_id, "016x"))
             if change is not None:
                 assert self.git is not None
                 generation.record_edit(os.path.join(self.git.root, change.path), change.after, old_text=change.before)
             finisher().submit(self.runtime, generation, end_ns)
         return found
+
+
+SCAN_WAIT = 5.0
+"""Seconds ``aitrail wrap`` waits, after the assistant exits, for the generation-time scan of what it wrote."""
+
+
+def _warn_of_findings(recording: _Recording) -> None:
+    """Say in one line which findings the generation-time scan made in what the run wrote (bounded wait)."""
+    from aitrail.sdk.accountability.scan import scanner, warning
+    from aitrail.sdk.track import finisher
+
+    if not recording.runtime.settings.scans() or not recording.span_ids:
+        return
+    finisher().flush(SCAN_WAIT)
+    found = scanner()
+    found.wait(SCAN_WAIT)
+    message = warning(found.findings_of(recording.span_ids))
+    if message:
+        _say(message)
 
 
 def wrap(command: list[str], prompt: str | None = None, assistant: str | None = None, model: str | None = None,
@@ -761,6 +782,7 @@ def wrap(command: list[str], prompt: str | None = None, assistant: str | None = 
     if recording is not None:
         try:
             recording.finish(status)
+            _warn_of_findings(recording)
         except Exception as exc:  # noqa: BLE001
             log.debug("aitrail: could not record the run", exc_info=True)
             _say(f"could not record this run ({type(exc).__name__}: {exc})")

@@ -328,3 +328,5 @@ from aitrail.cli import linkage as _linkage  # noqa: E402
 _linkage.register(app)
 from aitrail.cli import interop as _interop  # noqa: E402
 _interop.register(app)
+from aitrail.cli import accountability as _accountability  # noqa: E402
+_accountability.register(app)

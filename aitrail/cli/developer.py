@@ -81,9 +81,12 @@ def hook_install(
         bool,
         typer.Option("--trailer", help="Also add 'AI-Assisted: <ai>/<added> lines (<assistants>)' to commit messages."),
     ] = False,
+    pre_push: Annotated[
+        bool, typer.Option("--pre-push", help="Also run `aitrail check` before each push, stopping a push that misses sign-offs.")
+    ] = False,
     repo: RepoOption = Path("."),
 ) -> None:
-    """Install the post-commit hook (and prepare-commit-msg with --trailer), respecting core.hooksPath.
+    """Install the post-commit hook (prepare-commit-msg with --trailer, pre-push with --pre-push), respecting core.hooksPath.
 
     A hook already there is kept byte for byte as <name>.pre-aitrail and runs first.
     """
@@ -91,7 +94,7 @@ def hook_install(
     from aitrail.sdk.hooks import install
 
     try:
-        _report(install(repo, trailer=trailer))
+        _report(install(repo, trailer=trailer, pre_push=pre_push))
     except NotInRepository as exc:
         output.fail(str(exc), "run it inside a git working tree, or pass --repo with a path inside one")
     except HookError as exc:
@@ -130,10 +133,11 @@ def hook_status(repo: RepoOption = Path(".")) -> None:
     "run", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True}
 )
 def hook_run(
-    hook: Annotated[str, typer.Argument(help="post-commit or prepare-commit-msg.")],
+    hook: Annotated[str, typer.Argument(help="post-commit, prepare-commit-msg or pre-push.")],
     args: Annotated[Optional[List[str]], typer.Argument(help="The arguments git gives the hook.", show_default=False)] = None,
 ) -> None:
-    """Run a hook now, as git would (the installed hooks do this). Never fails: errors go to standard error."""
+    """Run a hook now, as git would (the installed hooks do this). Never fails (errors go to standard error), but
+    pre-push exits 1 to stop a push that misses what the policy asks."""
     from aitrail.sdk.hooks import release, run_hook
 
     try:

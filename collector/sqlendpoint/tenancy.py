@@ -69,6 +69,7 @@ TENANT_TABLES: dict[str, str] = {
     "ai_findings": "tenant",
     "ai_incidents": "tenant",
     "ai_signoffs": "tenant",
+    "ai_cost_estimates": "tenant",
 }
 """Tables a tenant reads through its views, and the expression that holds a row's tenant."""
 

@@ -132,8 +132,11 @@ def open_store(location: StoreLocation, migrate: bool = True, readonly: bool = F
     if migrate and not readonly:
         from aitrail.collector.store.schema import migrate as run_migrations
 
+        from aitrail.collector.store.prices import sync_prices
+
         try:
             run_migrations(store)
+            sync_prices(store, only_if_empty=True)  # the shipped price table; the collector applies its overrides
         except BaseException:
             store.close()
             raise

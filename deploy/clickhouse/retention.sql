@@ -26,6 +26,10 @@ ALTER TABLE aitrail.ai_line_origins MODIFY TTL toDateTime(timestamp) + INTERVAL 
 ALTER TABLE aitrail.ai_findings MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
 ALTER TABLE aitrail.ai_incidents MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
 ALTER TABLE aitrail.ai_signoffs MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
+-- Estimated costs live as long as their generations; the price table is reference data the collector writes
+-- again at start when it differs (a row older than ten years is simply written again).
+ALTER TABLE aitrail.ai_cost_estimates MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;
+ALTER TABLE aitrail.ai_prices MODIFY TTL toDateTime(updated_at) + INTERVAL 3650 DAY;
 
 ALTER TABLE aitrail.otel_traces MODIFY TTL toDateTime(Timestamp) + INTERVAL 90 DAY;
 ALTER TABLE aitrail.otel_traces_trace_id_ts MODIFY TTL toDateTime(Start) + INTERVAL 90 DAY;

@@ -29,6 +29,7 @@ GRANT SELECT ON aitrail.ai_line_origins TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_findings TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_incidents TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_signoffs TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_cost_estimates TO aitrail_tenant_reader;
 -- Not granted: otel_traces_trace_id_ts (no tenant in it), schema_migrations, system tables beyond
 -- what every user may read (a tenant user should not see system.query_log of others: keep
 -- access_management off for it and do not grant SYSTEM or SHOW privileges).
@@ -52,6 +53,7 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_line_origins USING 
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_findings USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_incidents USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_signoffs USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_cost_estimates USING tenant = currentUser() TO aitrail_tenant_reader;
 
 -- Once a table has a row policy, users without one may see no rows of it (depending on the server's
 -- users_without_row_policies_can_read_rows): give the collector, the dashboards' reader and the
@@ -74,6 +76,7 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_line_origins USING 1 T
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_findings USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_incidents USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_signoffs USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_cost_estimates USING 1 TO aitrail_writer, aitrail_reader;
 
 -- One user per tenant, named like the tenant (back-quoted: tenant ids may hold . : @ -). Read-only,
 -- with the tenant role only. Repeat for each tenant; replace the password.

@@ -99,7 +99,7 @@ def test_install_chains_an_existing_hook_and_uninstall_restores_it_byte_for_byte
     assert [(c.hook, c.action) for c in changes] == [("post-commit", "chained"), ("prepare-commit-msg", "installed")]
     assert MARKER in hook.read_text()
     assert (repo / ".git" / "hooks" / f"post-commit{BACKUP_SUFFIX}").read_bytes() == ORIGINAL_HOOK
-    assert status(repo) == {"post-commit": "aitrail+original", "prepare-commit-msg": "aitrail"}
+    assert status(repo) == {"post-commit": "aitrail+original", "prepare-commit-msg": "aitrail", "pre-push": "none"}
     assert [c.action for c in install(repo, trailer=True)] == ["unchanged", "unchanged"]  # idempotent
 
     (repo / "a.py").write_text("value = compute()\n")
@@ -107,11 +107,12 @@ def test_install_chains_an_existing_hook_and_uninstall_restores_it_byte_for_byte
     git(repo, "commit", "-q", "-m", "second", env={**os.environ, "AITRAIL_DISABLED": "1"})
     assert (repo / ".git" / "original-ran").read_text() == "original ran 0\n"  # the original still runs
 
-    assert [(c.hook, c.action) for c in uninstall(repo)] == [("post-commit", "restored"), ("prepare-commit-msg", "removed")]
+    assert [(c.hook, c.action) for c in uninstall(repo)] == [("post-commit", "restored"), ("prepare-commit-msg", "removed"),
+                                                            ("pre-push", "absent")]
     assert hook.read_bytes() == ORIGINAL_HOOK
     assert stat.S_IMODE(hook.stat().st_mode) == mode
     assert sorted(p.name for p in (repo / ".git" / "hooks").iterdir() if not p.name.endswith(".sample")) == ["post-commit"]
-    assert status(repo) == {"post-commit": "other", "prepare-commit-msg": "none"}
+    assert status(repo) == {"post-commit": "other", "prepare-commit-msg": "none", "pre-push": "none"}
 
 
 def test_install_respects_core_hooks_path_and_uninstall_leaves_nothing(repo):
@@ -310,9 +311,12 @@ def test_a_hook_never_fails(env, capsys, monkeypatch):
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(env))
     assert run_hook("post-commit", [], repo=outside) == 0
     assert run_hook("prepare-commit-msg", [], repo=outside) == 0
-    assert run_hook("pre-push", [], repo=outside) == 0
+    assert run_hook("post-merge", [], repo=outside) == 0
     err = capsys.readouterr().err
     assert err.count("aitrail:") == 3 and "not in a git repository" in err and "unknown hook" in err
+    # pre-push is the one hook that stops what git does: a push it cannot check is refused, in one line
+    assert run_hook("pre-push", [], repo=outside) == 1
+    assert capsys.readouterr().err.count("aitrail: pre-push: cannot check the push") == 1
 
 
 def test_the_hook_returns_quickly_when_no_collector_listens(repo, env):

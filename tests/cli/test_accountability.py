@@ -1,0 +1,141 @@
+"""``aitrail signoff`` and ``aitrail check`` as a developer and a CI job drive them: exit statuses, messages,
+JSON, the pre-push hook stopping a real ``git push``, and sign-offs through a running collector."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sdk" / "accountability"))
+
+from accountability_support import ANA, BO, CY, ai_write, commit, env, git, repo, spans  # noqa: E402,F401
+
+import aitrail  # noqa: E402
+from aitrail.cli import app  # noqa: E402
+from aitrail.sdk.hooks import record_commit  # noqa: E402
+
+runner = CliRunner()
+REVIEWS = Path(__file__).parents[1] / "fixtures" / "github" / "pull_reviews.json"
+LINES = ["def refund(order):", "    return order.total - order.fees", ""]
+
+
+def run(*args: str):  # noqa: ANN201
+    return runner.invoke(app, list(args))
+
+
+def test_check_exits_0_1_and_2_with_a_clear_list_and_json(repo, monkeypatch):
+    ai_write(repo, "refund.py", LINES)
+    sha = commit(repo, "refund")
+    monkeypatch.chdir(repo)
+    failing = run("check", "HEAD")
+    assert failing.exit_code == 1
+    assert f"FAIL {sha[:12]}  2 AI lines, prompted by {ANA[1]}" in failing.stdout
+    assert "missing reviewers: 0 of 1" in failing.stdout and "missing approvers: 0 of 1" in failing.stdout
+    assert "0 of 1 commits meet the policy (defaults)" in failing.stdout
+
+    as_json = json.loads(run("check", "HEAD", "--json").stdout)
+    assert as_json["ok"] is False
+    assert [(c["commit"], c["ok"], c["ai_lines"], len(c["missing"])) for c in as_json["commits"]] == [(sha, False, 2, 2)]
+
+    for who, role in ((BO, "reviewer"), (CY, "approver")):
+        monkeypatch.setenv("AITRAIL_USER_EMAIL", who[1])
+        signed = run("signoff", "HEAD", "--role", role, "--answer", "tests=yes")
+        assert signed.exit_code == 0, signed.output
+        assert f"{role} {who[1]} signed off {sha[:12]} (cli; identity: user_id=environment:AITRAIL_USER_EMAIL" in signed.stdout
+    passing = run("check", "HEAD", "--json")
+    assert passing.exit_code == 0 and json.loads(passing.stdout)["ok"] is True
+
+    assert run("check", "no-such-ref").exit_code == 2
+    assert "unknown revision 'no-such-ref'" in run("check", "no-such-ref").output
+    assert run("check", "--no-such-option").exit_code == 2
+
+
+def test_a_bad_policy_file_is_a_usage_error_naming_the_key(repo, monkeypatch):
+    (repo / ".aitrail").mkdir()
+    (repo / ".aitrail" / "policy.toml").write_text("[signoff]\napprovers = \"all of them\"\n")
+    monkeypatch.chdir(repo)
+    result = run("check")
+    assert result.exit_code == 2
+    assert "signoff.approvers: must be a whole number" in result.output and "Traceback" not in result.output
+
+
+def test_signoff_usage_errors_are_exit_2_with_what_to_do(repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    assert "--role reviewer or --role approver" in run("signoff", "HEAD").output
+    assert run("signoff", "HEAD").exit_code == 2
+    assert run("signoff", "HEAD", "--role", "boss").exit_code == 2
+    assert "KEY=yes" in run("signoff", "HEAD", "--role", "reviewer", "--answer", "tests").output
+    missing = run("signoff", "import", str(repo / "nothing.json"), "--range", "HEAD~1..HEAD")
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+
+
+def test_signoff_import_of_github_reviews_satisfies_the_policy(repo, env, monkeypatch):
+    ai_write(repo, "refund.py", LINES)
+    sha = commit(repo, "refund")
+    reviews = env / "reviews.json"
+    reviews.write_text(REVIEWS.read_text().replace("HEAD_SHA", sha))
+    monkeypatch.chdir(repo)
+    assert run("check", "HEAD").exit_code == 1
+    imported = run("signoff", "import", str(reviews), "--range", "HEAD~1..HEAD", "--json")
+    assert imported.exit_code == 0, imported.output
+    assert sorted((s["role"], s["signer"]) for s in json.loads(imported.stdout)) == [
+        ("approver", "cy-approver"), ("reviewer", "bo-li")]
+    assert run("check", "HEAD").exit_code == 0
+
+
+def test_the_pre_push_hook_stops_a_push_that_misses_sign_offs(repo, env, monkeypatch):
+    remote = env / "remote.git"
+    git(env, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    assert run("hook", "install", "--pre-push", "--repo", str(repo)).exit_code == 0
+    ai_write(repo, "refund.py", LINES)
+    sha = commit(repo, "refund")
+
+    push = subprocess.run(["git", "push", "origin", "main"], cwd=repo, capture_output=True, text=True)
+    assert push.returncode != 0
+    assert f"FAIL {sha[:12]}" in push.stderr and "push stopped" in push.stderr
+    assert git(remote, "rev-parse", "main") != sha
+
+    monkeypatch.chdir(repo)
+    for who, role in ((BO, "reviewer"), (CY, "approver")):
+        monkeypatch.setenv("AITRAIL_USER_EMAIL", who[1])
+        assert run("signoff", "HEAD", "--role", role).exit_code == 0
+    push = subprocess.run(["git", "push", "-q", "origin", "main"], cwd=repo, capture_output=True, text=True)
+    assert push.returncode == 0, push.stderr
+    assert git(remote, "rev-parse", "main") == sha
+
+
+def test_sign_offs_and_prompters_come_from_the_collector_when_one_is_reachable(repo, env, collector, monkeypatch):
+    """The generation was prompted by Pat (not the commit's author); Pat's sign-off does not count, and the
+    sign-offs recorded through the collector are found after the local journal is gone."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.http_url)
+    monkeypatch.setenv("AITRAIL_USER_EMAIL", "pat@example.com")
+    aitrail.configure()
+    ai_write(repo, "refund.py", LINES)
+    sha = commit(repo, "refund")
+    record_commit(repo)
+    assert aitrail.flush()
+    monkeypatch.chdir(repo)
+    for who, role in (("pat@example.com", "reviewer"), (CY[1], "approver")):
+        monkeypatch.setenv("AITRAIL_USER_EMAIL", who)
+        assert run("signoff", "HEAD", "--role", role).exit_code == 0
+    (env / "journal" / "signoffs.jsonl").unlink()
+
+    deadline = time.monotonic() + 10
+    while True:
+        found = json.loads(run("check", "HEAD", "--json", "--sql-url", collector.sql_url).stdout)["commits"][0]
+        if len(found["signoffs"]) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert found["prompters"] == sorted([ANA[1], "pat@example.com"])
+    assert sorted((s["role"], s["signer"], s["source"]) for s in found["signoffs"]) == [
+        ("approver", CY[1], "cli"), ("reviewer", "pat@example.com", "cli")]
+    assert found["missing"] == [f"reviewers: 0 of 1 (a reviewer other than the prompter ({ANA[1]}, pat@example.com) "
+                                "and the other signers)"]
+    assert found["commit"] == sha
