@@ -12,6 +12,7 @@
     ├── AccessDenied         a collector refused the credentials (``status``: the HTTP status)
     │   ├── Unauthenticated      no token, or one unknown, revoked or expired (HTTP 401)
     │   └── Forbidden            a known token without the scope (HTTP 403)
+    ├── GitFailed            a git command failed (the message is git's own)
     ├── HookError            a git hook could not be installed or removed as asked
     │   └── NotInRepository      the path given is not inside a git working tree
     ├── AssistantExited      a wrapped assistant exited non-zero (the status its generations end with)
@@ -100,6 +101,10 @@ class Forbidden(AccessDenied):
     """A known token without the scope this request needs (HTTP 403, gRPC PERMISSION_DENIED)."""
 
     status = 403
+
+
+class GitFailed(AitrailError):
+    """A git command failed; the message is git's own."""
 
 
 class HookError(AitrailError):
