@@ -1,5 +1,4 @@
--- AI usage per team over the last {days} UTC days, today included: the question a team lead asks
--- first. Read from the daily rollup (migrations 0006, 0007): a row per team, assistant, model and day.
+-- AI usage per team over the time range (whole UTC days): the question a team lead asks first.
 SELECT
     team,
     sum(generations) AS generations,
@@ -9,7 +8,10 @@ SELECT
     sum(lines_added) AS lines_added,
     round(sum(accepted_generations) / generations, 3) AS accepted_share
 FROM aitrail.ai_usage_daily
-WHERE day > toDate(now(), 'UTC') - {days:UInt32}
+WHERE $__dateFilter(day)
+  AND $__conditionalAll(team IN (${team}), $team)
+  AND $__conditionalAll(assistant IN (${assistant}), $assistant)
+  AND $__conditionalAll(model IN (${model}), $model)
 GROUP BY team
 HAVING generations > 0
 ORDER BY generations DESC, team
