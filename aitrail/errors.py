@@ -8,6 +8,7 @@
     │   └── StoreLocked          another process owns the embedded data directory
     ├── QueryRefused         a read-only SQL endpoint refused a statement (not a read)
     ├── AccessDenied         a collector refused the credentials (HTTP 401: none, unknown or expired; 403: scope)
+    ├── GrafanaError         Grafana refused a dashboard push (401, 403, 404) or could not be reached
     └── InvalidPayload       an OTLP request that cannot be decoded (HTTP 400)
         ├── PayloadTooLarge      over the size limit, after decompression (HTTP 413)
         └── UnsupportedMedia     unknown content type or encoding (HTTP 415)
@@ -87,3 +88,11 @@ class Backpressure(AitrailError):
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class GrafanaError(AitrailError):
+    """Grafana refused or could not be reached while pushing dashboards; ``status`` is its HTTP status (0: unreachable)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status

@@ -272,3 +272,6 @@ _developer.register(app)
 
 from aitrail.cli import tokens as _tokens  # noqa: E402
 _tokens.register(app)
+
+from aitrail.cli import dashboards as _dashboards  # noqa: E402
+_dashboards.register(app)
