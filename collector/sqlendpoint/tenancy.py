@@ -62,6 +62,12 @@ TENANT_TABLES: dict[str, str] = {
     "ai_usage_daily": "tenant",
     "ai_files_daily": "tenant",
     "ai_repositories_daily": "tenant",
+    "ai_commits": "tenant",
+    "ai_commit_files": "tenant",
+    "ai_line_origins": "tenant",
+    "ai_findings": "tenant",
+    "ai_incidents": "tenant",
+    "ai_signoffs": "tenant",
 }
 """Tables a tenant reads through its views, and the expression that holds a row's tenant."""
 

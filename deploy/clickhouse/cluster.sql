@@ -612,6 +612,254 @@ SELECT
 FROM `aitrail`.ai_generations AS g
 GROUP BY tenant, day, repository;
 
+-- 0008_commits_findings_incidents
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_commits ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    repository LowCardinality(String),
+    commit String CODEC(ZSTD(1)),
+    parents Array(String) CODEC(ZSTD(1)),
+    branch LowCardinality(String),
+    author_email String CODEC(ZSTD(1)),
+    author_name String CODEC(ZSTD(1)),
+    user_id String CODEC(ZSTD(1)),
+    committer_email String CODEC(ZSTD(1)),
+    team LowCardinality(String),
+    lines_added UInt32,
+    ai_lines UInt32,
+    generation_ids Array(String) CODEC(ZSTD(1)),
+    assistants Array(LowCardinality(String)),
+    trailers Array(String) CODEC(ZSTD(1)),
+    files String CODEC(ZSTD(3)),
+    trace_id String CODEC(ZSTD(1)),
+    span_id String CODEC(ZSTD(1)),
+    recorded_at DateTime64(9)
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)
+ORDER BY (tenant, repository, commit)
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_commits_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_commits
+AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
+SELECT
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    Timestamp AS timestamp,
+    a['vcs.repository.url.full'] AS repository,
+    a['vcs.ref.head.revision'] AS commit,
+    JSONExtract(a['aitrail.commit.parents'], 'Array(String)') AS parents,
+    a['vcs.ref.head.name'] AS branch,
+    a['user.email'] AS author_email,
+    a['user.name'] AS author_name,
+    a['user.id'] AS user_id,
+    a['aitrail.commit.committer.email'] AS committer_email,
+    a['aitrail.team'] AS team,
+    toUInt32OrZero(a['aitrail.code.lines_added']) AS lines_added,
+    toUInt32OrZero(a['aitrail.commit.ai_lines']) AS ai_lines,
+    `Links.SpanId` AS generation_ids,
+    JSONExtract(a['aitrail.commit.assistants'], 'Array(String)') AS assistants,
+    JSONExtract(a['aitrail.commit.trailers'], 'Array(String)') AS trailers,
+    a['aitrail.commit.files'] AS files,
+    TraceId AS trace_id,
+    SpanId AS span_id,
+    now64(9) AS recorded_at
+FROM `aitrail`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'commit';
+
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_commit_files ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    repository LowCardinality(String),
+    commit String CODEC(ZSTD(1)),
+    file_path String CODEC(ZSTD(1)),
+    lines_added UInt32,
+    ai_lines UInt32,
+    team LowCardinality(String),
+    author_email String CODEC(ZSTD(1)),
+    recorded_at DateTime64(9)
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)
+ORDER BY (tenant, repository, commit, file_path)
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_commit_files_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_commit_files
+AS SELECT
+    tenant, timestamp, repository, commit,
+    f.1 AS file_path,
+    f.2 AS lines_added,
+    f.3 AS ai_lines,
+    team, author_email, recorded_at
+FROM `aitrail`.ai_commits
+ARRAY JOIN JSONExtract(files, 'Array(Tuple(path String, added UInt32, ai UInt32))') AS f;
+
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_line_origins ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    fingerprint UInt64,
+    timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    repository LowCardinality(String),
+    file_path String CODEC(ZSTD(1)),
+    trace_id String CODEC(ZSTD(1)),
+    span_id String CODEC(ZSTD(1)),
+    assistant LowCardinality(String),
+    model LowCardinality(String),
+    user_email String CODEC(ZSTD(1)),
+    team LowCardinality(String)
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+ORDER BY (tenant, fingerprint, timestamp)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_line_origins_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_line_origins
+AS SELECT tenant, fingerprint, timestamp, repository, file_path, trace_id, span_id, assistant, model, user_email, team
+FROM `aitrail`.ai_generations
+ARRAY JOIN line_fingerprints AS fingerprint;
+
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_findings ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    finding_id String,
+    timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    source LowCardinality(String),
+    rule String CODEC(ZSTD(1)),
+    cwe Array(LowCardinality(String)),
+    severity LowCardinality(String),
+    message String CODEC(ZSTD(3)),
+    repository LowCardinality(String),
+    commit String CODEC(ZSTD(1)),
+    file_path String CODEC(ZSTD(1)),
+    line_start UInt32,
+    line_end UInt32,
+    line_fingerprints Array(UInt64) CODEC(ZSTD(1)),
+    line_text String CODEC(ZSTD(3)),
+    resolved UInt8,
+    caught_at LowCardinality(String),
+    generation_trace_id String CODEC(ZSTD(1)),
+    generation_span_id String CODEC(ZSTD(1)),
+    status LowCardinality(String),
+    team LowCardinality(String),
+    recorded_at DateTime64(9)
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)
+ORDER BY (tenant, finding_id)
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_findings_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_findings
+AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
+SELECT
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    a['aitrail.finding.id'] AS finding_id,
+    Timestamp AS timestamp,
+    a['aitrail.finding.source'] AS source,
+    a['aitrail.finding.rule'] AS rule,
+    JSONExtract(a['aitrail.finding.cwe'], 'Array(String)') AS cwe,
+    a['aitrail.severity'] AS severity,
+    a['aitrail.finding.message'] AS message,
+    a['vcs.repository.url.full'] AS repository,
+    a['vcs.ref.head.revision'] AS commit,
+    a['code.file.path'] AS file_path,
+    toUInt32OrZero(a['aitrail.code.line_start']) AS line_start,
+    toUInt32OrZero(a['aitrail.code.line_end']) AS line_end,
+    arrayMap(x -> reinterpretAsUInt64(x), JSONExtract(a['aitrail.code.line_fingerprints'], 'Array(Int64)')) AS line_fingerprints,
+    a['aitrail.finding.line_text'] AS line_text,
+    toUInt8(a['aitrail.finding.resolved'] IN ('true', '1')) AS resolved,
+    a['aitrail.finding.caught_at'] AS caught_at,
+    a['aitrail.generation.trace_id'] AS generation_trace_id,
+    a['aitrail.generation.span_id'] AS generation_span_id,
+    a['aitrail.status'] AS status,
+    a['aitrail.team'] AS team,
+    now64(9) AS recorded_at
+FROM `aitrail`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'finding';
+
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_incidents ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    incident_id String,
+    timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    title String CODEC(ZSTD(3)),
+    severity LowCardinality(String),
+    status LowCardinality(String),
+    cost_usd Float64,
+    locations String CODEC(ZSTD(3)),
+    commits Array(String) CODEC(ZSTD(1)),
+    finding_ids Array(String) CODEC(ZSTD(1)),
+    repository LowCardinality(String),
+    team LowCardinality(String),
+    recorded_at DateTime64(9)
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)
+ORDER BY (tenant, incident_id)
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_incidents_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_incidents
+AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
+SELECT
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    a['aitrail.incident.id'] AS incident_id,
+    Timestamp AS timestamp,
+    a['aitrail.incident.title'] AS title,
+    a['aitrail.severity'] AS severity,
+    a['aitrail.status'] AS status,
+    toFloat64OrZero(a['aitrail.cost.usd']) AS cost_usd,
+    a['aitrail.incident.locations'] AS locations,
+    JSONExtract(a['aitrail.incident.commits'], 'Array(String)') AS commits,
+    JSONExtract(a['aitrail.incident.findings'], 'Array(String)') AS finding_ids,
+    a['vcs.repository.url.full'] AS repository,
+    a['aitrail.team'] AS team,
+    now64(9) AS recorded_at
+FROM `aitrail`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'incident';
+
+INSERT INTO `aitrail`.ai_line_origins (tenant, fingerprint, timestamp, repository, file_path, trace_id, span_id,
+                                        assistant, model, user_email, team)
+SELECT tenant, fingerprint, timestamp, repository, file_path, trace_id, span_id, assistant, model, user_email, team
+FROM `aitrail`.ai_generations
+ARRAY JOIN line_fingerprints AS fingerprint
+ORDER BY tenant, fingerprint, timestamp
+SETTINGS insert_deduplication_token = '0008_commits_findings_incidents.ai_line_origins';
+
+-- 0009_signoffs
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_signoffs ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    signoff_id String,
+    timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    repository LowCardinality(String),
+    commit String CODEC(ZSTD(1)),
+    change String CODEC(ZSTD(1)),
+    role LowCardinality(String),
+    signer_email String CODEC(ZSTD(1)),
+    signer_name String CODEC(ZSTD(1)),
+    signer_id String CODEC(ZSTD(1)),
+    identity_source String CODEC(ZSTD(1)),
+    source LowCardinality(String),
+    checklist Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    note String CODEC(ZSTD(3)),
+    team LowCardinality(String),
+    recorded_at DateTime64(9)
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', recorded_at)
+ORDER BY (tenant, signoff_id)
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_signoffs_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_signoffs
+AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
+SELECT
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    a['aitrail.signoff.id'] AS signoff_id,
+    Timestamp AS timestamp,
+    a['vcs.repository.url.full'] AS repository,
+    a['vcs.ref.head.revision'] AS commit,
+    a['aitrail.signoff.change'] AS change,
+    a['aitrail.signoff.role'] AS role,
+    a['user.email'] AS signer_email,
+    a['user.name'] AS signer_name,
+    a['user.id'] AS signer_id,
+    a['aitrail.identity.source'] AS identity_source,
+    a['aitrail.signoff.source'] AS source,
+    JSONExtract(if(a['aitrail.signoff.checklist'] = '', '{}', a['aitrail.signoff.checklist']), 'Map(String, String)') AS checklist,
+    a['aitrail.signoff.note'] AS note,
+    a['aitrail.team'] AS team,
+    now64(9) AS recorded_at
+FROM `aitrail`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'signoff';
+
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.
 INSERT INTO aitrail.schema_migrations (version, name, checksum)
 SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum String',
@@ -621,5 +869,7 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (4, 'ai_generations', '49f3c1988867ef21'),
     (5, 'native_dialects', '0703b5e4b25367e0'),
     (6, 'daily_rollups', '538a9e07b8483056'),
-    (7, 'rollup_accepted_and_utc_days', '6ce7feddf8465a92')))
+    (7, 'rollup_accepted_and_utc_days', '6ce7feddf8465a92'),
+    (8, 'commits_findings_incidents', '6f909ff8a9fdcd4d'),
+    (9, 'signoffs', 'be64fea3be244241')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

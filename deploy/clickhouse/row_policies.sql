@@ -22,6 +22,12 @@ GRANT SELECT ON aitrail.ai_generations TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_usage_daily TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_files_daily TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_repositories_daily TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_commits TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_commit_files TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_line_origins TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_findings TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_incidents TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_signoffs TO aitrail_tenant_reader;
 -- Not granted: otel_traces_trace_id_ts (no tenant in it), schema_migrations, system tables beyond
 -- what every user may read (a tenant user should not see system.query_log of others: keep
 -- access_management off for it and do not grant SYSTEM or SHOW privileges).
@@ -38,6 +44,12 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_generations USING t
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_usage_daily USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_files_daily USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_repositories_daily USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_commits USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_commit_files USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_line_origins USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_findings USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_incidents USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_signoffs USING tenant = currentUser() TO aitrail_tenant_reader;
 
 -- Once a table has a row policy, users without one may see no rows of it (depending on the server's
 -- users_without_row_policies_can_read_rows): give the collector, the dashboards' reader and the
@@ -53,6 +65,12 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_generations USING 1 TO
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_usage_daily USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_files_daily USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_repositories_daily USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_commits USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_commit_files USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_line_origins USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_findings USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_incidents USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_signoffs USING 1 TO aitrail_writer, aitrail_reader;
 
 -- One user per tenant, named like the tenant (back-quoted: tenant ids may hold . : @ -). Read-only,
 -- with the tenant role only. Repeat for each tenant; replace the password.
