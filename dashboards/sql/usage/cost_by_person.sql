@@ -2,7 +2,7 @@
 -- rollups. The time range here is exact, not whole days.
 SELECT
     if(user_email != '', user_email, user_id) AS person,
-    any(team) AS team,
+    arrayStringConcat(arraySort(groupUniqArray(team)), ', ') AS teams,
     count() AS generations,
     sum(input_tokens) + sum(output_tokens) AS tokens,
     round(sum(cost_usd), 2) AS cost_usd

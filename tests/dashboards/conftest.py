@@ -1,0 +1,23 @@
+"""Fixtures for tests/dashboards: one seeded embedded store for the package (helpers in dashboards_support.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# Under --import-mode=importlib nothing puts this folder on sys.path: the modules here import dashboards_support.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from aitrail.collector.store import StoreLocation, open_store  # noqa: E402
+from dashboards_support import Seeded, generations, insert  # noqa: E402
+
+
+@pytest.fixture(scope="package")
+def seeded(tmp_path_factory):  # noqa: ANN201
+    rows = generations(20260326, 3000)
+    with open_store(StoreLocation(data_dir=tmp_path_factory.mktemp("dashboards") / "store")) as store:
+        for start in range(0, len(rows), 1000):  # several inserts: several parts per rollup, as a live store has
+            insert(store, rows[start:start + 1000])
+        yield Seeded(rows, store)
