@@ -18,14 +18,14 @@ from typing import Any
 from aitrail.dashboards.catalog import DASHBOARDS
 from aitrail.dashboards.macros import TimeRange
 from aitrail.dashboards.panels import Dashboard
-from aitrail.dashboards.reports import run_panel
+from aitrail.dashboards.reports import Reader, panel_sql
 
 CHART_JS_VERSION = "4.6.1"
 
 
-def report_data(location: Any, time: TimeRange, dashboards: Sequence[Dashboard] = DASHBOARDS,
-                variables: Mapping[str, str | Sequence[str]] | None = None, sql_url: str | None = None,
-                token: str | None = None, tenant: bool = False) -> list[dict[str, Any]]:
+def report_data(read: Reader, time: TimeRange, dashboards: Sequence[Dashboard] = DASHBOARDS,
+                variables: Mapping[str, str | Sequence[str]] | None = None,
+                tenant: bool = False) -> list[dict[str, Any]]:
     """Every reportable panel's rows, by dashboard, in reading order."""
     sections = []
     for dashboard in dashboards:
@@ -33,7 +33,7 @@ def report_data(location: Any, time: TimeRange, dashboards: Sequence[Dashboard] 
             continue
         panels = []
         for panel in dashboard.panels:
-            rows = run_panel(location, panel, time, variables, sql_url=sql_url, token=token, tenant=tenant)
+            rows = read(panel_sql(panel, time, variables, tenant))
             panels.append({
                 "name": panel.name, "title": panel.title, "description": panel.description,
                 "visual": panel.visual.value, "unit": panel.unit, "units": dict(panel.units),

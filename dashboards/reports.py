@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aitrail.dashboards.catalog import USAGE as USAGE_DASHBOARD
@@ -17,6 +17,9 @@ from aitrail.dashboards.panels import Panel
 
 USAGE: tuple[Panel, ...] = (USAGE_DASHBOARD.panel("usage_by_team"), USAGE_DASHBOARD.panel("usage_by_assistant"))
 """The panels ``aitrail usage`` prints: usage by team, by assistant and model."""
+
+Reader = Callable[[str], list[dict[str, Any]]]
+"""Runs one read-only statement and returns its rows."""
 
 _QUALIFIED = re.compile(r"\baitrail\.(?=\w)")
 
@@ -34,11 +37,12 @@ def panel_sql(panel: Panel, time: TimeRange, variables: Mapping[str, str | Seque
     return tenant_sql(sql) if tenant else sql
 
 
-def run_panel(location: Any, panel: Panel, time: TimeRange, variables: Mapping[str, str | Sequence[str]] | None = None,
-              sql_url: str | None = None, token: str | None = None, tenant: bool = False) -> list[dict[str, Any]]:
-    """The panel's rows, read-only, wherever the store is."""
+def reader(location: Any, sql_url: str | None = None, token: str | None = None) -> Reader:
+    """Read-only rows from the store at ``location`` (through the collector that owns it, if one does)."""
     from aitrail.collector.query import read_only_query
 
-    data = read_only_query(location, panel_sql(panel, time, variables, tenant), "JSONEachRow", sql_url=sql_url,
-                           token=token)
-    return [json.loads(line) for line in data.splitlines() if line.strip()]
+    def read(sql: str) -> list[dict[str, Any]]:
+        data = read_only_query(location, sql, "JSONEachRow", sql_url=sql_url, token=token)
+        return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+    return read

@@ -81,6 +81,7 @@ def html(
     from aitrail.cli import _location, _explain, _server_extra
     from aitrail.dashboards.html import render, report_data
     from aitrail.dashboards.macros import TimeRange
+    from aitrail.dashboards.reports import reader
     from aitrail.demo.summary import reads_one_tenant
 
     _server_extra()
@@ -88,7 +89,7 @@ def html(
     time = TimeRange.last_days(days)
     try:
         tenant = reads_one_tenant(location, sql_url, token)
-        page = render(report_data(location, time, sql_url=sql_url, token=token, tenant=tenant), time)
+        page = render(report_data(reader(location, sql_url, token), time, tenant=tenant), time)
     except AitrailError as exc:
         _explain(exc)
         return

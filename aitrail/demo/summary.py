@@ -9,7 +9,7 @@ from aitrail.cli import output
 from aitrail.collector.query import read_only_query
 from aitrail.collector.store import StoreLocation
 from aitrail.dashboards.macros import TimeRange
-from aitrail.dashboards.reports import USAGE, run_panel
+from aitrail.dashboards.reports import USAGE, panel_sql, reader
 
 
 def reads_one_tenant(location: StoreLocation, sql_url: str | None, token: str | None) -> bool:
@@ -29,8 +29,8 @@ def usage_summary(
     tenant's usage."""
     tenant = reads_one_tenant(location, sql_url, token)
     time = TimeRange.last_days(days)
-    return {panel.name: run_panel(location, panel, time, sql_url=sql_url, token=token, tenant=tenant)
-            for panel in USAGE}
+    read = reader(location, sql_url, token)
+    return {panel.name: read(panel_sql(panel, time, tenant=tenant)) for panel in USAGE}
 
 
 def print_usage(summary: dict[str, list[dict[str, Any]]]) -> None:

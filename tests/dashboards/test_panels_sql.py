@@ -119,8 +119,7 @@ def expect_top_repositories(rows, selection):
     for repository, g in _usage(in_days(rows, selection, ("repository",)), lambda r: r["repository"]).items():
         out.append({"repository": repository,
                     "accepted_lines": sum(r["lines_added"] for r in g if r["decision"] == "accepted"),
-                    "lines_added": sum(r["lines_added"] for r in g), "files": len({r["file_path"] for r in g}),
-                    "people": len({r["user_id"] for r in g})})
+                    "lines_added": sum(r["lines_added"] for r in g)})
     return sorted(out, key=lambda r: (-r["lines_added"], r["repository"]))[:15]
 
 

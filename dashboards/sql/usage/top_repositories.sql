@@ -2,9 +2,7 @@
 SELECT
     repository,
     sum(accepted_lines) AS accepted_lines,
-    sum(lines_added) AS lines_added,
-    uniqExactMerge(files) AS files,
-    uniqExactMerge(people) AS people
+    sum(lines_added) AS lines_added
 FROM aitrail.ai_repositories_daily
 WHERE $__dateFilter(day)
   AND $__conditionalAll(repository IN (${repository}), $repository)
