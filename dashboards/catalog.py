@@ -73,7 +73,55 @@ TRACES = Dashboard(
     ),
 )
 
-DASHBOARDS: tuple[Dashboard, ...] = (USAGE, TRACES)
+RISK = Dashboard(
+    uid="aitrail-risk",
+    title="aitrail · Risk and incident linkage",
+    description="Which findings and incidents trace back to AI generations, to which prompts and people, and what "
+                "they cost.",
+    variables=(TEAM, REPOSITORY),
+    panels=(
+        Panel("risk", "findings_per_kloc", "Findings per thousand lines, AI against human", "Per team: findings on "
+              "AI-written lines per thousand AI lines committed, and the same for human-written lines.", Visual.table,
+              width=24, units=(("ai_per_kloc", "short"), ("human_per_kloc", "short")),
+              thresholds=(Threshold(None, "green"), Threshold(5, "yellow"), Threshold(10, "red"))),
+        Panel("risk", "caught_at", "Where findings were caught", "As the AI wrote the code, by a later scan, or only "
+              "in an incident, per team.", Visual.barchart),
+        Panel("risk", "incident_cost_by_team", "Incident cost attributed to AI code", "Per team: incident cost in "
+              "proportion to the incident's findings that trace to AI generations, and the rest.", Visual.barchart,
+              unit="currencyUSD"),
+        Panel("risk", "findings_traced", "Findings traced to AI generations", "Each finding with the chain: prompt "
+              "(open its trace), who asked, assistant and model, commit author, reviewers and approvers.",
+              Visual.table, width=24, height=10, links=(_TRACE_LINK,)),
+        Panel("risk", "incidents", "Incidents and their AI share", "Incidents, their findings, how many trace to AI "
+              "generations, and the cost attributed to AI code.", Visual.table, width=24,
+              units=(("cost_usd", "currencyUSD"), ("ai_cost_usd", "currencyUSD"))),
+    ),
+)
+
+ACCOUNTABILITY = Dashboard(
+    uid="aitrail-accountability",
+    title="aitrail · Accountability",
+    description="Who signed off AI changes: dual sign-off coverage, changes shipped without it, the checklist, "
+                "reviewers' load and ownership gaps.",
+    variables=(TEAM, REPOSITORY),
+    panels=(
+        Panel("accountability", "signoff_coverage", "Dual sign-off coverage of AI changes", "Per team: commits with "
+              "AI-written lines, reviewed, approved, both, and the share with both.", Visual.table, width=24,
+              units=(("coverage", "percentunit"),),
+              thresholds=(Threshold(None, "red"), Threshold(0.8, "yellow"), Threshold(0.95, "green"))),
+        Panel("accountability", "unsigned_changes", "AI changes shipped without dual sign-off", "Commits with AI "
+              "lines missing a reviewer's or an approver's sign-off, most AI lines first.", Visual.table, width=24,
+              links=(_TRACE_LINK,)),
+        Panel("accountability", "checklist", "Checklist answers", "How reviewers and approvers answered each "
+              "checklist question.", Visual.barchart),
+        Panel("accountability", "reviewer_load", "Reviewers' load", "Sign-offs, commits and AI lines per signer.",
+              Visual.table),
+        Panel("accountability", "ownership_gaps", "Ownership gaps", "Per repository: AI changes without a team, "
+              "and AI changes signed off only by their own author.", Visual.table, width=24),
+    ),
+)
+
+DASHBOARDS: tuple[Dashboard, ...] = (USAGE, RISK, ACCOUNTABILITY, TRACES)
 """Every dashboard, in the order the report shows them."""
 
 

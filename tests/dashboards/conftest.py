@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aitrail.collector.store import StoreLocation, open_store  # noqa: E402
-from dashboards_support import Seeded, generations, insert  # noqa: E402
+from dashboards_support import Seeded, generations, insert, insert_records, records  # noqa: E402
 
 
 @pytest.fixture(scope="package")
@@ -20,4 +20,6 @@ def seeded(tmp_path_factory):  # noqa: ANN201
     with open_store(StoreLocation(data_dir=tmp_path_factory.mktemp("dashboards") / "store")) as store:
         for start in range(0, len(rows), 1000):  # several inserts: several parts per rollup, as a live store has
             insert(store, rows[start:start + 1000])
-        yield Seeded(rows, store)
+        made = records(20260327, rows)
+        insert_records(store, made)
+        yield Seeded(rows, store, made)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from aitrail.dashboards.catalog import DASHBOARDS, USAGE
+from aitrail.dashboards.catalog import ACCOUNTABILITY, DASHBOARDS, RISK, USAGE
 from aitrail.dashboards.reports import panel_sql
 
 from dashboards_support import TIME
@@ -131,13 +131,188 @@ def expect_adoption(rows, selection):
             for w, g in sorted(weeks.items())]
 
 
+# --- risk and accountability: the seeded records ------------------------------------------------------------
+
+
+def _records_in_time(records: list[dict], selection: dict) -> list[dict]:
+    return in_time(records, selection, ("team", "repository"))
+
+
+def _origins(rows: list[dict]) -> dict[int, dict]:
+    """The generation that first wrote each fingerprint."""
+    first: dict[int, dict] = {}
+    for g in sorted(rows, key=lambda g: g["timestamp"]):
+        for fingerprint in g["line_fingerprints"]:
+            first.setdefault(fingerprint, g)
+    return first
+
+
+def _is_ai(finding: dict, origins: dict[int, dict]) -> bool:
+    return finding["generation_trace_id"] != "" or any(f in origins for f in finding["line_fingerprints"])
+
+
+def expect_findings_per_kloc(rows, selection, records):
+    origins = _origins(rows)
+    teams: dict = defaultdict(lambda: {"ai_lines": 0, "human_lines": 0, "ai_findings": 0, "human_findings": 0})
+    for commit in _records_in_time(records["ai_commits"], selection):
+        teams[commit["team"]]["ai_lines"] += commit["ai_lines"]
+        teams[commit["team"]]["human_lines"] += commit["lines_added"] - commit["ai_lines"]
+    for finding in _records_in_time(records["ai_findings"], selection):
+        teams[finding["team"]]["ai_findings" if _is_ai(finding, origins) else "human_findings"] += 1
+    per_kloc = lambda n, lines: round(n * 1000 / lines, 2) if lines else None  # noqa: E731
+    return [{"team": t, **v, "ai_per_kloc": per_kloc(v["ai_findings"], v["ai_lines"]),
+             "human_per_kloc": per_kloc(v["human_findings"], v["human_lines"])} for t, v in sorted(teams.items())]
+
+
+def expect_caught_at(rows, selection, records):
+    teams: dict = defaultdict(lambda: {"at_generation": 0, "by_scan": 0, "in_incident": 0})
+    names = {"generation": "at_generation", "scan": "by_scan", "incident": "in_incident"}
+    for finding in _records_in_time(records["ai_findings"], selection):
+        teams[finding["team"]][names[finding["caught_at"]]] += 1
+    return [{"team": t, **v} for t, v in sorted(teams.items())]
+
+
+def _ai_share(incident: dict, ai_ids: set[str]) -> tuple[int, int]:
+    return len(incident["finding_ids"]), sum(i in ai_ids for i in incident["finding_ids"])
+
+
+def expect_incident_cost_by_team(rows, selection, records):
+    origins = _origins(rows)
+    ai_ids = {f["finding_id"] for f in records["ai_findings"] if _is_ai(f, origins)}
+    teams: dict = defaultdict(lambda: [0.0, 0.0])
+    for incident in _records_in_time(records["ai_incidents"], selection):
+        total, ai = _ai_share(incident, ai_ids)
+        teams[incident["team"]][0] += incident["cost_usd"] * ai / total
+        teams[incident["team"]][1] += incident["cost_usd"] * (1 - ai / total)
+    return [{"team": t, "ai_cost_usd": round(a, 2), "other_cost_usd": round(o, 2)} for t, (a, o) in sorted(teams.items())]
+
+
+def expect_incidents(rows, selection, records):
+    origins = _origins(rows)
+    ai_ids = {f["finding_id"] for f in records["ai_findings"] if _is_ai(f, origins)}
+    out = []
+    for incident in _records_in_time(records["ai_incidents"], selection):
+        total, ai = _ai_share(incident, ai_ids)
+        out.append({"incident_id": incident["incident_id"], "title": incident["title"], "severity": incident["severity"],
+                    "team": incident["team"], "status": incident["status"], "findings": total, "ai_findings": ai,
+                    "cost_usd": round(incident["cost_usd"], 2),
+                    "ai_cost_usd": round(incident["cost_usd"] * ai / total, 2)})
+    return sorted(out, key=lambda r: (-r["cost_usd"], r["incident_id"]))[:50]
+
+
+def _signers(records: list[dict], role: str | None = None) -> dict[tuple[str, str], set[str]]:
+    out: dict = defaultdict(set)
+    for s in records:
+        if role is None or s["role"] == role:
+            out[(s["repository"], s["commit"])].add(s["signer_email"])
+    return out
+
+
+def expect_findings_traced(rows, selection, records):
+    origins = _origins(rows)
+    authors = {(c["repository"], c["commit"]): c["author_email"] for c in records["ai_commits"]}
+    reviewers, approvers = _signers(records["ai_signoffs"], "reviewer"), _signers(records["ai_signoffs"], "approver")
+    out = []
+    for f in _records_in_time(records["ai_findings"], selection):
+        matched = [origins[x] for x in f["line_fingerprints"] if x in origins]
+        if not matched:
+            continue
+        g = min(matched, key=lambda g: g["timestamp"])
+        key = (f["repository"], f["commit"])
+        out.append((f["timestamp"], f["finding_id"], {
+            "severity": f["severity"], "rule": f["rule"], "team": f["team"], "repository": f["repository"],
+            "file_path": f["file_path"], "line": f["line_start"], "caught_at": f["caught_at"],
+            "assistant": g["assistant"], "model": g["model"], "prompted_by": g["user_email"], "trace_id": g["trace_id"],
+            "commit": f["commit"], "author": authors.get(key, ""),
+            "reviewers": ", ".join(sorted(reviewers.get(key, ()))), "approvers": ", ".join(sorted(approvers.get(key, ())))}))
+    return [row for _, _, row in sorted(out, key=lambda t: (-t[0], t[1]))][:100]
+
+
+def _ai_commits(records: dict, selection: dict) -> list[dict]:
+    return [c for c in _records_in_time(records["ai_commits"], selection) if c["ai_lines"] > 0]
+
+
+def expect_signoff_coverage(rows, selection, records):
+    reviewers, approvers = _signers(records["ai_signoffs"], "reviewer"), _signers(records["ai_signoffs"], "approver")
+    teams: dict = defaultdict(lambda: [0, 0, 0, 0])
+    for c in _ai_commits(records, selection):
+        key, counts = (c["repository"], c["commit"]), teams[c["team"]]
+        counts[0] += 1
+        counts[1] += key in reviewers
+        counts[2] += key in approvers
+        counts[3] += key in reviewers and key in approvers
+    return [{"team": t, "ai_commits": n, "reviewed": r, "approved": a, "dual_signed": d, "coverage": round(d / n, 3)}
+            for t, (n, r, a, d) in sorted(teams.items())]
+
+
+def expect_unsigned_changes(rows, selection, records):
+    out = []
+    for c in _ai_commits(records, selection):
+        key = (c["repository"], c["commit"])
+        reviews = sum(1 for s in records["ai_signoffs"] if (s["repository"], s["commit"]) == key and s["role"] == "reviewer")
+        approvals = sum(1 for s in records["ai_signoffs"] if (s["repository"], s["commit"]) == key and s["role"] == "approver")
+        if reviews and approvals:
+            continue
+        out.append((c["timestamp"], {"team": c["team"], "repository": c["repository"], "commit": c["commit"],
+                                     "author": c["author_email"], "ai_lines": c["ai_lines"],
+                                     "lines_added": c["lines_added"], "reviews": reviews, "approvals": approvals,
+                                     "trace_id": c["trace_id"]}))
+    out.sort(key=lambda t: (-t[1]["ai_lines"], -t[0], t[1]["commit"]))
+    return [row for _, row in out][:50]
+
+
+def expect_checklist(rows, selection, records):
+    questions: dict = defaultdict(lambda: [0, 0, 0])
+    for s in _records_in_time(records["ai_signoffs"], selection):
+        for question, answer in s["checklist"].items():
+            questions[question][{"yes": 0, "no": 1}.get(answer, 2)] += 1
+    return [{"question": q, "yes": y, "no": n, "other": o} for q, (y, n, o) in sorted(questions.items())]
+
+
+def expect_reviewer_load(rows, selection, records):
+    lines = {(c["repository"], c["commit"]): c["ai_lines"] for c in records["ai_commits"]}
+    signers: dict = defaultdict(list)
+    for s in _records_in_time(records["ai_signoffs"], selection):
+        signers[s["signer_email"]].append((s["repository"], s["commit"]))
+    out = [{"signer": who, "signoffs": len(keys), "commits": len(set(keys)), "ai_lines": sum(lines.get(k, 0) for k in keys)}
+           for who, keys in signers.items()]
+    return sorted(out, key=lambda r: (-r["signoffs"], r["signer"]))[:20]
+
+
+def expect_ownership_gaps(rows, selection, records):
+    signers = _signers(records["ai_signoffs"])
+    repositories: dict = defaultdict(lambda: [0, 0, 0])
+    for c in _ai_commits(records, selection):
+        counts, emails = repositories[c["repository"]], signers.get((c["repository"], c["commit"]), set())
+        counts[0] += 1
+        counts[1] += c["team"] == ""
+        counts[2] += bool(emails) and emails == {c["author_email"]}
+    return [{"repository": r, "ai_commits": n, "without_team": w, "self_signed_only": s}
+            for r, (n, w, s) in sorted(repositories.items())]
+
+
 EXPECTED = {name[len("expect_"):]: fn for name, fn in globals().items() if name.startswith("expect_")}
+RECORD_PANELS = [(d, p.name) for d in (RISK, ACCOUNTABILITY) for p in d.panels]
+RECORD_SELECTIONS = [{}, {"team": ["payments", "data"]}, {"repository": ["https://git.example.com/r1"]}]
 
 
 def normalized(rows: list[dict], like: list[dict]) -> list[dict]:
-    """The engine's JSON (64-bit integers as text) in the types the expectation has."""
-    kinds = {k: type(v) for r in like[:1] for k, v in r.items()}
-    return [{k: kinds.get(k, str)(v) if v is not None else v for k, v in r.items()} for r in rows]
+    """The engine's JSON (64-bit integers as text) in the types the expectation has; columns it leaves out (times,
+    which it orders by) dropped."""
+    kinds: dict = {}
+    for r in like:
+        for k, v in r.items():
+            if v is not None:
+                kinds.setdefault(k, type(v))
+    return [{k: kinds.get(k, str)(v) if v is not None else v for k, v in r.items() if k in kinds or k in like[0]}
+            for r in rows]
+
+
+def assert_same(actual: list[dict], expected: list[dict]) -> None:
+    """Equal, but for a cent where the engine and Python round a sum of money differently (it adds in another order)."""
+    cents = [pytest.approx(v, abs=0.0101) if isinstance(v, float) else v for r in expected for v in r.values()]
+    assert [list(r) for r in actual] == [list(r) for r in expected]
+    assert [v for r in actual for v in r.values()] == cents
 
 
 def test_every_reportable_panel_has_an_expectation():
@@ -160,3 +335,12 @@ def test_the_range_leaves_out_days_and_the_selection_leaves_out_teams(seeded):
     in_range = len(in_days(seeded.rows, {}, USAGE_KEYS))
     two_teams = len(in_days(seeded.rows, {"team": ["payments", "data"]}, USAGE_KEYS))
     assert 0 < two_teams < in_range < everything
+
+
+@pytest.mark.parametrize("selection", RECORD_SELECTIONS, ids=["all", "two-teams", "repository"])
+@pytest.mark.parametrize("dashboard, name", RECORD_PANELS, ids=[f"{d.uid}/{n}" for d, n in RECORD_PANELS])
+def test_record_panel_answers_what_the_seed_says(seeded, dashboard, name, selection):
+    expected = EXPECTED[name](seeded.rows, selection, seeded.records)
+    assert expected, "the seed should give every panel rows"
+    actual = normalized(seeded.store.rows(panel_sql(dashboard.panel(name), TIME, selection)), expected)
+    assert_same(actual, expected)
