@@ -125,6 +125,6 @@ DASHBOARDS: tuple[Dashboard, ...] = (USAGE, RISK, ACCOUNTABILITY, TRACES)
 """Every dashboard, in the order the report shows them."""
 
 
-def find_panel(dashboard_uid: str, name: str) -> Panel:
-    """A panel by dashboard uid and name."""
-    return next(d for d in DASHBOARDS if d.uid == dashboard_uid).panel(name)
+def tables_read() -> set[str]:
+    """Every table some dashboard reads: what Grafana's read-only ClickHouse user needs SELECT on, and no more."""
+    return set().union(*(d.tables for d in DASHBOARDS))

@@ -95,7 +95,12 @@ class Panel:
     @property
     def tables(self) -> set[str]:
         """The ``aitrail.<table>`` names the SQL reads (the read-only user needs SELECT on each)."""
-        return set(re.findall(r"\baitrail\.(\w+)", self.sql))
+        return tables_in(self.sql)
+
+
+def tables_in(sql: str) -> set[str]:
+    """The ``aitrail.<table>`` names ``sql`` reads."""
+    return set(re.findall(r"\baitrail\.(\w+)", sql))
 
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(?!__)(\w+)")
@@ -116,3 +121,8 @@ class Dashboard:
 
     def panel(self, name: str) -> Panel:
         return next(p for p in self.panels if p.name == name)
+
+    @property
+    def tables(self) -> set[str]:
+        """Every table the dashboard's panels and variables read."""
+        return set().union(*(p.tables for p in self.panels), *(tables_in(v.query) for v in self.variables))
