@@ -10,7 +10,9 @@ import typer.main
 from aitrail.cli import app
 from aitrail.sdk import environment, vocabulary
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+ROOT = Path(__file__).parent.parent
+README = "\n".join(path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
+"""The README and the user's manual beside it (docs/*.md): a command, option or setting may be documented in either."""
 
 
 def test_quick_start_is_the_two_commands():
