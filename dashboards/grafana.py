@@ -74,13 +74,11 @@ def _panel(panel: Panel, number: int) -> cogbuilder.Builder[model.Panel]:
     if panel.thresholds:
         steps = [model.Threshold(value=t.value, color=t.color) for t in panel.thresholds]
         built = built.thresholds(board.ThresholdsConfig().mode(model.ThresholdsMode.ABSOLUTE).steps(steps))
-    if panel.links:
-        built = built.data_links([board.DashboardLink(link.title).url(link.url) for link in panel.links])
+    for link in panel.links:  # on the column it names (a click on a trace id opens that trace)
+        built = built.override_by_name(link.field, [model.DynamicConfigValue(
+            id_val="links", value=[{"title": link.title, "url": link.url}])])
     for column, unit in panel.units:
         built = built.override_by_name(column, [model.DynamicConfigValue(id_val="unit", value=unit)])
-    for column in panel.estimated:
-        built = built.override_by_name(column, [model.DynamicConfigValue(id_val="displayName",
-                                                                         value=f"{column} (estimated)")])
     return built
 
 

@@ -20,8 +20,6 @@ from aitrail.dashboards.macros import TimeRange
 from aitrail.dashboards.panels import Dashboard
 from aitrail.dashboards.reports import Reader, panel_sql
 
-CHART_JS_VERSION = "4.6.1"
-
 
 def report_data(read: Reader, time: TimeRange, dashboards: Sequence[Dashboard] = DASHBOARDS,
                 variables: Mapping[str, str | Sequence[str]] | None = None,
@@ -37,7 +35,7 @@ def report_data(read: Reader, time: TimeRange, dashboards: Sequence[Dashboard] =
             panels.append({
                 "name": panel.name, "title": panel.title, "description": panel.description,
                 "visual": panel.visual.value, "unit": panel.unit, "units": dict(panel.units),
-                "estimated": list(panel.estimated), "rows": rows,
+                "rows": rows,
             })
         sections.append({"uid": dashboard.uid, "title": dashboard.title, "description": dashboard.description,
                          "panels": panels})

@@ -43,7 +43,7 @@ class Threshold:
 
 @dataclass(frozen=True)
 class Link:
-    """A data link: a click on a value of ``field`` (or any, when empty) opens ``url``.
+    """A data link: a click on a value of the column ``field`` opens ``url``.
 
     ``url`` may use Grafana's ``${__data.fields.<name>}`` and ``${__value.raw}``; a link to another aitrail
     dashboard is ``/d/<uid>?var-...`` (uids are stable).
@@ -51,7 +51,7 @@ class Link:
 
     title: str
     url: str
-    field: str = ""
+    field: str
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,6 @@ class Panel:
     width: int = 12
     height: int = 8
     units: tuple[tuple[str, str], ...] = ()  # per-column units (column, unit) where they differ from ``unit``
-    estimated: tuple[str, ...] = ()  # columns whose values are estimates (marked in every rendering)
 
     @cached_property
     def sql(self) -> str:

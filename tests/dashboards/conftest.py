@@ -1,4 +1,5 @@
-"""Fixtures for tests/dashboards: one seeded embedded store for the package (helpers in dashboards_support.py)."""
+"""Fixtures for tests/dashboards (helpers in dashboards_support.py): one seeded embedded store per module, closed
+when the module ends (chDB runs one data directory per process: other tests open theirs after)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from aitrail.collector.store import StoreLocation, open_store  # noqa: E402
 from dashboards_support import Seeded, generations, insert, insert_records, records  # noqa: E402
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def seeded(tmp_path_factory):  # noqa: ANN201
     rows = generations(20260326, 3000)
     with open_store(StoreLocation(data_dir=tmp_path_factory.mktemp("dashboards") / "store")) as store:

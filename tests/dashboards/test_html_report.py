@@ -77,7 +77,7 @@ def test_report_is_one_file_that_renders_every_panel_offline(seeded, chromium, t
 def test_stored_text_cannot_break_out_of_the_page(tmp_path):
     hostile = [{"uid": "x", "title": "</script><script>alert(1)</script>", "description": "<!--",
                 "panels": [{"name": "p", "title": "<b>t</b>", "description": "", "visual": "table", "unit": "short",
-                            "units": {}, "estimated": [], "rows": [{"team": "</script><img src=x onerror=alert(1)>"}]}]}]
+                            "units": {}, "rows": [{"team": "</script><img src=x onerror=alert(1)>"}]}]}]
     page = render(hostile, TIME)
     data = page.split('id="report-data">', 1)[1].split("</script>", 1)[0]
     assert "</script" not in data and "<!--" not in data
