@@ -18,6 +18,16 @@ app = typer.Typer(
 )
 
 
+def _needs(module: str) -> None:
+    """The server extra brings the Grafana libraries; a light install says what to install instead of failing."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        output.fail("this command needs the server parts", "pip install 'aitrail[server]'")
+
+
 @app.command()
 def build(
     out: Annotated[Path, typer.Option(help="Folder to write the dashboard JSON files into (Grafana provisioning "
@@ -25,6 +35,7 @@ def build(
     as_json: Json = False,
 ) -> None:
     """Write every dashboard as Grafana JSON, one file each (for file provisioning or the Grafana UI's import)."""
+    _needs("grafana_foundation_sdk")
     from aitrail.dashboards.grafana import build as run
 
     try:
@@ -51,6 +62,7 @@ def push(
     as_json: Json = False,
 ) -> None:
     """Upload the dashboards to a Grafana server: a folder per team, idempotent (a second push changes nothing)."""
+    _needs("grafana_client")
     from aitrail.dashboards.push import push as run
 
     try:
