@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from aitrail.dashboards.catalog import USAGE as USAGE_DASHBOARD
@@ -28,6 +30,23 @@ def tenant_sql(sql: str) -> str:
     """The same question for a tenant's reader: its tables unqualified, which the SQL endpoint resolves to the
     tenant's own views (it refuses ``aitrail.<table>`` to a tenant, whose rows are only a part of it)."""
     return _QUALIFIED.sub("", sql)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A named question outside the dashboards' time-range macros (the team report, ``aitrail check``): one SQL
+    file, ``sql/<name>.sql``, with bound parameters."""
+
+    name: str
+    title: str
+
+    @property
+    def sql(self) -> str:
+        return resources.files("aitrail.dashboards").joinpath("sql", f"{self.name}.sql").read_text()
+
+    @property
+    def tenant_sql(self) -> str:
+        return tenant_sql(self.sql)
 
 
 def panel_sql(panel: Panel, time: TimeRange, variables: Mapping[str, str | Sequence[str]] | None = None,

@@ -97,9 +97,9 @@ def html(
     from aitrail.demo.summary import reads_one_tenant
 
     _server_extra()
-    location = _location(data_dir, clickhouse_url)
     time = TimeRange.last_days(days)
     try:
+        location = _location(data_dir, clickhouse_url)
         tenant = reads_one_tenant(location, sql_url, token)
         page = render(report_data(reader(location, sql_url, token), time, tenant=tenant), time)
     except AitrailError as exc:

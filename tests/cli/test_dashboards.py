@@ -29,8 +29,17 @@ def test_build_into_a_file_is_refused_without_a_traceback(tmp_path):
     assert "cannot write into" in result.output and "Traceback" not in result.output
 
 
+def _empty_store(path):
+    """A store that exists and holds nothing (reads never create one)."""
+    from aitrail.collector.store import StoreLocation, open_store
+
+    open_store(StoreLocation(data_dir=path)).close()
+    return path
+
+
 def test_html_writes_a_self_contained_report_of_an_empty_store(tmp_path):
     page = tmp_path / "report.html"
+    _empty_store(tmp_path / "store")
     result = runner.invoke(app, ["dashboards", "html", str(page), "--days", "7", "--data-dir", str(tmp_path / "store")])
     assert result.exit_code == 0, result.output
     text = page.read_text()
@@ -41,6 +50,7 @@ def test_html_writes_a_self_contained_report_of_an_empty_store(tmp_path):
 
 
 def test_html_into_a_folder_is_refused(tmp_path):
+    _empty_store(tmp_path / "store")
     result = runner.invoke(app, ["dashboards", "html", str(tmp_path), "--data-dir", str(tmp_path / "store")])
     assert result.exit_code == 1
     assert "cannot write" in result.output and "Traceback" not in result.output
