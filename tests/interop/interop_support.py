@@ -43,12 +43,13 @@ def commit_files(root: Path, files: dict[str, list[str]], message: str) -> str:
     return git(root, "rev-parse", "HEAD").strip()
 
 
-def reader_of(collector):  # noqa: ANN001, ANN201
-    """The import's store reader, on the collector's SQL endpoint; and the SDK sending to that collector."""
-    from aitrail.interop.spans import store_reader
+def destination_of(collector):  # noqa: ANN001, ANN201
+    """An import's destination: the collector's store (its SQL endpoint named, its OTLP one found by the import from
+    the data directory's owner); and the SDK (the native records of a test) sending to that collector."""
+    from aitrail.interop.spans import Destination
 
     aitrail.configure(endpoint=collector.http_url)
-    return store_reader(collector.config.location, sql_url=collector.sql_url)
+    return Destination(collector.config.location, sql_url=collector.sql_url)
 
 
 def rows(ch, query: str, expected: int, timeout: float = 15.0) -> list[dict]:

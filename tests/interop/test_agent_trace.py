@@ -21,7 +21,7 @@ from aitrail.interop.agent_trace import export_records, import_agent_trace, pars
 from aitrail.sdk.fingerprint import line_fingerprint
 from aitrail.sdk.hooks import record_commit
 
-from interop_support import collector_process, commit_files, reader_of, rows, wait_rows
+from interop_support import collector_process, commit_files, destination_of, rows, wait_rows
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "agent_trace"
 SCHEMA = json.loads((FIXTURES / "trace-record.schema.json").read_text())
@@ -72,7 +72,7 @@ GENERATION_COLUMNS = ("file_path, line_start, line_end, model, provider, assista
 def test_round_trip_keeps_every_attribution_and_reimports_add_nothing(repo, collector, ch, tmp_path):
     with collector_process(tmp_path / "source", tmp_path / "source.log") as source:
         sha = make_generations(repo, source)
-        read_source = reader_of(source)
+        read_source = destination_of(source).read
         wait_rows(read_source, "SELECT commit FROM aitrail.ai_commits", 1)
         assert len(wait_rows(read_source, "SELECT span_id FROM aitrail.ai_generations", len(EXPECTED))) == len(EXPECTED)
 
@@ -90,7 +90,7 @@ def test_round_trip_keeps_every_attribution_and_reimports_add_nothing(repo, coll
         out = tmp_path / "export" / "traces.jsonl"
         write_records(records, out)
 
-        summary = import_agent_trace(out, reader_of(collector), repo_path=repo)
+        summary = import_agent_trace(out, destination_of(collector), repo_path=repo)
         assert (summary.records, summary.generations, summary.sent, summary.lines_without_fingerprints) == (3, 3, 3, 0)
         got = rows(ch, f"SELECT {GENERATION_COLUMNS} FROM aitrail.ai_generations ORDER BY file_path", 3)
         assert sorted(tuple(g.values()) for g in got) == sorted(
@@ -99,10 +99,10 @@ def test_round_trip_keeps_every_attribution_and_reimports_add_nothing(repo, coll
         kinds = ch.query("SELECT DISTINCT SpanAttributes['aitrail.contributor.type'] FROM aitrail.otel_traces").result_rows
         assert kinds == [("ai",)]
         # ... and out again: the same records (ids, ranges, contributors, revisions, metadata).
-        assert export_records(reader_of(collector)) == records
+        assert export_records(destination_of(collector).read) == records
 
-        assert import_agent_trace(out, reader_of(collector), repo_path=repo).sent == 0  # a re-import adds nothing
-        assert import_agent_trace(out, reader_of(source), repo_path=repo).sent == 0  # nor into the origin
+        assert import_agent_trace(out, destination_of(collector), repo_path=repo).sent == 0  # a re-import adds nothing
+        assert import_agent_trace(out, destination_of(source), repo_path=repo).sent == 0  # nor into the origin
 
 
 def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_the_revision(repo, collector, ch):
@@ -125,7 +125,7 @@ def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_
     path.parent.mkdir()
     path.write_text(json.dumps(record) + "\n" + json.dumps(record, indent=None) + "\n")  # the same record twice
 
-    summary = import_agent_trace(repo / ".agent-trace", reader_of(collector))
+    summary = import_agent_trace(repo / ".agent-trace", destination_of(collector))
 
     assert (summary.records, summary.generations, summary.sent, summary.lines_without_fingerprints) == (2, 2, 2, 0)
     got = rows(ch, "SELECT file_path, line_start, line_end, model, provider, assistant, commit, line_fingerprints, "
@@ -142,7 +142,7 @@ def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_
     assert attributes[got[1]["span_id"]] == ("mixed", "", "https://api.cursor.com/v1/conversations/12345")
     # Out again: the ranges and contributor types as they came in.
     conversations = {r["files"][0]["conversations"][0]["contributor"]["type"]: r["files"][0]["conversations"][0]
-                     for r in export_records(reader_of(collector))}
+                     for r in export_records(destination_of(collector).read)}
     assert conversations["ai"]["ranges"] == [{"start_line": 1, "end_line": 3}, {"start_line": 6, "end_line": 7}]
     assert conversations["mixed"]["contributor"] == {"type": "mixed", "model_id": "openai/gpt-4o"}
 
@@ -176,7 +176,7 @@ def test_a_malformed_record_refuses_the_whole_file_and_names_its_line_and_json_p
     source = tmp_path / "traces.jsonl"
     source.write_text(json.dumps(good) + "\n\n" + json.dumps({**good, "id": "r2", **change}) + "\n")
     with pytest.raises(InvalidRecord) as caught:
-        import_agent_trace(source, reader_of(collector))
+        import_agent_trace(source, destination_of(collector))
     assert f"{source}: line 3: {message}" in str(caught.value)
     assert ch.query("SELECT count() FROM aitrail.otel_traces").result_rows == [(0,)]  # not even the good one
 
