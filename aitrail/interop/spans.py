@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from aitrail.errors import StoreNotFound
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.edits import language_of
 from aitrail.sdk.fingerprint import to_signed
@@ -177,7 +178,10 @@ def stored_span_ids(read: Reader, records: Sequence[Record]) -> set[tuple[str, s
 def send_new(destination: Destination, records: Sequence[Record]) -> tuple[int, int]:
     """Send the records not stored yet, each once, in one delivery (all or nothing); returns (sent, already stored
     or repeated in ``records``)."""
-    seen = stored_span_ids(destination.read, records)
+    try:
+        seen = stored_span_ids(destination.read, records)
+    except StoreNotFound:  # no store there yet holds nothing: the delivery makes it
+        seen = set()
     new = []
     for record in records:  # not stored yet, and once (a file may hold the same record twice)
         if hex_ids(record) not in seen:

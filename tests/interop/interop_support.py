@@ -104,3 +104,15 @@ def wait_rows(read, statement: str, expected: int, timeout: float = 30.0) -> lis
         if len(found) >= expected or time.monotonic() > deadline:
             return found
         time.sleep(0.1)
+
+
+def typed_rows(request, data_dir: Path, statement: str) -> list[tuple]:
+    """Rows of ``statement`` as tuples, read from the store at ``data_dir`` independently of the import: through
+    the standard ClickHouse client on the collector's SQL endpoint when the test runs one (``ch``), else by
+    opening the embedded store (nothing holds it)."""
+    from aitrail.collector.store import open_store
+
+    if "ch" in request.fixturenames:
+        return [tuple(r.values()) for r in request.getfixturevalue("ch").query(statement).named_results()]
+    with open_store(StoreLocation(data_dir=data_dir)) as store:
+        return [tuple(r.values()) for r in store.rows(statement)]

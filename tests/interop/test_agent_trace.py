@@ -21,7 +21,7 @@ from aitrail.interop.agent_trace import export_records, import_agent_trace, pars
 from aitrail.sdk.fingerprint import line_fingerprint
 from aitrail.sdk.hooks import record_commit
 
-from interop_support import collector_process, commit_files, destination_of, rows, wait_rows
+from interop_support import collector_process, commit_files, destination_of, rows, typed_rows, wait_rows
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "agent_trace"
 SCHEMA = json.loads((FIXTURES / "trace-record.schema.json").read_text())
@@ -105,10 +105,15 @@ def test_round_trip_keeps_every_attribution_and_reimports_add_nothing(repo, coll
         assert import_agent_trace(out, destination_of(source), repo_path=repo).sent == 0  # nor into the origin
 
 
-def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_the_revision(repo, collector, ch):
-    lines = ["import os", "def main():", "    print(os.getcwd())", "    # by hand", "    return 0",
-             "if __name__ == '__main__':", "    main()"]
-    sha = commit_files(repo, {"app/main.py": lines}, "main")
+OTHER_TOOLS_LINES = ["import os", "def main():", "    print(os.getcwd())", "    # by hand", "    return 0",
+                     "if __name__ == '__main__':", "    main()"]
+
+
+def another_tools_records(repo: Path) -> str:
+    """Commit OTHER_TOOLS_LINES (then rewrite them), and write Agent Trace records of another tool about them to
+    ``.agent-trace/traces.jsonl``: lines 1-3 and 6-7 by AI, 5 mixed, 4 human; the same record twice. Returns the
+    commit."""
+    sha = commit_files(repo, {"app/main.py": OTHER_TOOLS_LINES}, "main")
     commit_files(repo, {"app/main.py": ["# rewritten later"]}, "later")  # the working tree no longer has them
     record = {
         "version": "0.1.0", "id": "550e8400-e29b-41d4-a716-446655440000", "timestamp": "2026-01-23T14:30:00Z",
@@ -124,6 +129,12 @@ def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_
     path = repo / ".agent-trace" / "traces.jsonl"
     path.parent.mkdir()
     path.write_text(json.dumps(record) + "\n" + json.dumps(record, indent=None) + "\n")  # the same record twice
+    return sha
+
+
+def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_the_revision(repo, collector, ch):
+    lines = OTHER_TOOLS_LINES
+    sha = another_tools_records(repo)
 
     summary = import_agent_trace(repo / ".agent-trace", destination_of(collector))
 
@@ -145,6 +156,26 @@ def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_
                      for r in export_records(destination_of(collector).read)}
     assert conversations["ai"]["ranges"] == [{"start_line": 1, "end_line": 3}, {"start_line": 6, "end_line": 7}]
     assert conversations["mixed"]["contributor"] == {"type": "mixed", "model_id": "openai/gpt-4o"}
+
+
+@pytest.mark.parametrize("running", [False, True], ids=["no collector: into the store", "through the owning collector"])
+def test_the_command_imports_with_or_without_a_collector_owning_the_data_directory(repo, tmp_path, request, running):
+    if running:
+        request.getfixturevalue("ch")  # a collector owns tmp_path/store: the import must go through it, not fail
+    sha = another_tools_records(repo)
+    store = tmp_path / "store"
+    command = ["import", "agent-trace", str(repo / ".agent-trace"), "--data-dir", str(store), "--json"]
+
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(app, command)
+    assert json.loads(again.stdout)["sent"] == 0, again.output  # what is stored is found, wherever it went
+
+    got = typed_rows(request, store, "SELECT file_path, line_start, line_end, commit, model, line_fingerprints "
+                                     "FROM aitrail.ai_generations ORDER BY line_start")
+    ai, mixed = OTHER_TOOLS_LINES[0:3] + OTHER_TOOLS_LINES[5:7], OTHER_TOOLS_LINES[4:5]
+    assert got == [("app/main.py", 1, 7, sha, "claude-opus-4-5-20251101", fingerprints_of(ai)),
+                   ("app/main.py", 5, 5, sha, "gpt-4o", fingerprints_of(mixed))]
 
 
 def test_the_specification_s_examples_import_with_unknown_fingerprints_when_the_lines_are_not_there(tmp_path):
