@@ -131,14 +131,18 @@ def _deliver_own() -> bool:
 def _deliver_imported(found: List[Any], data_dir: Optional[Path], clickhouse_url: Optional[str],
                       endpoint: Optional[str], token: Optional[str]) -> None:
     """Imported sign-offs through the shared import delivery: a running collector, else the store directly (all
-    or nothing; an error ends the command saying why)."""
+    or nothing; an error ends the command saying why, the sign-offs being in the local journal already). Sending
+    to a named collector (``--endpoint``) needs no server parts: a CI job installs just ``aitrail``."""
     from aitrail.cli import _explain, _location, _server_extra
     from aitrail.collector.imports import deliver
 
-    _server_extra()
+    if endpoint is None:
+        _server_extra()
     try:
         deliver([s.record() for s in found], _location(data_dir, clickhouse_url), endpoint, token)
     except AitrailError as exc:
+        output.errors.print("[yellow]aitrail:[/] the sign-offs are in the local sign-off journal; run the import "
+                            "again to send them (nothing is stored twice)")
         _explain(exc)
 
 
