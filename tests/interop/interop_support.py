@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 import aitrail
 from aitrail.collector.store import StoreLocation
 
@@ -116,3 +118,24 @@ def typed_rows(request, data_dir: Path, statement: str) -> list[tuple]:
         return [tuple(r.values()) for r in request.getfixturevalue("ch").query(statement).named_results()]
     with open_store(StoreLocation(data_dir=data_dir)) as store:
         return [tuple(r.values()) for r in store.rows(statement)]
+
+
+WITH_AND_WITHOUT_COLLECTOR = pytest.mark.parametrize(
+    "running", [False, True], ids=["no collector: into the store", "through the owning collector"])
+"""Run a test twice: with no collector (the import writes the store itself), and with one owning the store."""
+
+
+def import_twice(request, running: bool, store: Path, command: list[str]) -> None:
+    """``aitrail <command> --data-dir STORE --json``, twice: the first imports, the second finds it all stored.
+    When ``running``, a collector owns ``store`` (the test's ``ch``): the import must go through it, not fail."""
+    from typer.testing import CliRunner
+
+    from aitrail.cli import app
+
+    if running:
+        request.getfixturevalue("ch")
+    full = [*command, "--data-dir", str(store), "--json"]
+    first = CliRunner().invoke(app, full)
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(app, full)
+    assert json.loads(again.stdout)["sent"] == 0, again.output  # what is stored is found, wherever it went

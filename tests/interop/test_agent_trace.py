@@ -21,7 +21,8 @@ from aitrail.interop.agent_trace import export_records, import_agent_trace, pars
 from aitrail.sdk.fingerprint import line_fingerprint
 from aitrail.sdk.hooks import record_commit
 
-from interop_support import collector_process, commit_files, destination_of, rows, typed_rows, wait_rows
+from interop_support import (WITH_AND_WITHOUT_COLLECTOR, collector_process, commit_files, destination_of, import_twice,
+                             rows, typed_rows, wait_rows)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "agent_trace"
 SCHEMA = json.loads((FIXTURES / "trace-record.schema.json").read_text())
@@ -158,18 +159,11 @@ def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_
     assert conversations["mixed"]["contributor"] == {"type": "mixed", "model_id": "openai/gpt-4o"}
 
 
-@pytest.mark.parametrize("running", [False, True], ids=["no collector: into the store", "through the owning collector"])
+@WITH_AND_WITHOUT_COLLECTOR
 def test_the_command_imports_with_or_without_a_collector_owning_the_data_directory(repo, tmp_path, request, running):
-    if running:
-        request.getfixturevalue("ch")  # a collector owns tmp_path/store: the import must go through it, not fail
     sha = another_tools_records(repo)
     store = tmp_path / "store"
-    command = ["import", "agent-trace", str(repo / ".agent-trace"), "--data-dir", str(store), "--json"]
-
-    result = CliRunner().invoke(app, command)
-    assert result.exit_code == 0, result.output
-    again = CliRunner().invoke(app, command)
-    assert json.loads(again.stdout)["sent"] == 0, again.output  # what is stored is found, wherever it went
+    import_twice(request, running, store, ["import", "agent-trace", str(repo / ".agent-trace")])
 
     got = typed_rows(request, store, "SELECT file_path, line_start, line_end, commit, model, line_fingerprints "
                                      "FROM aitrail.ai_generations ORDER BY line_start")

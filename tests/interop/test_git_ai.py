@@ -20,7 +20,7 @@ from aitrail.interop.git_ai import import_git_ai, parse_note
 from aitrail.interop.spans import Destination
 from aitrail.sdk.fingerprint import line_fingerprint
 
-from interop_support import commit_files, destination_of, git, rows, typed_rows
+from interop_support import WITH_AND_WITHOUT_COLLECTOR, commit_files, destination_of, git, import_twice, rows, typed_rows
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "git_ai"
 REPO_URL = "https://git.example.com/acme/shop.git"
@@ -295,17 +295,11 @@ def test_a_dry_run_counts_without_a_store(repo):
         2, sum(len(t["ai"]) for t in truth.values()), 0, True)
 
 
-@pytest.mark.parametrize("running", [False, True], ids=["no collector: into the store", "through the owning collector"])
+@WITH_AND_WITHOUT_COLLECTOR
 def test_the_command_imports_with_or_without_a_collector_owning_the_data_directory(repo, tmp_path, request, running):
-    if running:
-        request.getfixturevalue("ch")  # a collector owns tmp_path/store: the import must go through it, not fail
     truth = make_history(repo)
     store = tmp_path / "store"
-
-    result = CliRunner().invoke(app, ["import", "git-ai", "--repo", str(repo), "--data-dir", str(store), "--json"])
-    assert result.exit_code == 0, result.output
-    again = CliRunner().invoke(app, ["import", "git-ai", "--repo", str(repo), "--data-dir", str(store), "--json"])
-    assert json.loads(again.stdout)["sent"] == 0, again.output  # what is stored is found, wherever it went
+    import_twice(request, running, store, ["import", "git-ai", "--repo", str(repo)])
 
     generations = typed_rows(request, store, "SELECT commit, file_path, line_start, line_end, lines_added "
                                              "FROM aitrail.ai_generations")
