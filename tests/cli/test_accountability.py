@@ -178,3 +178,19 @@ def test_signoff_import_goes_through_the_collector_that_owns_the_data_directory(
     assert imported.exit_code == 0, imported.output  # not refused by the collector's lock on the store
     assert [tuple(r.values()) for r in ch.query(SIGNOFF_ROWS).named_results()] == want
     assert collector.store.rows("SELECT count() AS n FROM aitrail.otel_traces")[0]["n"] == len(want)
+
+
+def test_a_signoff_import_the_named_collector_cannot_take_fails_saying_so_and_keeps_the_journal(repo, env, monkeypatch):
+    import socket
+
+    ai_write(repo, "refund.py", LINES)
+    reviews, want = reviews_for(env, commit(repo, "refund"))
+    monkeypatch.chdir(repo)
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        imported = run("signoff", "import", str(reviews), "--range", "HEAD~1..HEAD", "--endpoint", endpoint)
+    assert imported.exit_code == 1
+    assert f"cannot reach the collector at {endpoint}" in imported.output and "Traceback" not in imported.output
+    journal = [json.loads(line) for line in (env / "journal" / "signoffs.jsonl").read_text().splitlines()]
+    assert sorted((j["commit"], j["role"], j["signer_id"]) for j in journal) == [w[:3] for w in want]
