@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aitrail.sdk.instrument import Answer, Options, Provider, Target, _int, get
-from aitrail.sdk.instrument import instrument as _instrument
-from aitrail.sdk.instrument import uninstrument as _uninstrument
+from aitrail.sdk.instrument.call import Answer, Options, Provider, _int, get
+from aitrail.sdk.instrument.patching import Target
+from aitrail.sdk.instrument.patching import instrument as _instrument
+from aitrail.sdk.instrument.patching import uninstrument as _uninstrument
 
 _USAGE = (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens"),
           ("cache_read_input_tokens", "cache_read_tokens"), ("cache_creation_input_tokens", "cache_creation_tokens"))

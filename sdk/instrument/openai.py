@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aitrail.sdk.instrument import Answer, Options, Provider, Target, _int, get
-from aitrail.sdk.instrument import instrument as _instrument
-from aitrail.sdk.instrument import uninstrument as _uninstrument
+from aitrail.sdk.instrument.call import Answer, Options, Provider, _int, get
+from aitrail.sdk.instrument.patching import Target
+from aitrail.sdk.instrument.patching import instrument as _instrument
+from aitrail.sdk.instrument.patching import uninstrument as _uninstrument
 
 
 def _read_usage(answer: Answer, usage: Any) -> None:

@@ -222,7 +222,7 @@ def test_a_failure_inside_aitrail_never_breaks_the_call(sdk, ch, standin, monkey
     sync = instrument_anthropic(client(standin))
     events = list(sync.messages.create(model="claude-test-a", max_tokens=10, messages=user("bad reader"),
                                        stream=True))
-    monkeypatch.setattr("aitrail.sdk.instrument.track", broken)  # starting the generation fails
+    monkeypatch.setattr("aitrail.sdk.instrument.call.track", broken)  # starting the generation fails
     message = sync.messages.create(model="claude-test-a", max_tokens=10, messages=user("no tracking"))
     assert aitrail.flush()
 

@@ -201,7 +201,7 @@ def test_a_failure_inside_aitrail_never_breaks_the_call(sdk, ch, standin, monkey
         raise RuntimeError("aitrail bug")
 
     sync = instrument_openai(client(standin))
-    monkeypatch.setattr("aitrail.sdk.instrument.track", broken)
+    monkeypatch.setattr("aitrail.sdk.instrument.call.track", broken)
     completion = sync.chat.completions.create(model="gpt-4.1", messages=user("no tracking"))
     chunks = list(sync.chat.completions.create(model="gpt-4.1", messages=user("no tracking either"), stream=True))
     assert aitrail.flush()
