@@ -12,11 +12,13 @@
     ├── AccessDenied         a collector refused the credentials (``status``: the HTTP status)
     │   ├── Unauthenticated      no token, or one unknown, revoked or expired (HTTP 401)
     │   └── Forbidden            a known token without the scope (HTTP 403)
+    ├── GitFailed            a git command failed (the message is git's own)
     ├── HookError            a git hook could not be installed or removed as asked
     │   └── NotInRepository      the path given is not inside a git working tree
     ├── AssistantExited      a wrapped assistant exited non-zero (the status its generations end with)
     ├── InvalidImport        a file to import (SARIF, incidents JSON) is not what it should be; names the JSON path
     ├── InvalidRecord        a record to import is malformed (the message names its file, JSON path or note)
+    ├── GrafanaError         Grafana refused a dashboard push (401, 403, 404) or could not be reached
     └── InvalidPayload       an OTLP request that cannot be decoded (HTTP 400)
         ├── PayloadTooLarge      over the size limit, after decompression (HTTP 413)
         └── UnsupportedMedia     unknown content type or encoding (HTTP 415)
@@ -102,6 +104,10 @@ class Forbidden(AccessDenied):
     status = 403
 
 
+class GitFailed(AitrailError):
+    """A git command failed; the message is git's own."""
+
+
 class HookError(AitrailError):
     """A hook could not be installed or removed as asked (the message says why and what to do)."""
 
@@ -151,3 +157,11 @@ class Backpressure(AitrailError):
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class GrafanaError(AitrailError):
+    """Grafana refused or could not be reached while pushing dashboards; ``status`` is its HTTP status (0: unreachable)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status

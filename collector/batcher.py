@@ -215,7 +215,7 @@ class Batcher:
         self.max_retry_delay = max_retry_delay
         # The embedded engine dies with the collector, possibly in the middle of an insert: after a crash, check.
         # (A server outlives the collector: its own deduplication is consistent, and its tables may be replicated.)
-        self.verify_after_crash = hasattr(store, "data_dir") if verify_after_crash is None else verify_after_crash
+        self.verify_after_crash = store.in_process if verify_after_crash is None else verify_after_crash
         self.last_error: str | None = None
         self._queue: list[tuple[bytes, asyncio.Future[None]]] = []
         self._queued_rows = 0
@@ -509,7 +509,7 @@ class Batcher:
         return {**self.spool.stats(), "store_error": self.last_error, "queued_rows": self._queued_rows}
 
 
-class ReadAfterWrite:
+class ReadAfterWrite(Store):
     """The store as a read-your-writes SQL endpoint sees it: every read first waits for the drain.
 
     For tests and demos (``read_after_write``): a query sent after a 2xx sees that request's rows.
@@ -517,17 +517,24 @@ class ReadAfterWrite:
 
     def __init__(self, store: Store, batcher: Batcher, timeout: float = 30.0) -> None:
         self._store, self._batcher, self._timeout = store, batcher, timeout
+        self.database, self.in_process = store.database, store.in_process
 
     def query(self, sql: str, params: Any = None, fmt: str = "JSONEachRow", readonly: bool = False) -> bytes:
         self._batcher.wait_drained(self._timeout)
         return self._store.query(sql, params, fmt, readonly)
 
-    def rows(self, sql: str, params: Any = None, readonly: bool = False) -> list[dict[str, Any]]:
+    def query_in(self, database: str, sql: str, params: Any = None, fmt: str = "JSONEachRow") -> bytes:
         self._batcher.wait_drained(self._timeout)
-        return self._store.rows(sql, params, readonly)
+        return self._store.query_in(database, sql, params, fmt)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
+    def command(self, sql: str, params: Any = None) -> None:
+        self._store.command(sql, params)
+
+    def insert(self, table: str, batch: Any, dedup_token: str | None = None) -> None:
+        self._store.insert(table, batch, dedup_token)
+
+    def close(self) -> None:
+        """The collector owns the store and closes it; this view of it has nothing of its own to release."""
 
 
 def store_unavailable(exc: BaseException) -> bool:

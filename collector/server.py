@@ -145,9 +145,7 @@ class Collector:
             # Generations from assistants' native telemetry (collector/derive), every derive_interval seconds.
             self.deriver = Deriver(self.store, self.metrics, cfg.derive_interval, cfg.derive_window)
             await self.deriver.start()
-            lock = getattr(self.store, "lock", None)
-            if lock is not None:
-                lock.advertise(self.sql_url, self.http_url)
+            self.store.advertise(self.sql_url, self.http_url)
         except BaseException:
             await self.stop()
             raise

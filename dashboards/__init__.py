@@ -1,1 +1,3 @@
-"""Dashboards and reports: panel SQL written once, rendered to Grafana and the terminal."""
+"""Dashboards and reports: every panel written once (:mod:`.catalog`, SQL beside it in ``sql/``), rendered to Grafana
+JSON (:mod:`.grafana`), pushed to a Grafana (:mod:`.push`), drawn in a self-contained HTML report (:mod:`.html`) and
+read by ``aitrail usage`` (:mod:`.reports`), all with the SQL the Grafana ClickHouse data source runs (:mod:`.macros`)."""

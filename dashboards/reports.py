@@ -1,20 +1,42 @@
-"""Reports: named questions, each one SQL file beside this module, run through any read path.
+"""Panels answered outside Grafana: their SQL expanded as the data source expands it, run through any read path
+(the embedded store, a collector's SQL endpoint with a token, a ClickHouse server).
 
-The same SQL feeds the terminal (``aitrail usage``), the demo, and (later)
-the Grafana panels: a report is defined once.
+``aitrail usage``, the demo and the HTML report read panels through here, so they show what Grafana shows.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
+
+from aitrail.dashboards.catalog import USAGE as USAGE_DASHBOARD
+from aitrail.dashboards.macros import TimeRange, expand
+from aitrail.dashboards.panels import Panel
+
+USAGE: tuple[Panel, ...] = (USAGE_DASHBOARD.panel("usage_by_team"), USAGE_DASHBOARD.panel("usage_by_assistant"))
+"""The panels ``aitrail usage`` prints: usage by team, by assistant and model."""
+
+Reader = Callable[[str], list[dict[str, Any]]]
+"""Runs one read-only statement and returns its rows."""
 
 _QUALIFIED = re.compile(r"\baitrail\.(?=\w)")
 
 
+def tenant_sql(sql: str) -> str:
+    """The same question for a tenant's reader: its tables unqualified, which the SQL endpoint resolves to the
+    tenant's own views (it refuses ``aitrail.<table>`` to a tenant, whose rows are only a part of it)."""
+    return _QUALIFIED.sub("", sql)
+
+
 @dataclass(frozen=True)
 class Report:
+    """A named question outside the dashboards' time-range macros (the team report, ``aitrail check``): one SQL
+    file, ``sql/<name>.sql``, with bound parameters."""
+
     name: str
     title: str
 
@@ -24,11 +46,22 @@ class Report:
 
     @property
     def tenant_sql(self) -> str:
-        """The same question for a tenant's reader: its tables unqualified, which the SQL endpoint resolves to
-        the tenant's own views (it refuses ``aitrail.<table>`` to a tenant, whose rows are only a part of it)."""
-        return _QUALIFIED.sub("", self.sql)
+        return tenant_sql(self.sql)
 
 
-USAGE_BY_TEAM = Report("usage_by_team", "AI usage by team")
-USAGE_BY_ASSISTANT = Report("usage_by_assistant", "AI usage by assistant and model")
-USAGE = (USAGE_BY_TEAM, USAGE_BY_ASSISTANT)
+def panel_sql(panel: Panel, time: TimeRange, variables: Mapping[str, str | Sequence[str]] | None = None,
+              tenant: bool = False) -> str:
+    """The statement Grafana would send for ``panel`` over ``time`` (variables not given are All)."""
+    sql = expand(panel.sql, time, variables)
+    return tenant_sql(sql) if tenant else sql
+
+
+def reader(location: Any, sql_url: str | None = None, token: str | None = None) -> Reader:
+    """Read-only rows from the store at ``location`` (through the collector that owns it, if one does)."""
+    from aitrail.collector.query import read_only_query
+
+    def read(sql: str) -> list[dict[str, Any]]:
+        data = read_only_query(location, sql, "JSONEachRow", sql_url=sql_url, token=token)
+        return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+    return read

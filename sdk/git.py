@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from aitrail.errors import GitFailed
 from aitrail.sdk.vocabulary import VCS_REF_HEAD_NAME, VCS_REF_HEAD_REVISION, VCS_REPOSITORY_URL_FULL
 
 GIT_TIMEOUT = 3.0
@@ -57,25 +58,35 @@ class GitContext:
     commit: str
 
 
-def run_git(cwd: Path | str, *args: str, timeout: float = GIT_TIMEOUT) -> str | None:
-    """stdout of ``git <args>`` run in ``cwd`` (trailing newline removed), or None if it failed in any way."""
+def git(cwd: Path | str, *args: str, stdin: bytes | None = None, timeout: float = GIT_TIMEOUT, index: bool = False,
+        check: bool = True) -> bytes:
+    """stdout of ``git <args>`` in ``cwd``: the one way aitrail runs git. The repository is always the one around
+    ``cwd``: variables git sets inside hooks are dropped so they cannot point elsewhere, except — with ``index`` —
+    ``GIT_INDEX_FILE``, made absolute (during ``git commit -a`` the staged content is in a temporary index only
+    that variable names). Raises :class:`GitFailed` with git's message; with ``check`` False a failed command's
+    output is returned as it is."""
     env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_ENV}
+    if index and os.environ.get("GIT_INDEX_FILE"):
+        env["GIT_INDEX_FILE"] = os.path.abspath(os.environ["GIT_INDEX_FILE"])
     env.update(GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
     try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError, ValueError):
+        done = subprocess.run(["git", *args], cwd=cwd, env=env, input=stdin,
+                              stdin=None if stdin is not None else subprocess.DEVNULL, capture_output=True,
+                              timeout=timeout, check=False)
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        raise GitFailed(f"git {' '.join(args[:2])}: {exc}") from exc
+    if check and done.returncode != 0:
+        raise GitFailed(f"git {' '.join(args[:3])} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+    return done.stdout
+
+
+def run_git(cwd: Path | str, *args: str, timeout: float = GIT_TIMEOUT) -> str | None:
+    """stdout of ``git <args>`` run in ``cwd`` (trailing newline removed), or None if it failed in any way: for
+    questions whose answer may be "unknown" (the context of a generation must never fail its caller)."""
+    try:
+        return git(cwd, *args, timeout=timeout).decode("utf-8", "surrogateescape").rstrip("\r\n")
+    except GitFailed:
         return None
-    if done.returncode != 0:
-        return None
-    return done.stdout.decode("utf-8", "surrogateescape").rstrip("\r\n")
 
 
 def _existing_dir(path: Path) -> Path | None:

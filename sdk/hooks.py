@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import shlex
-import subprocess
 import sys
 import threading
 import time
@@ -51,6 +50,7 @@ from aitrail.errors import HookError, NotInRepository
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.edits import edits_from_diff
 from aitrail.sdk.fingerprint import line_fingerprint
+from aitrail.sdk.git import GitFailed, git
 from aitrail.sdk.identity import resolve_identity
 from aitrail.sdk.journal import Entry, Journal
 
@@ -72,34 +72,22 @@ TRAILER = "AI-Assisted"
 """The commit message trailer of ``aitrail hook install --trailer``."""
 FLUSH_TIMEOUT = 2.0
 """Seconds a hook waits for its span to be sent."""
-GIT_TIMEOUT = 10.0
+HOOK_GIT_TIMEOUT = 10.0
+"""Seconds one git call of a hook may take: diffs of large commits take longer than the SDK's context lookups."""
 MAX_LINKS = 32
 """Generation spans a commit span links to, at most."""
-
-_REPOSITORY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-                   "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_INDEX_FILE")
 
 
 # --- git -----------------------------------------------------------------------------------
 
 
 def _git(cwd: Path | str, *args: str, index: bool = False, check: bool = True) -> str:
-    """stdout of ``git <args>`` in ``cwd``; the repository is the one around ``cwd``.
-
-    Variables git sets for hooks are dropped so they cannot point elsewhere,
-    except — with ``index`` — ``GIT_INDEX_FILE``, made absolute: during
-    ``git commit -a`` or ``git commit <paths>`` the staged content is in a
-    temporary index only that variable names.
-    """
-    env = {k: val for k, val in os.environ.items() if k not in _REPOSITORY_ENV}
-    if index and os.environ.get("GIT_INDEX_FILE"):
-        env["GIT_INDEX_FILE"] = os.path.abspath(os.environ["GIT_INDEX_FILE"])
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          timeout=GIT_TIMEOUT, check=False)
-    if check and done.returncode != 0:
-        raise HookError(f"git {' '.join(args[:2])} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
-    return done.stdout.decode("utf-8", "surrogateescape")
+    """stdout of ``git <args>`` in ``cwd`` (:func:`aitrail.sdk.git.git`), a failure a :class:`HookError`."""
+    try:
+        out = git(cwd, *args, index=index, check=check, timeout=HOOK_GIT_TIMEOUT)
+    except GitFailed as exc:
+        raise HookError(str(exc)) from None
+    return out.decode("utf-8", "surrogateescape")
 
 
 def repository_root(repo: Path | str = ".") -> Path:

@@ -38,5 +38,8 @@ def test_the_cli_explains_what_to_install():
     result = run("import sys; sys.argv = ['aitrail', 'serve']\nfrom aitrail.cli import main\nmain()")
     assert result.returncode == 1
     assert "pip install 'aitrail[server]'" in result.stderr
+    for command in ("['dashboards', 'build']", "['dashboards', 'push', '--grafana-url', 'x', '--token', 'y']"):
+        result = run(f"import sys; sys.argv = ['aitrail', *{command}]\nfrom aitrail.cli import main\nmain()")
+        assert result.returncode == 1 and "pip install 'aitrail[server]'" in result.stderr, result.stderr
     help_text = run("import sys; sys.argv = ['aitrail', '--help']\nfrom aitrail.cli import main\nmain()")
     assert "wrap" in help_text.stdout and "serve" in help_text.stdout

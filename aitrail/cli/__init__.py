@@ -332,3 +332,5 @@ from aitrail.cli import interop as _interop  # noqa: E402
 _interop.register(app)
 from aitrail.cli import accountability as _accountability  # noqa: E402
 _accountability.register(app)
+from aitrail.cli import dashboards as _dashboards  # noqa: E402
+_dashboards.register(app)

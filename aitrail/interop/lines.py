@@ -7,35 +7,20 @@ themselves are in the repository. All the files an import needs are read with on
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from aitrail.sdk.fingerprint import line_fingerprint
-from aitrail.sdk.git import git_context
+from aitrail.sdk.git import GitFailed, git_context
+from aitrail.sdk.git import git as run
 
 GIT_TIMEOUT = 300.0
 """Seconds one batch read of a repository may take."""
-_REPOSITORY_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
-
-
-class GitFailed(Exception):
-    """A git command failed; the message is git's."""
 
 
 def git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    """stdout of ``git <args>`` in ``root`` (raises :class:`GitFailed` with git's message)."""
-    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_ENV}
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
-    try:
-        done = subprocess.run(["git", *args], cwd=root, env=env, input=stdin, capture_output=True,
-                              timeout=GIT_TIMEOUT, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise GitFailed(f"git {args[0]}: {exc}") from exc
-    if done.returncode != 0:
-        raise GitFailed(f"git {' '.join(args[:3])}: {done.stderr.decode('utf-8', 'replace').strip()}")
-    return done.stdout
+    """stdout of ``git <args>`` in ``root`` through the one runner, with the batch reads' timeout."""
+    return run(root, *args, stdin=stdin, timeout=GIT_TIMEOUT)
 
 
 class Repository:

@@ -291,7 +291,7 @@ def inspect(
     ``params`` are values for the query's ``{name:Type}`` parameters, as
     ``Store.query`` takes them: ``EXPLAIN AST`` needs them to parse the statement.
     A tenant ``reader`` may only name its own views (run the result with its
-    database current: :class:`~aitrail.collector.sqlendpoint.tenancy.TenantConnections`).
+    database current: :meth:`~aitrail.collector.store.Store.query_in`).
     """
     try:
         out = store.query(f"SELECT formatQuerySingleLine({sql_string(sql)})", fmt="TabSeparatedRaw", readonly=True)

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 
 from aitrail.collector.sqlendpoint.guard import EngineError, InvalidQuery, engine_error, inspect
-from aitrail.collector.sqlendpoint.tenancy import EVERYTHING, Reader, TenantConnections, TenantViews
+from aitrail.collector.sqlendpoint.tenancy import EVERYTHING, Reader, TenantViews
 from aitrail.collector.store.base import Store
 from aitrail.errors import QueryRefused, StoreError
 
@@ -134,11 +134,10 @@ _QUALIFIED_HINT = re.compile(r" Maybe you meant [^?\n]*\.[^?\n]*\?")
 
 
 class _Tenancy:
-    """The tenant views and connections of one endpoint."""
+    """The tenant views of one endpoint."""
 
     def __init__(self) -> None:
         self.views = TenantViews()
-        self.connections = TenantConnections()
 
 
 def _execute(
@@ -161,7 +160,7 @@ def _execute(
         if binary:
             raise _bad(BAD_ARGUMENTS, "BAD_ARGUMENTS", "the request body is not UTF-8 SQL")
         if reader.tenant is not None and reader.database is not None and tenancy is not None:
-            data = tenancy.connections.query(store, reader.database, checked.sql, dict(params) if params else None, fmt)
+            data = store.query_in(reader.database, checked.sql, dict(params) if params else None, fmt)
         else:
             data = store.query(checked.sql, params or None, fmt, readonly=True)
     except StoreError as exc:
@@ -251,11 +250,6 @@ def build_app(store: Store, authorize: Authorize | None = None) -> web.Applicati
     engine = _Engine(store)
     databases = {store.database, "default"}
     tenancy = _Tenancy()
-
-    async def close_tenancy(_: web.Application) -> None:
-        tenancy.connections.close()
-
-    app.on_cleanup.append(close_tenancy)
 
     async def ping(request: web.Request) -> web.Response:
         return web.Response(text="Ok.\n")

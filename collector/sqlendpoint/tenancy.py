@@ -184,63 +184,6 @@ class TenantViews:
         return database
 
 
-class TenantConnections:
-    """Runs a tenant's queries with its database as the current one.
-
-    The embedded store gets one read-only chDB connection per tenant database
-    (``USE`` once, never again: the guard refuses ``USE``); a ClickHouse server
-    gets the database with each request (``X-ClickHouse-Database``).
-    """
-
-    def __init__(self) -> None:
-        self._connections: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def _chdb(self, data_dir: Path, database: str) -> Any:
-        with self._lock:
-            conn = self._connections.get(database)
-            if conn is None:
-                import chdb
-
-                # The embedded store's layout (collector/store/embedded.py): the engine's files in DATA_DIR/clickhouse.
-                conn = chdb.connect(f"file:{Path(data_dir) / 'clickhouse'}?readonly=1")
-                conn.query(f"USE {quote_identifier(database)}")
-                self._connections[database] = conn
-            return conn
-
-    def query(self, store: Store, database: str, sql: str, params: dict[str, Any] | None, fmt: str) -> bytes:
-        data_dir = getattr(store, "data_dir", None)
-        if data_dir is not None:
-            from clickhouse_connect.driver.binding import format_bind_value
-
-            conn = self._chdb(data_dir, database)
-            text = {k: format_bind_value(value) for k, value in params.items()} if params else None
-            try:
-                result = conn.query(sql, fmt, params=text)
-            except Exception as exc:
-                raise StoreError(str(exc)) from exc
-            return result.bytes() if result is not None else b""
-        client = getattr(store, "_client", None)  # RemoteStore: clickhouse-connect over HTTP
-        if client is None:
-            raise StoreError("this store cannot run tenant queries")
-        try:
-            return client.raw_query(
-                sql, parameters=dict(params) if params else None, settings={"readonly": 1}, fmt=fmt,
-                use_database=False, transport_settings={"X-ClickHouse-Database": database},
-            )
-        except Exception as exc:
-            raise StoreError(str(exc)) from exc
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._connections.values():
-                try:
-                    conn.close()
-                except Exception:  # closing is best effort
-                    pass
-            self._connections.clear()
-
-
 # -- the guard's part: which names a tenant reader may use ------------------------------------------------------
 
 

@@ -99,8 +99,22 @@ class Store(ABC):
         """Insert a pyarrow Table into ``table`` of this store's database."""
 
     @abstractmethod
+    def query_in(self, database: str, sql: str, params: Mapping[str, Any] | None = None,
+                 fmt: str = "JSONEachRow") -> bytes:
+        """Run a read with ``database`` as the current one (a tenant's database of views), the engine refusing
+        anything but reads: unqualified names then mean that database's tables, never ours."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the engine (and, for the embedded store, the data directory)."""
+
+    in_process: bool = False
+    """Whether the engine runs in this process and dies with it, possibly in the middle of an insert (so a
+    restart checks what a crash left); a server outlives its clients."""
+
+    def advertise(self, sql_url: str, otlp_url: str) -> None:
+        """Say where this process serves the store, for other processes that find it locked (the embedded store's
+        lock file); a server needs no such note."""
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None, readonly: bool = False) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts."""
@@ -116,28 +130,3 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_store(location: StoreLocation, migrate: bool = True, readonly: bool = False) -> Store:
-    """Open the store at ``location``; migrate its schema to this code's version unless told not to."""
-    if location.clickhouse_url:
-        from aitrail.collector.store.remote import RemoteStore
-
-        store: Store = RemoteStore(location.clickhouse_url)
-    else:
-        from aitrail.collector.store.embedded import EmbeddedStore
-
-        assert location.data_dir is not None
-        store = EmbeddedStore(location.data_dir)
-    if migrate and not readonly:
-        from aitrail.collector.store.schema import migrate as run_migrations
-
-        from aitrail.collector.store.prices import sync_prices
-
-        try:
-            run_migrations(store)
-            sync_prices(store, only_if_empty=True)  # the shipped price table; the collector applies its overrides
-        except BaseException:
-            store.close()
-            raise
-    return store

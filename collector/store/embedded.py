@@ -9,7 +9,7 @@ from typing import Any
 
 from clickhouse_connect.driver.binding import format_bind_value
 
-from aitrail.collector.store.base import Store, check_token
+from aitrail.collector.store.base import Store, check_token, quote_identifier
 from aitrail.collector.store.ownership import DataDirLock
 from aitrail.errors import StoreError
 
@@ -27,8 +27,11 @@ class EmbeddedStore(Store):
 
     Writes go through one connection under a lock; reads marked ``readonly``
     go through a second connection opened with ``readonly=1``, so the engine
-    itself refuses anything but reads there.
+    itself refuses anything but reads there. Reads in another database (a tenant's views) get one more
+    read-only connection per database, made current once (``USE``), so they never share a current database.
     """
+
+    in_process = True
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
@@ -41,6 +44,8 @@ class EmbeddedStore(Store):
             self.lock.release()
             raise
         self._write_lock = threading.Lock()
+        self._in_database: dict[str, Any] = {}
+        self._in_database_lock = threading.Lock()
 
     def _run(self, conn: Any, sql: str, fmt: str, params: Mapping[str, Any] | None) -> bytes:
         # Parameters travel as text, formatted exactly as clickhouse-connect formats them for a server.
@@ -79,8 +84,24 @@ class EmbeddedStore(Store):
         with self._write_lock:
             self._run(self._writer, sql, "TSV", None)
 
+    def query_in(self, database: str, sql: str, params: Mapping[str, Any] | None = None,
+                 fmt: str = "JSONEachRow") -> bytes:
+        with self._in_database_lock:
+            conn = self._in_database.get(database)
+            if conn is None:
+                conn = _chdb().connect(f"file:{self.data_dir / 'clickhouse'}?readonly=1")
+                self._run(conn, f"USE {quote_identifier(database)}", "TSV", None)
+                self._in_database[database] = conn
+        return self._run(conn, sql, fmt, params)
+
+    def advertise(self, sql_url: str, otlp_url: str) -> None:
+        self.lock.advertise(sql_url, otlp_url)
+
     def close(self) -> None:
-        for conn in (getattr(self, "_reader", None), getattr(self, "_writer", None)):
+        with self._in_database_lock:
+            connections = [*self._in_database.values()]
+            self._in_database.clear()
+        for conn in (*connections, getattr(self, "_reader", None), getattr(self, "_writer", None)):
             if conn is not None:
                 conn.close()
         self._reader = self._writer = None

@@ -47,6 +47,13 @@ class RemoteStore(Store):
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self._call(self._client.command, sql, parameters=dict(params) if params else None)
 
+    def query_in(self, database: str, sql: str, params: Mapping[str, Any] | None = None,
+                 fmt: str = "JSONEachRow") -> bytes:
+        return self._call(
+            self._client.raw_query, sql, parameters=dict(params) if params else None, settings={"readonly": 1},
+            fmt=fmt, use_database=False, transport_settings={"X-ClickHouse-Database": database},
+        )
+
     def query(
         self,
         sql: str,

@@ -25,11 +25,24 @@ GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, ALTER, INSERT, SELECT ON aitra
 -- settings, except max_execution_time, which the ClickHouse data source sets on every query.
 -- If a tool reports "Cannot modify '<setting>' setting in readonly mode", allow that setting
 -- the same way (ALTER USER aitrail_reader SETTINGS readonly = 1, <setting> CHANGEABLE_IN_READONLY, ...).
+-- SELECT on exactly the tables aitrail's dashboards read (aitrail.dashboards.catalog.tables_read(); a
+-- test keeps the two equal), not on aitrail.*: not schema_migrations, nor otel_metrics_*.
 CREATE USER IF NOT EXISTS aitrail_reader
     IDENTIFIED WITH sha256_password BY 'CHANGE_ME_READER_PASSWORD'
     DEFAULT DATABASE aitrail
     SETTINGS readonly = 1, max_execution_time CHANGEABLE_IN_READONLY;
-GRANT SELECT ON aitrail.* TO aitrail_reader;
+GRANT SELECT ON aitrail.otel_traces TO aitrail_reader;
+GRANT SELECT ON aitrail.otel_logs TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_generations TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_usage_daily TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_files_daily TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_repositories_daily TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_commits TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_commit_files TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_line_origins TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_findings TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_incidents TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_signoffs TO aitrail_reader;
 -- Optional: hide prompt texts from dashboards (the audit team reads them with another user).
 -- REVOKE SELECT(prompt) ON aitrail.ai_generations FROM aitrail_reader;
 

@@ -7,6 +7,7 @@ import asyncio
 import pyarrow as pa
 import pytest
 
+from aitrail.collector.store import Store
 from aitrail.collector.batcher import Batcher
 from aitrail.collector.spool import Spool
 from aitrail.collector.telemetry import SelfMetrics
@@ -20,7 +21,7 @@ def _rows(n, start=0, body="line"):
     })}
 
 
-class FlakyStore:
+class FlakyStore(Store):
     """The real store, failing chosen inserts before or *after* they happened (stored but not acknowledged)."""
 
     def __init__(self, store, fail_after_insert=0, fail_before_insert=0, error=StoreUnavailable, poison=None):
@@ -42,6 +43,18 @@ class FlakyStore:
         if self.after:
             self.after -= 1
             raise self.error("connection lost after writing")
+
+    def command(self, sql, params=None):
+        self.store.command(sql, params)
+
+    def query(self, sql, params=None, fmt="JSONEachRow", readonly=False):
+        return self.store.query(sql, params, fmt, readonly)
+
+    def query_in(self, database, sql, params=None, fmt="JSONEachRow"):
+        return self.store.query_in(database, sql, params, fmt)
+
+    def close(self):
+        self.store.close()
 
 
 def _count(store):

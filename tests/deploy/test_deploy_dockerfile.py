@@ -101,7 +101,9 @@ def test_installs_the_project_with_the_server_extra(dockerfile):
 def test_copies_everything_the_package_build_needs(dockerfile):
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
     needed = {"pyproject.toml", pyproject["project"]["readme"]}
-    needed |= {d.split("/")[0] for d in pyproject["tool"]["setuptools"]["package-dir"].values()}
+    # the package, and the top-level folders its links (aitrail/sdk -> ../sdk, ...) point into
+    needed |= {"aitrail"} | {link.resolve().relative_to(REPO).parts[0]
+                             for link in (REPO / "aitrail").iterdir() if link.is_symlink()}
     copied = set()
     for instruction in instructions(dockerfile, "COPY"):
         args = instruction.args.split()

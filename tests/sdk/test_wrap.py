@@ -17,18 +17,10 @@ import aitrail
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.fingerprint import fingerprints
 from aitrail.sdk.journal import Journal
-from aitrail.sdk.wrap import (
-    Snapshot,
-    assistant_name,
-    changes,
-    child_environment,
-    recognise_model,
-    recognise_prompt,
-    recognise_session,
-    similarity,
-    snapshot,
-    wrap,
-)
+from aitrail.sdk.wrap import wrap
+from aitrail.sdk.wrap.assistants import assistant_name, recognise_model, recognise_prompt, recognise_session
+from aitrail.sdk.wrap.child import child_environment
+from aitrail.sdk.wrap.snapshot import Snapshot, changes, similarity, snapshot
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Ada Human", "GIT_AUTHOR_EMAIL": "ada@example.com",

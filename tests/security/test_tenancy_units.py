@@ -7,7 +7,7 @@ import re
 import pytest
 
 from aitrail.collector.sqlendpoint import tenancy
-from aitrail.collector.sqlendpoint.tenancy import TenantConnections, tenant_database, view_statements
+from aitrail.collector.sqlendpoint.tenancy import tenant_database, view_statements
 from aitrail.errors import QueryRefused
 
 
@@ -39,7 +39,12 @@ def test_unsafe_tenant_ids_never_reach_sql(store, tenant):
         view_statements(store, tenant)
 
 
-def test_a_server_gets_the_database_with_each_request():
+def test_a_server_gets_the_database_with_each_request_standin_client():
+    """No ClickHouse server runs here: a stand-in for clickhouse-connect's client records what RemoteStore asks."""
+    from clickhouse_connect.driver.exceptions import OperationalError
+
+    from aitrail.collector.store.remote import RemoteStore
+
     calls = []
 
     class Client:
@@ -47,10 +52,9 @@ def test_a_server_gets_the_database_with_each_request():
             calls.append((sql, kwargs))
             return b"ok"
 
-    class Remote:
-        _client = Client()
-
-    out = TenantConnections().query(Remote(), "aitrail_tenant_0123456789abcdef", "SELECT 1", {"x": 1}, "TSV")
+    remote = RemoteStore.__new__(RemoteStore)  # its __init__ would connect
+    remote._client, remote._operational = Client(), OperationalError
+    out = remote.query_in("aitrail_tenant_0123456789abcdef", "SELECT 1", {"x": 1}, "TSV")
     assert out == b"ok"
     (sql, kwargs), = calls
     assert sql == "SELECT 1" and kwargs["use_database"] is False and kwargs["settings"] == {"readonly": 1}

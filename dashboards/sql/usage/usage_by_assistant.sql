@@ -1,5 +1,4 @@
--- Which assistants and models wrote the code, over the last {days} UTC days, today included.
--- Read from the daily rollup (migration 0006): a row per team, assistant, model and day.
+-- Which assistants and models wrote the code over the time range (whole UTC days).
 SELECT
     assistant,
     model,
@@ -9,7 +8,10 @@ SELECT
     round(sum(cost_usd), 2) AS cost_usd,
     sum(lines_added) AS lines_added
 FROM aitrail.ai_usage_daily
-WHERE day > toDate(now(), 'UTC') - {days:UInt32}
+WHERE $__dateFilter(day)
+  AND $__conditionalAll(team IN (${team}), $team)
+  AND $__conditionalAll(assistant IN (${assistant}), $assistant)
+  AND $__conditionalAll(model IN (${model}), $model)
 GROUP BY assistant, model
 HAVING generations > 0
 ORDER BY generations DESC, assistant, model
