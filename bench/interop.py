@@ -77,7 +77,7 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
     from aitrail.collector.store import StoreLocation
     from aitrail.interop.agent_trace import export_records, read_records, write_records
     from aitrail.interop.git_ai import import_git_ai
-    from aitrail.interop.spans import store_reader
+    from aitrail.interop.spans import Destination
 
     commits = 5 if quick else 200
     with tempfile.TemporaryDirectory(prefix="aitrail-bench-interop-") as scratch:
@@ -90,21 +90,24 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
                                  sql_port=0, flush_interval=0.05, read_after_write=True)
         with BackgroundCollector(config) as collector:
             aitrail.configure(endpoint=collector.http_url)
-            read = store_reader(config.location, sql_url=collector.sql_url)
+            store = Destination(config.location, sql_url=collector.sql_url)
             dry, read_s = _timed(lambda: import_git_ai(str(root), None))
-            done, import_s = _timed(lambda: import_git_ai(str(root), read))
-            stored = read("SELECT count() AS n FROM aitrail.ai_generations", {})[0]["n"]
-            again, reimport_s = _timed(lambda: import_git_ai(str(root), read))
-            records, export_s = _timed(lambda: export_records(read))
+            done, import_s = _timed(lambda: import_git_ai(str(root), store))
+            stored = store.read("SELECT count() AS n FROM aitrail.ai_generations", {})[0]["n"]
+            again, reimport_s = _timed(lambda: import_git_ai(str(root), store))
+            records, export_s = _timed(lambda: export_records(store.read))
             out = Path(scratch) / "traces.jsonl"
             write_records(records, out)
             parsed, parse_s = _timed(lambda: read_records(out))
             aitrail.shutdown()
+        direct = Destination(StoreLocation(data_dir=Path(scratch) / "direct"))  # no collector: into the store
+        _, direct_s = _timed(lambda: import_git_ai(str(root), direct))
     spans = done.sent
     return {
         "commits": commits, "generations": dry.generations, "spans": spans, "generations_stored": int(stored),
         "git_ai_read": {"seconds": round(read_s, 3), "notes_per_s": round(commits / read_s, 1)},
         "git_ai_import": {"seconds": round(import_s, 3), "spans_per_s": round(spans / import_s, 1)},
+        "git_ai_import_direct": {"seconds": round(direct_s, 3), "spans_per_s": round(spans / direct_s, 1)},
         "git_ai_reimport": {"seconds": round(reimport_s, 3), "sent": again.sent, "already_stored": again.already_stored},
         "agent_trace_export": {"records": len(records), "seconds": round(export_s, 3),
                                "records_per_s": round(len(records) / export_s, 1)},
@@ -120,7 +123,9 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
         print(f"  git-ai read and check  {result['git_ai_read']['seconds']:>8.2f} s  "
               f"({result['git_ai_read']['notes_per_s']:,.0f} notes/s)")
         print(f"  git-ai import          {result['git_ai_import']['seconds']:>8.2f} s  "
-              f"({result['git_ai_import']['spans_per_s']:,.0f} spans/s, stored and derived)")
+              f"({result['git_ai_import']['spans_per_s']:,.0f} spans/s through the collector, stored and derived)")
+        print(f"  git-ai import, direct  {result['git_ai_import_direct']['seconds']:>8.2f} s  "
+              f"({result['git_ai_import_direct']['spans_per_s']:,.0f} spans/s into a store no collector runs)")
         print(f"  git-ai re-import       {result['git_ai_reimport']['seconds']:>8.2f} s  "
               f"({result['git_ai_reimport']['sent']} sent, {result['git_ai_reimport']['already_stored']} already stored)")
         print(f"  Agent Trace export     {result['agent_trace_export']['seconds']:>8.2f} s  "

@@ -42,6 +42,11 @@ class Record:
     attributes: Mapping[str, Any]
     links: tuple[tuple[str, str], ...] = field(default=())
     """(trace id, span id) hex of the generation spans the record is about."""
+    ids: tuple[str, str] | None = None
+    """(trace id, span id) hex when the record's format dictates them (an imported generation and its commit share
+    a trace); None: derived from ``kind`` and ``id``."""
+    name: str = ""
+    """The span's name; "" for ``<kind> <id prefix>``."""
 
     def span_attributes(self) -> dict[str, Any]:
         """The span's attributes: the record's, minus empty values (an absent attribute reads as '' anyway)."""
@@ -54,11 +59,15 @@ class Record:
 
     @property
     def trace_id(self) -> int:
-        return int(record_id("trace", self.kind, self.id), 16)
+        return int(self.ids[0] if self.ids else record_id("trace", self.kind, self.id), 16)
 
     @property
     def span_id(self) -> int:
-        return int(record_id("span", self.kind, self.id)[:16], 16) or 1
+        return int(self.ids[1] if self.ids else record_id("span", self.kind, self.id)[:16], 16) or 1
+
+    @property
+    def span_name(self) -> str:
+        return self.name or f"{self.kind} {self.id[:12]}"
 
 
 def fingerprints_json(fingerprints: Iterable[int]) -> str:
@@ -144,12 +153,34 @@ def _record_ids() -> Any:
     return RecordIds()
 
 
+def _links(record: Record) -> list[Any]:
+    from opentelemetry.trace import Link, SpanContext, TraceFlags
+
+    sampled = TraceFlags(TraceFlags.SAMPLED)
+    return [Link(SpanContext(int(t, 16), int(s, 16), is_remote=True, trace_flags=sampled)) for t, s in record.links]
+
+
+def emit(records: Iterable[Record]) -> None:
+    """Hand ``records`` to the SDK's tracer, ids and all: a developer's machine's road (the SDK's exporter, and its
+    outbox while no collector answers), as for generations and commits. Not flushed (see
+    :func:`aitrail.sdk.hooks.deliver`). Imports of files take :func:`aitrail.collector.imports.deliver` instead."""
+    from opentelemetry.context import Context
+
+    from aitrail.sdk.runtime import runtime
+
+    rt = runtime()
+    for record in records:
+        rt.ids.prime(record.trace_id, record.span_id)
+        span = rt.tracer.start_span(record.span_name, context=Context(), attributes=record.span_attributes(),
+                                    links=_links(record), start_time=record.time_ns)
+        span.end(end_time=record.time_ns)
+
+
 def to_spans(records: Iterable[Record], resource_attributes: Mapping[str, Any] | None = None) -> list[Any]:
     """Finished OpenTelemetry spans of ``records`` (deterministic ids, start = end = the record's time)."""
     from opentelemetry.context import Context
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.trace import Link, SpanContext, TraceFlags
 
     ids = _record_ids()
     resource = Resource.create({v.SERVICE_NAME: "aitrail-import", **(resource_attributes or {})})
@@ -158,9 +189,7 @@ def to_spans(records: Iterable[Record], resource_attributes: Mapping[str, Any] |
     spans = []
     for record in records:
         ids.trace_id, ids.span_id = record.trace_id, record.span_id
-        links = [Link(SpanContext(int(t, 16), int(s, 16), is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED)))
-                 for t, s in record.links]
-        span = tracer.start_span(f"{record.kind} {record.id[:12]}", attributes=record.span_attributes(), links=links,
+        span = tracer.start_span(record.span_name, attributes=record.span_attributes(), links=_links(record),
                                  start_time=record.time_ns, context=Context())
         span.end(end_time=record.time_ns)
         spans.append(span)
@@ -174,5 +203,5 @@ def encode(records: Iterable[Record], resource_attributes: Mapping[str, Any] | N
     return encode_spans(to_spans(records, resource_attributes)).SerializeToString()
 
 
-__all__ = ["Location", "Record", "SEVERITIES", "encode", "finding_record", "fingerprints_json", "incident_record",
+__all__ = ["Location", "Record", "SEVERITIES", "emit", "encode", "finding_record", "fingerprints_json", "incident_record",
            "record_id", "to_spans"]

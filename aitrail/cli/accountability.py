@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated, Any, List, Optional
 
 import typer
 
 from aitrail.cli import output
 from aitrail.cli.developer import RepoOption
-from aitrail.cli.options import ClickHouseUrl, DataDir, Json, SqlUrl, Token
+from aitrail.cli.options import ClickHouseUrl, DataDir, Endpoint, IngestToken, Json, SqlUrl, Token
 from aitrail.errors import AitrailError, ConfigError, UsageError
 
 USAGE = 2
@@ -57,6 +57,10 @@ def signoff(
     range_: Annotated[Optional[str], typer.Option(
         "--range", help="With `import`: the pull request's commits as a range (BASE..HEAD).", show_default=False)] = None,
     repo: RepoOption = Path("."),
+    data_dir: DataDir = None,
+    clickhouse_url: ClickHouseUrl = None,
+    endpoint: Endpoint = None,
+    token: IngestToken = None,
     as_json: Json = False,
 ) -> None:
     """Sign off commits as reviewer or approver, with the AI checklist's answers; or import code host reviews.
@@ -66,11 +70,12 @@ def signoff(
     aitrail signoff import reviews.json --commits pr-commits.json
 
     The signer is you, as the SDK resolves you (AITRAIL_USER_EMAIL, git config). Sign-offs are kept in
-    the local sign-off journal (read by `aitrail check`) and sent to the collector as records.
+    the local sign-off journal (read by `aitrail check`) and sent as records: yours through the SDK (kept in
+    its outbox while no collector answers); imported ones like every import, through the running collector
+    (--endpoint, or the one owning the data directory) else straight into the store (--data-dir, --clickhouse-url).
     """
     from aitrail.sdk.accountability import signoff as so
     from aitrail.sdk.git import git_context
-    from aitrail.sdk.hooks import deliver, release
 
     root = _root(repo)
     repository = git_context(root).repository  # type: ignore[union-attr]
@@ -83,21 +88,22 @@ def signoff(
             shas = so.pull_request_commits(root, commits, range_)
             people = {login: emails[0] for login, emails in policy.people.items() if emails}
             found = so.from_github_reviews(reviews, shas, policy.github_states, people, repository)
+            so.SignoffJournal().append(found)
         else:
             if export is not None:
                 raise UsageError(f"unexpected argument {str(export)!r}: sign off one revision or range at a time")
             if role is None:
                 raise UsageError("say in which role you sign off: --role reviewer or --role approver")
             found = so.from_cli(root, target, role, so.parse_answers(answer or []), note, repository)
-        so.record(found)
+            so.record(found)
     except AitrailError as exc:
         output.fail(str(exc), "see `aitrail signoff --help`", code=USAGE)
         return
-    sent = False
-    try:
-        sent = deliver()
-    finally:
-        release()
+    sent = True
+    if target == "import":
+        _deliver_imported(found, data_dir, clickhouse_url, endpoint, token)
+    else:
+        sent = _deliver_own()
     if as_json:
         output.print_json([{"signoff_id": s.id, "commit": s.commit, "role": s.role, "signer": s.signer_email or
                             s.signer_id, "identity_source": s.identity_source, "source": s.source,
@@ -110,6 +116,34 @@ def signoff(
         output.console.print("no sign-off in the export (only the states the policy's [github.states] names count)")
     if found and not sent:
         output.errors.print("[yellow]aitrail:[/] recorded locally; the collector could not be reached yet")
+
+
+def _deliver_own() -> bool:
+    """Flush the SDK (a developer's own sign-off); False when the collector could not be reached yet."""
+    from aitrail.sdk.hooks import deliver, release
+
+    try:
+        return deliver()
+    finally:
+        release()
+
+
+def _deliver_imported(found: List[Any], data_dir: Optional[Path], clickhouse_url: Optional[str],
+                      endpoint: Optional[str], token: Optional[str]) -> None:
+    """Imported sign-offs through the shared import delivery: a running collector, else the store directly (all
+    or nothing; an error ends the command saying why, the sign-offs being in the local journal already). Sending
+    to a named collector (``--endpoint``) needs no server parts: a CI job installs just ``aitrail``."""
+    from aitrail.cli import _explain, _location, _server_extra
+    from aitrail.collector.imports import deliver
+
+    if endpoint is None:
+        _server_extra()
+    try:
+        deliver([s.record() for s in found], _location(data_dir, clickhouse_url), endpoint, token)
+    except AitrailError as exc:
+        output.errors.print("[yellow]aitrail:[/] the sign-offs are in the local sign-off journal; run the import "
+                            "again to send them (nothing is stored twice)")
+        _explain(exc)
 
 
 def check(

@@ -12,15 +12,15 @@ from typing import Annotated, Any, Optional
 import typer
 
 from aitrail.cli import output
-from aitrail.cli.options import ClickHouseUrl, DataDir, Json, SqlUrl, Token
+from aitrail.cli.options import ClickHouseUrl, DataDir, Endpoint, IngestToken, Json, SqlUrl, Token
 
 INVALID_INPUT = 2
 """Exit status for input that is refused (a malformed record)."""
 
 import_app = typer.Typer(
     help="Read AI attribution recorded by other tools: Agent Trace records, git-ai authorship notes.\n\n"
-         "Imported generations and commits are sent to the collector (OTEL_EXPORTER_OTLP_ENDPOINT, default "
-         "http://127.0.0.1:4318) like native ones; re-importing sends nothing twice (see docs/interop.md).",
+         "Imported generations and commits go through the running collector (--endpoint, or the one that owns the "
+         "data directory), else straight into the store; re-importing sends nothing twice (see docs/interop.md).",
     no_args_is_help=True,
 )
 export_app = typer.Typer(help="Write aitrail's AI attribution in an open format (Agent Trace).", no_args_is_help=True)
@@ -28,15 +28,15 @@ export_app = typer.Typer(help="Write aitrail's AI attribution in an open format 
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Read and check everything, send nothing; print the counts.")]
 
 
-def _reader(dry_run: bool, data_dir: Optional[Path], clickhouse_url: Optional[str], sql_url: Optional[str],
-            token: Optional[str]):  # noqa: ANN202
+def _destination(dry_run: bool, data_dir: Optional[Path], clickhouse_url: Optional[str], sql_url: Optional[str],
+                 token: Optional[str], endpoint: Optional[str] = None):  # noqa: ANN202
     if dry_run:
         return None
     from aitrail.cli import _location, _server_extra
-    from aitrail.interop.spans import store_reader
+    from aitrail.interop.spans import Destination
 
     _server_extra()
-    return store_reader(_location(data_dir, clickhouse_url), sql_url, token)
+    return Destination(_location(data_dir, clickhouse_url), sql_url, token, endpoint)
 
 
 def _run(work: Any, as_json: bool) -> None:
@@ -74,13 +74,14 @@ def import_agent_trace(
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
     sql_url: SqlUrl = None,
-    token: Token = None,
+    endpoint: Endpoint = None,
+    token: IngestToken = None,
     as_json: Json = False,
 ) -> None:
     """Import Agent Trace records: their AI and mixed line ranges become generations."""
     from aitrail.interop.agent_trace import import_agent_trace as run
 
-    _run(lambda: run(source, _reader(dry_run, data_dir, clickhouse_url, sql_url, token), repo), as_json)
+    _run(lambda: run(source, _destination(dry_run, data_dir, clickhouse_url, sql_url, token, endpoint), repo), as_json)
 
 
 @import_app.command("git-ai")
@@ -94,13 +95,15 @@ def import_git_ai(
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
     sql_url: SqlUrl = None,
-    token: Token = None,
+    endpoint: Endpoint = None,
+    token: IngestToken = None,
     as_json: Json = False,
 ) -> None:
     """Import git-ai authorship notes (refs/notes/ai, authorship/3.0.0): each noted commit and its AI lines."""
     from aitrail.interop.git_ai import import_git_ai as run
 
-    _run(lambda: run(str(repo), _reader(dry_run, data_dir, clickhouse_url, sql_url, token), rev_range), as_json)
+    _run(lambda: run(str(repo), _destination(dry_run, data_dir, clickhouse_url, sql_url, token, endpoint), rev_range),
+         as_json)
 
 
 @export_app.command("agent-trace")
@@ -129,7 +132,7 @@ def export_agent_trace(
         repository = repo or ""
         if repo and Path(repo).exists() and (found := Repository.around(repo)) is not None:
             repository = found.url
-        records = export_records(_reader(False, data_dir, clickhouse_url, sql_url, token), since_ns, repository)
+        records = export_records(_destination(False, data_dir, clickhouse_url, sql_url, token).read, since_ns, repository)
         lines = write_records(records, out)
     except AitrailError as exc:
         _explain(exc)

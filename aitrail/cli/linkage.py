@@ -12,28 +12,14 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from aitrail.cli import output
-from aitrail.cli.options import ClickHouseUrl, DataDir, Json, SqlUrl, Token
+from aitrail.cli.options import ClickHouseUrl, DataDir, Endpoint, IngestToken, Json, SqlUrl, Token
 from aitrail.errors import AitrailError, InvalidImport
-from aitrail.sdk import environment
 
 RepoPath = Annotated[
     Optional[Path],
     typer.Option("--repo", help="The repository the file's paths are relative to (default: the current directory).",
                  show_default=False),
 ]
-Endpoint = Annotated[
-    Optional[str],
-    typer.Option("--endpoint", envvar="OTEL_EXPORTER_OTLP_ENDPOINT",
-                 help="Send through the collector at this OTLP/HTTP URL (default: the collector that owns the data "
-                      "directory, else straight into the store).", show_default=False),
-]
-IngestToken = Annotated[
-    Optional[str],
-    typer.Option("--token", envvar=environment.AITRAIL_TOKEN,
-                 help=f"A token with the ingest scope (imports) and the query scope (reads), for a collector that "
-                      f"requires tokens (better: set {environment.AITRAIL_TOKEN}).", show_default=False),
-]
-
 findings_app = typer.Typer(help="Scanner findings: import SARIF, list them with the origin of their lines, show one's chain.",
                            no_args_is_help=True)
 incidents_app = typer.Typer(help="Incidents: what broke, what it cost, and the lines and findings behind it.",

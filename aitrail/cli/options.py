@@ -58,6 +58,20 @@ Token = Annotated[
     ),
 ]
 
+Endpoint = Annotated[
+    Optional[str],
+    typer.Option("--endpoint", envvar="OTEL_EXPORTER_OTLP_ENDPOINT",
+                 help="Send through the collector at this OTLP/HTTP URL (default: the collector that owns the data "
+                      "directory, else straight into the store).", show_default=False),
+]
+IngestToken = Annotated[
+    Optional[str],
+    typer.Option("--token", envvar=environment.AITRAIL_TOKEN,
+                 help=f"A token with the ingest scope (imports) and the query scope (reads), for a collector that "
+                      f"requires tokens (better: set {environment.AITRAIL_TOKEN}).", show_default=False),
+]
+"""An import's options: where it sends (:func:`aitrail.collector.imports.deliver`) and with which token."""
+
 
 class OutputFormat(str, Enum):
     table = "table"

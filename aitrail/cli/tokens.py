@@ -1,7 +1,7 @@
 """``aitrail token``: create, list and revoke the collector's tokens (the tokens file keeps only their hashes).
 
 Registered on the main app by :func:`register`; each command calls one
-function of :mod:`aitrail.collector.auth` and prints. Works with the light
+function of :mod:`aitrail.collector.tokens` and prints. Works with the light
 install: no engine is needed to manage tokens.
 """
 
@@ -19,7 +19,7 @@ from aitrail.errors import AitrailError
 from aitrail.sdk import environment
 
 if TYPE_CHECKING:
-    from aitrail.collector.auth import TokenEntry
+    from aitrail.collector.tokens import TokenEntry
 
 token_app = typer.Typer(
     help=(
@@ -66,7 +66,7 @@ def create(
     tokens_file: TokensFile = None,
 ) -> None:
     """Create a token: prints the secret once (only its hash is stored) and how to use it."""
-    from aitrail.collector.auth import create_token, parse_duration
+    from aitrail.collector.tokens import create_token, parse_duration
 
     path = _file(tokens_file)
     try:
@@ -90,7 +90,7 @@ def create(
 
 def _expiry(moment: Optional[datetime]) -> Optional[str]:
     """When a token expires as the file writes it, None for never."""
-    from aitrail.collector.auth import format_time
+    from aitrail.collector.tokens import format_time
 
     return format_time(moment) if moment is not None else None
 
@@ -110,7 +110,7 @@ def list_tokens(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")] = False,
 ) -> None:
     """List the tokens (ids, tenants, teams, scopes; never secrets, which are not stored)."""
-    from aitrail.collector.auth import read_tokens_file
+    from aitrail.collector.tokens import read_tokens_file
 
     path = _file(tokens_file)
     try:
@@ -135,7 +135,7 @@ def revoke(
     tokens_file: TokensFile = None,
 ) -> None:
     """Revoke a token: removed from the file, refused by running collectors within a second."""
-    from aitrail.collector.auth import revoke_token
+    from aitrail.collector.tokens import revoke_token
 
     path = _file(tokens_file)
     try:

@@ -4,8 +4,9 @@
   Agent Trace records;
 - :mod:`.git_ai` reads git-ai authorship notes (``refs/notes/ai``, ``authorship/3.0.0``) into commits and
   generations;
-- :mod:`.spans` turns what they read into spans with deterministic ids, skips what is already stored, and
-  sends the rest (:func:`.spans.deliver`, the one place that sends);
+- :mod:`.spans` turns what they read into records with deterministic ids, skips what is already stored, and
+  sends the rest (:func:`.spans.send_new`, through the shared import delivery
+  :func:`aitrail.collector.imports.deliver`: a running collector, else the store directly);
 - :mod:`.lines` reads a repository's files at a revision, for the fingerprints of the lines a record names.
 
 Every import reads and checks all of its input first and sends nothing when any record is malformed

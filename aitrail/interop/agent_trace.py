@@ -37,7 +37,7 @@ from typing import Any
 
 from aitrail.errors import ConfigError, InvalidRecord
 from aitrail.interop.lines import Repository, range_fingerprints, range_lines
-from aitrail.interop.spans import ImportedGeneration, ImportSummary, Reader, send_new, sql, stable_id
+from aitrail.interop.spans import Destination, ImportedGeneration, ImportSummary, Reader, send_new, sql, stable_id
 
 SOURCE = "agent-trace"
 VERSION = "0.1.0"
@@ -317,8 +317,8 @@ def _fingerprints(record: TraceRecord, repo: Repository | None, path: str, range
     return tuple(range_fingerprints(texts)) if texts is not None else None
 
 
-def import_agent_trace(source: Path, read: Reader | None, repo_path: Path | None = None) -> ImportSummary:
-    """Import the records of ``source`` (file or directory); ``read`` None checks and counts only.
+def import_agent_trace(source: Path, destination: Destination | None, repo_path: Path | None = None) -> ImportSummary:
+    """Import the records of ``source`` (file or directory) into ``destination``; None checks and counts only.
 
     The repository (for the lines at each revision, and its URL) is ``repo_path``'s, else the one around
     ``source``; without one, fingerprints come only from aitrail's own exports.
@@ -335,10 +335,10 @@ def import_agent_trace(source: Path, read: Reader | None, repo_path: Path | None
     generations = [g for r in records for g in record_generations(r, repo, summary, given)]
     generations = list({(g.trace_id, g.span_id): g for g in generations}.values())  # a record given twice: once
     summary.generations = len(generations)
-    if read is None:
+    if destination is None:
         summary.dry_run = True
     elif generations:
-        summary.sent, summary.already_stored = send_new(read, [g.span() for g in generations])
+        summary.sent, summary.already_stored = send_new(destination, [g.span() for g in generations])
     return summary
 
 

@@ -36,10 +36,11 @@ from typing import Any
 
 from aitrail.errors import ConfigError, InvalidRecord
 from aitrail.interop.lines import GitFailed, Repository, git, merge_ranges, range_fingerprints, range_lines
-from aitrail.interop.spans import ImportedGeneration, ImportSummary, Reader, RecordSpan, send_new, stable_id
+from aitrail.interop.spans import Destination, ImportedGeneration, ImportSummary, send_new, stable_id
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.edits import edits_from_diff
 from aitrail.sdk.fingerprint import line_fingerprint
+from aitrail.sdk.records import Record
 
 SOURCE = "git-ai"
 NOTES_REF = "refs/notes/ai"
@@ -285,7 +286,7 @@ def added_lines(repo: Repository, facts: Sequence[CommitFacts]) -> dict[str, dic
     return found
 
 
-def read_repository(repo: Repository, rev_range: str | None = None) -> tuple[list[RecordSpan], ImportSummary]:
+def read_repository(repo: Repository, rev_range: str | None = None) -> tuple[list[Record], ImportSummary]:
     """Every noted commit of ``repo`` as spans (a commit and its generations), checked before anything is sent."""
     summary = ImportSummary(SOURCE)
     noted = noted_commits(repo, rev_range)
@@ -295,14 +296,14 @@ def read_repository(repo: Repository, rev_range: str | None = None) -> tuple[lis
     repo.load((n.commit, a.path) for n in notes for a in n.attestations if not n.authors[a.key].human)
     facts = commit_facts(repo, [n.commit for n in notes])
     added = added_lines(repo, list(facts.values()))
-    spans: list[RecordSpan] = []
+    spans: list[Record] = []
     for note in notes:
         spans.extend(_note_spans(repo, note, facts[note.commit], added.get(note.commit, {}), summary))
     return spans, summary
 
 
 def _note_spans(repo: Repository, note: Note, facts: CommitFacts, added: Mapping[str, Mapping[int, str]],
-                summary: ImportSummary) -> list[RecordSpan]:
+                summary: ImportSummary) -> list[Record]:
     where = f"{NOTES_REF} note of commit {note.commit}"
     trace_id = stable_id(SOURCE, note.commit, hex_digits=32)
     generations: list[ImportedGeneration] = []
@@ -338,7 +339,7 @@ def _note_spans(repo: Repository, note: Note, facts: CommitFacts, added: Mapping
 
 
 def _commit_span(repo: Repository, note: Note, facts: CommitFacts, added: Mapping[str, Mapping[int, str]],
-                 trace_id: str, generations: Sequence[ImportedGeneration], ai_numbers: Mapping[str, set[int]]) -> RecordSpan:
+                 trace_id: str, generations: Sequence[ImportedGeneration], ai_numbers: Mapping[str, set[int]]) -> Record:
     """The commit as the post-commit hook records it, its AI lines being the note's instead of the journal's."""
     files = []
     for path, lines in added.items():
@@ -358,12 +359,15 @@ def _commit_span(repo: Repository, note: Note, facts: CommitFacts, added: Mappin
     teams = {g.team for g in generations if g.team}
     if len(teams) == 1:
         attributes[v.TEAM] = teams.pop()
-    return RecordSpan(f"commit {note.commit[:12]}", trace_id, stable_id(SOURCE, note.commit, "commit", hex_digits=16),
-                      facts.committed_ns, attributes, tuple((g.trace_id, g.span_id) for g in generations))
+    span_id = stable_id(SOURCE, note.commit, "commit", hex_digits=16)
+    return Record(v.KIND_COMMIT, span_id, facts.committed_ns, attributes,
+                  tuple((g.trace_id, g.span_id) for g in generations), ids=(trace_id, span_id),
+                  name=f"commit {note.commit[:12]}")
 
 
-def import_git_ai(repo_path: str, read: Reader | None, rev_range: str | None = None) -> ImportSummary:
-    """Import the git-ai notes of the repository around ``repo_path``; ``read`` None checks and counts only."""
+def import_git_ai(repo_path: str, destination: Destination | None, rev_range: str | None = None) -> ImportSummary:
+    """Import the git-ai notes of the repository around ``repo_path`` into ``destination``; None checks and counts
+    only."""
     repo = Repository.around(repo_path)
     if repo is None:
         raise ConfigError(f"{repo_path} is not in a git repository: name one with --repo")
@@ -371,10 +375,10 @@ def import_git_ai(repo_path: str, read: Reader | None, rev_range: str | None = N
         spans, summary = read_repository(repo, rev_range)
     except GitFailed as exc:
         raise ConfigError(f"the repository at {repo.root} could not be read: {exc}") from None
-    if read is None:
+    if destination is None:
         summary.dry_run = True
     elif spans:
-        summary.sent, summary.already_stored = send_new(read, spans)
+        summary.sent, summary.already_stored = send_new(destination, spans)
     return summary
 
 

@@ -1,54 +1,67 @@
-"""Imported records as spans: deterministic ids, what is already stored, and the one place they are sent.
+"""Imported records: deterministic ids, what is already stored, and where they are sent.
 
-An import builds :class:`RecordSpan` values carrying the attributes a native generation or commit carries
+An import builds :class:`~aitrail.sdk.records.Record` values (with the trace and span ids its format dictates)
+carrying the attributes a native generation or commit carries
 (:mod:`aitrail.sdk.vocabulary`), so the typed tables (``ai_generations``, ``ai_commits``,
 ``ai_line_origins``) and everything that reads them see imported attribution like native attribution.
 
 Re-importing adds nothing: every span's trace and span ids are a SHA-256 of what makes the record the same
 (:func:`stable_id`), and :func:`send_new` sends only the spans whose ids are not in ``otel_traces`` yet. An
 import cut short (the collector stopped) is finished by running it again.
+
+Sending is the shared import delivery (:func:`aitrail.collector.imports.deliver`), as for findings and
+incidents: through a running collector (the one named, or the one owning the data directory; an ingest token,
+the tenant stamped by the collector), else into the store directly. No SDK, so no collector needs to run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from aitrail.errors import ConfigError, StoreUnavailable
+from aitrail.errors import StoreNotFound
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.edits import language_of
 from aitrail.sdk.fingerprint import to_signed
+from aitrail.sdk.records import Record
 
-FLUSH_EVERY = 256
-"""Spans handed to the SDK between two flushes: well under its queue (2048), so a large import drops nothing."""
-SEND_TIMEOUT = 30.0
-"""Seconds the last flush may take."""
 LOOKUP_CHUNK = 150
 """Trace ids asked about in one query of :func:`stored_span_ids` (they travel in the SQL endpoint's query
 string, which takes 8 KiB)."""
 
 Reader = Callable[[str, Mapping[str, Any]], list[dict[str, Any]]]
-"""Runs one read-only statement with bound parameters and returns its rows (see :func:`store_reader`)."""
+"""Runs one read-only statement with bound parameters and returns its rows (see :meth:`Destination.read`)."""
 
 
 @dataclass(frozen=True)
-class RecordSpan:
-    """One span to send: a generation or a commit read from another format."""
+class Destination:
+    """The store an import reads (what is stored already) and sends to: its ``location``, the collector's SQL
+    endpoint and OTLP/HTTP ``endpoint`` when named (found by themselves for a local data directory owned by a
+    running collector), and a ``token`` with the query and ingest scopes for a collector that requires one."""
 
-    name: str
-    trace_id: str
-    """32 hex digits."""
-    span_id: str
-    """16 hex digits."""
-    start_ns: int
-    attributes: Mapping[str, Any]
-    links: tuple[tuple[str, str], ...] = field(default=())
-    """(trace id, span id) of the spans this one links to (a commit to its generations)."""
+    location: Any
+    """A :class:`aitrail.collector.store.StoreLocation`."""
+    sql_url: str | None = None
+    token: str | None = None
+    endpoint: str | None = None
+
+    def read(self, statement: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """A :data:`Reader`: through the collector that owns the store, or directly (as ``aitrail sql``)."""
+        from aitrail.collector.query import read_only_query
+
+        data = read_only_query(self.location, statement, "JSONEachRow", dict(params), sql_url=self.sql_url,
+                               token=self.token)
+        return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+    def send(self, records: Sequence[Record]) -> Any:
+        """The shared import delivery; returns its :class:`aitrail.collector.imports.Delivery`."""
+        from aitrail.collector.imports import deliver
+
+        return deliver(records, self.location, self.endpoint, self.token)
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ class ImportedGeneration:
     def lines(self) -> int:
         return sum(last - first + 1 for first, last in self.ranges)
 
-    def span(self) -> RecordSpan:
+    def span(self) -> Record:
         """The generation span, with the attributes a native generation carries (only the known ones)."""
         attributes: dict[str, Any] = {
             v.KIND: v.KIND_GENERATION, v.ASSISTANT: self.assistant or "unknown", v.PROMPT_POLICY: "none",
@@ -106,8 +119,8 @@ class ImportedGeneration:
             v.CONVERSATION_URL: self.conversation_url, v.DECISION: self.decision, v.LANGUAGE: language_of(self.path),
         }
         attributes.update({k: val for k, val in optional.items() if val})
-        return RecordSpan(f"generation {self.assistant or 'unknown'}", self.trace_id, self.span_id, self.time_ns,
-                          attributes)
+        return Record(v.KIND_GENERATION, self.span_id, self.time_ns, attributes, ids=(self.trace_id, self.span_id),
+                      name=f"generation {self.assistant or 'unknown'}")
 
 
 @dataclass
@@ -145,21 +158,15 @@ def sql(name: str) -> str:
     return resources.files("aitrail.interop").joinpath("sql", f"{name}.sql").read_text()
 
 
-def store_reader(location: Any, sql_url: str | None = None, token: str | None = None) -> Reader:
-    """A :data:`Reader` on the store: through the collector that owns it, or directly (as ``aitrail sql``)."""
-    from aitrail.collector.query import read_only_query
-
-    def read(statement: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        data = read_only_query(location, statement, "JSONEachRow", dict(params), sql_url=sql_url, token=token)
-        return [json.loads(line) for line in data.splitlines() if line.strip()]
-
-    return read
+def hex_ids(record: Record) -> tuple[str, str]:
+    """The record's (trace id, span id) as ``otel_traces`` spells them (lower-case hex, 32 and 16 digits)."""
+    return f"{record.trace_id:032x}", f"{record.span_id:016x}"
 
 
-def stored_span_ids(read: Reader, spans: Sequence[RecordSpan]) -> set[tuple[str, str]]:
-    """The (trace id, span id) of ``spans`` already in ``otel_traces``."""
-    wanted = {(s.trace_id, s.span_id) for s in spans}
-    traces = sorted({s.trace_id for s in spans})
+def stored_span_ids(read: Reader, records: Sequence[Record]) -> set[tuple[str, str]]:
+    """The (trace id, span id) of ``records`` already in ``otel_traces``."""
+    wanted = {hex_ids(r) for r in records}
+    traces = sorted({trace for trace, _ in wanted})
     found: set[tuple[str, str]] = set()
     statement = sql("stored_spans")
     for start in range(0, len(traces), LOOKUP_CHUNK):
@@ -168,62 +175,22 @@ def stored_span_ids(read: Reader, spans: Sequence[RecordSpan]) -> set[tuple[str,
     return found & wanted
 
 
-def send_new(read: Reader, spans: Sequence[RecordSpan]) -> tuple[int, int]:
-    """Send the spans not stored yet, each once; returns (sent, already stored or repeated in ``spans``)."""
-    seen = stored_span_ids(read, spans)
-    new = []
-    for span in spans:  # not stored yet, and once (a file may hold the same record twice)
-        if (span.trace_id, span.span_id) not in seen:
-            seen.add((span.trace_id, span.span_id))
-            new.append(span)
-    if new:
-        deliver(new)
-    return len(new), len(spans) - len(new)
-
-
-def deliver(spans: Sequence[RecordSpan], timeout: float = SEND_TIMEOUT) -> None:
-    """Send ``spans`` through the SDK's tracer (as the post-commit hook sends a commit), all or raise.
-
-    The one place an import sends: swap this body for the shared import delivery (a collector with an ingest
-    token, else the store through the collector's in-process pipeline) and every importer follows.
-    Raises :class:`StoreUnavailable` when not every span was acknowledged (running the import again sends
-    only what is missing).
-    """
-    from opentelemetry.context import Context
-    from opentelemetry.trace import Link, SpanContext, TraceFlags
-
-    from aitrail.sdk.runtime import runtime
-
-    rt = runtime()
-    if rt.settings.is_disabled():
-        raise ConfigError("AITRAIL_DISABLED is set, so nothing would be sent: unset it to import")
-    dropped = rt.stats.dropped
-    sampled = TraceFlags(TraceFlags.SAMPLED)
-    flushed = True
-    otel_log = logging.getLogger("opentelemetry")
-    level = otel_log.level
-    otel_log.setLevel(logging.CRITICAL)  # the exporter's retry warnings: the error below says it in one sentence
+def send_new(destination: Destination, records: Sequence[Record]) -> tuple[int, int]:
+    """Send the records not stored yet, each once, in one delivery (all or nothing); returns (sent, already stored
+    or repeated in ``records``)."""
     try:
-        for count, record in enumerate(spans, 1):
-            rt.ids.prime(int(record.trace_id, 16), int(record.span_id, 16))
-            links = [Link(SpanContext(int(t, 16), int(s, 16), is_remote=True, trace_flags=sampled))
-                     for t, s in record.links]
-            span = rt.tracer.start_span(record.name, context=Context(), attributes=dict(record.attributes),
-                                        links=links, start_time=record.start_ns)
-            span.end(end_time=record.start_ns)
-            if count % FLUSH_EVERY == 0:
-                flushed = rt.flush(int(timeout * 1000)) and flushed
-        flushed = rt.flush(int(timeout * 1000)) and flushed
-    finally:
-        otel_log.setLevel(level)
-    lost = rt.stats.dropped - dropped
-    if not flushed or lost:
-        raise StoreUnavailable(
-            f"{lost or 'some'} of {len(spans)} records could not be sent to the collector "
-            "(is `aitrail serve` running, and OTEL_EXPORTER_OTLP_ENDPOINT pointing at it?); "
-            "run the import again: what was stored is not sent twice"
-        )
+        seen = stored_span_ids(destination.read, records)
+    except StoreNotFound:  # no store there yet holds nothing: the delivery makes it
+        seen = set()
+    new = []
+    for record in records:  # not stored yet, and once (a file may hold the same record twice)
+        if hex_ids(record) not in seen:
+            seen.add(hex_ids(record))
+            new.append(record)
+    if new:
+        destination.send(new)
+    return len(new), len(records) - len(new)
 
 
-__all__ = ["ImportSummary", "ImportedGeneration", "RecordSpan", "Reader", "deliver", "send_new", "stable_id",
-           "store_reader", "stored_span_ids"]
+__all__ = ["Destination", "ImportSummary", "ImportedGeneration", "Reader", "hex_ids", "send_new", "stable_id",
+           "stored_span_ids"]

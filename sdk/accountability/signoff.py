@@ -14,10 +14,11 @@ Three places say who signed off (``aitrail.signoff.source``):
     range); which review state means which role is the policy's ``[github.states]``.
 
 Each sign-off has a deterministic id (:func:`signoff_id`: commit, role, signer, source, change), so
-recording it twice is one sign-off. Recorded sign-offs go two ways: a span (``aitrail.kind=signoff``,
-through the SDK like every record: the collector derives ``ai_signoffs`` from it) and a line in the local
-sign-off journal (:class:`SignoffJournal`, beside the generation journal), which ``aitrail check`` reads
-offline.
+recording it twice is one sign-off. Recorded sign-offs go two ways: a record (:meth:`Signoff.record`,
+``aitrail.kind=signoff``: the collector derives ``ai_signoffs`` from it) and a line in the local sign-off
+journal (:class:`SignoffJournal`, beside the generation journal), which ``aitrail check`` reads offline. The
+record of a developer's own sign-off travels through the SDK (:func:`record`, with its outbox); imported
+reviews through the shared import delivery (:func:`aitrail.collector.imports.deliver`, chosen by the CLI).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from aitrail.errors import UsageError
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.accountability.history import Commit, resolve_commits
 from aitrail.sdk.journal import default_path as generation_journal_path
+from aitrail.sdk.records import Record, emit as emit_records
 
 REVIEWER = "reviewer"
 APPROVER = "approver"
@@ -99,6 +101,11 @@ class Signoff:
             v.SIGNOFF_NOTE: self.note, v.TEAM: self.team,
         }
         return {key: value for key, value in values.items() if value != ""}
+
+    def record(self) -> Record:
+        """This sign-off as a record (docs/design/records.md): the collector derives ``ai_signoffs`` from it."""
+        return Record(v.KIND_SIGNOFF, self.id, int((self.time or time.time()) * 1e9), self.attributes(),
+                      name=f"signoff {self.role} {self.commit[:12]}")
 
 
 def signoff_id(commit: str, role: str, signer: str, source: str, change: str = "") -> str:
@@ -283,12 +290,6 @@ def emit_trailers(root: Path | str, sha: str, repository: str = "") -> list[Sign
 
 
 def emit(signoffs: Sequence[Signoff]) -> None:
-    """The spans of ``signoffs``, through the SDK's tracer (as every record travels)."""
-    from aitrail.sdk.runtime import runtime
-
-    rt = runtime()
-    for signoff in signoffs:
-        when = int((signoff.time or time.time()) * 1e9)
-        span = rt.tracer.start_span(f"signoff {signoff.role} {signoff.commit[:12]}", attributes=signoff.attributes(),
-                                    start_time=when)
-        span.end(end_time=when)
+    """The records of ``signoffs``, through the SDK's tracer (the road of a developer's machine: the outbox keeps
+    them while no collector answers)."""
+    emit_records([signoff.record() for signoff in signoffs])

@@ -139,3 +139,58 @@ def test_sign_offs_and_prompters_come_from_the_collector_when_one_is_reachable(r
     assert found["missing"] == [f"reviewers: 0 of 1 (a reviewer other than the prompter ({ANA[1]}, pat@example.com) "
                                 "and the other signers)"]
     assert found["commit"] == sha
+
+
+def reviews_for(env: Path, sha: str) -> tuple[Path, list[tuple]]:
+    """The fixture's reviews of ``sha`` in a file, and the ai_signoffs rows they must give, read from the fixture
+    itself: GitHub's default states (COMMENTED: reviewer, APPROVED: approver), the login as signer id."""
+    reviews = env / "reviews.json"
+    reviews.write_text(REVIEWS.read_text().replace("HEAD_SHA", sha))
+    roles = {"COMMENTED": "reviewer", "APPROVED": "approver"}
+    want = sorted((sha, roles[r["state"]], r["user"]["login"], "github", r["pull_request_url"], r["body"])
+                  for r in json.loads(reviews.read_text()) if r["state"] in roles)
+    return reviews, want
+
+
+SIGNOFF_ROWS = ("SELECT commit, role, signer_id, source, change, note FROM aitrail.ai_signoffs FINAL "
+                "ORDER BY commit, role, signer_id")
+
+
+def test_signoff_import_with_no_collector_running_writes_the_store_directly(repo, env, monkeypatch):
+    from aitrail.collector.store import StoreLocation, open_store
+
+    ai_write(repo, "refund.py", LINES)
+    reviews, want = reviews_for(env, commit(repo, "refund"))
+    monkeypatch.chdir(repo)
+    store = env / "store"
+    imported = run("signoff", "import", str(reviews), "--range", "HEAD~1..HEAD", "--data-dir", str(store))
+    assert imported.exit_code == 0, imported.output
+    with open_store(StoreLocation(data_dir=store)) as opened:
+        assert [tuple(r.values()) for r in opened.rows(SIGNOFF_ROWS)] == want
+
+
+def test_signoff_import_goes_through_the_collector_that_owns_the_data_directory(repo, env, collector, ch, tmp_path,
+                                                                                 monkeypatch):
+    ai_write(repo, "refund.py", LINES)
+    reviews, want = reviews_for(env, commit(repo, "refund"))
+    monkeypatch.chdir(repo)
+    imported = run("signoff", "import", str(reviews), "--range", "HEAD~1..HEAD", "--data-dir", str(tmp_path / "store"))
+    assert imported.exit_code == 0, imported.output  # not refused by the collector's lock on the store
+    assert [tuple(r.values()) for r in ch.query(SIGNOFF_ROWS).named_results()] == want
+    assert collector.store.rows("SELECT count() AS n FROM aitrail.otel_traces")[0]["n"] == len(want)
+
+
+def test_a_signoff_import_the_named_collector_cannot_take_fails_saying_so_and_keeps_the_journal(repo, env, monkeypatch):
+    import socket
+
+    ai_write(repo, "refund.py", LINES)
+    reviews, want = reviews_for(env, commit(repo, "refund"))
+    monkeypatch.chdir(repo)
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        imported = run("signoff", "import", str(reviews), "--range", "HEAD~1..HEAD", "--endpoint", endpoint)
+    assert imported.exit_code == 1
+    assert f"cannot reach the collector at {endpoint}" in imported.output and "Traceback" not in imported.output
+    journal = [json.loads(line) for line in (env / "journal" / "signoffs.jsonl").read_text().splitlines()]
+    assert sorted((j["commit"], j["role"], j["signer_id"]) for j in journal) == [w[:3] for w in want]

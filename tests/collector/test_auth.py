@@ -13,26 +13,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from aitrail.collector import auth
-from aitrail.collector.auth import (
-    Authenticator,
-    Forbidden,
-    Principal,
-    Unauthenticated,
-    create_token,
-    credential,
-    hash_secret,
-    parse_env_tokens,
-    read_tokens_file,
-    revoke_token,
-)
+from aitrail.collector import auth, tokens
+from aitrail.collector.auth import Authenticator, credential
+from aitrail.collector.tokens import Principal, create_token, hash_secret, parse_env_tokens, read_tokens_file, revoke_token
+from aitrail.errors import Forbidden, Unauthenticated
 from aitrail.errors import ConfigError
 
 
 def test_hash_is_sha256_of_the_secret():
     assert hash_secret("abc") == "sha256:" + hashlib.sha256(b"abc").hexdigest()
-    secret = auth.new_secret()
-    assert secret.startswith("aitrail_") and len(secret) > 40 and secret != auth.new_secret()
+    secret = tokens.new_secret()
+    assert secret.startswith("aitrail_") and len(secret) > 40 and secret != tokens.new_secret()
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])
@@ -263,19 +254,19 @@ def test_cli_token_needs_a_file_and_valid_values(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("12h", 43_200), ("30d", 2_592_000), (" 2D ", 172_800)])
 def test_durations(text, seconds):
-    assert auth.parse_duration(text).total_seconds() == seconds
+    assert tokens.parse_duration(text).total_seconds() == seconds
 
 
 @pytest.mark.parametrize("text", ["", "30", "d", "0d", "-1d", "1w", "1.5h", "30 days"])
 def test_bad_durations_are_refused_with_the_forms_accepted(text):
     with pytest.raises(ConfigError, match="s, m, h or d"):
-        auth.parse_duration(text)
+        tokens.parse_duration(text)
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])
 def test_expiry_is_stored_and_read_back(tmp_path, suffix):
     path = tmp_path / f"tokens{suffix}"
-    _, entry = create_token(path, "acme", lifetime=auth.parse_duration("30d"))
+    _, entry = create_token(path, "acme", lifetime=tokens.parse_duration("30d"))
     _, forever = create_token(path, "acme")
     created = datetime.fromisoformat(entry.created)
     assert entry.expires == created + timedelta(days=30)
@@ -290,7 +281,7 @@ def test_an_expired_token_is_refused_saying_when(tmp_path):
     authenticator = Authenticator(path, clock=lambda: now[0])
     assert authenticator.require(secret, "query").tenant == "acme"
     now[0] = entry.expires
-    with pytest.raises(Unauthenticated, match=rf"token {entry.id} expired at {auth.format_time(entry.expires)}"):
+    with pytest.raises(Unauthenticated, match=rf"token {entry.id} expired at {tokens.format_time(entry.expires)}"):
         authenticator.require(secret, "query")
 
 
@@ -320,9 +311,9 @@ def test_cli_token_expires_and_list_shows_it(tmp_path):
     assert runner.invoke(app, ["token", "create", "--tenant", "acme", "--tokens-file", str(path)]).exit_code == 0
     entries = read_tokens_file(path)
     entries[1] = dataclasses.replace(entries[1], expires=datetime(2020, 1, 1, tzinfo=timezone.utc))  # already expired
-    auth.write_tokens_file(path, entries)
+    tokens.write_tokens_file(path, entries)
     rows = json.loads(runner.invoke(app, ["token", "list", "--json", "--tokens-file", str(path)]).stdout)
-    assert [(r["expires"], r["expired"]) for r in rows] == [(auth.format_time(entries[0].expires), False), ("2020-01-01T00:00:00Z", True)]
+    assert [(r["expires"], r["expired"]) for r in rows] == [(tokens.format_time(entries[0].expires), False), ("2020-01-01T00:00:00Z", True)]
     table = runner.invoke(app, ["token", "list", "--tokens-file", str(path)])
     assert "expires" in table.stdout and "(expired)" in " ".join(table.stdout.split())
     bad = runner.invoke(app, ["token", "create", "--tenant", "acme", "--expires", "soon", "--tokens-file", str(path)])

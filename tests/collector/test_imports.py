@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from aitrail.collector.auth import create_token
+from aitrail.collector.tokens import create_token
 from aitrail.collector.imports import deliver
 from aitrail.collector.store import StoreLocation, open_store
 from aitrail.errors import AccessDenied

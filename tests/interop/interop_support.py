@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 import aitrail
 from aitrail.collector.store import StoreLocation
 
@@ -43,12 +45,13 @@ def commit_files(root: Path, files: dict[str, list[str]], message: str) -> str:
     return git(root, "rev-parse", "HEAD").strip()
 
 
-def reader_of(collector):  # noqa: ANN001, ANN201
-    """The import's store reader, on the collector's SQL endpoint; and the SDK sending to that collector."""
-    from aitrail.interop.spans import store_reader
+def destination_of(collector):  # noqa: ANN001, ANN201
+    """An import's destination: the collector's store (its SQL endpoint named, its OTLP one found by the import from
+    the data directory's owner); and the SDK (the native records of a test) sending to that collector."""
+    from aitrail.interop.spans import Destination
 
     aitrail.configure(endpoint=collector.http_url)
-    return store_reader(collector.config.location, sql_url=collector.sql_url)
+    return Destination(collector.config.location, sql_url=collector.sql_url)
 
 
 def rows(ch, query: str, expected: int, timeout: float = 15.0) -> list[dict]:
@@ -103,3 +106,36 @@ def wait_rows(read, statement: str, expected: int, timeout: float = 30.0) -> lis
         if len(found) >= expected or time.monotonic() > deadline:
             return found
         time.sleep(0.1)
+
+
+def typed_rows(request, data_dir: Path, statement: str) -> list[tuple]:
+    """Rows of ``statement`` as tuples, read from the store at ``data_dir`` independently of the import: through
+    the standard ClickHouse client on the collector's SQL endpoint when the test runs one (``ch``), else by
+    opening the embedded store (nothing holds it)."""
+    from aitrail.collector.store import open_store
+
+    if "ch" in request.fixturenames:
+        return [tuple(r.values()) for r in request.getfixturevalue("ch").query(statement).named_results()]
+    with open_store(StoreLocation(data_dir=data_dir)) as store:
+        return [tuple(r.values()) for r in store.rows(statement)]
+
+
+WITH_AND_WITHOUT_COLLECTOR = pytest.mark.parametrize(
+    "running", [False, True], ids=["no collector: into the store", "through the owning collector"])
+"""Run a test twice: with no collector (the import writes the store itself), and with one owning the store."""
+
+
+def import_twice(request, running: bool, store: Path, command: list[str]) -> None:
+    """``aitrail <command> --data-dir STORE --json``, twice: the first imports, the second finds it all stored.
+    When ``running``, a collector owns ``store`` (the test's ``ch``): the import must go through it, not fail."""
+    from typer.testing import CliRunner
+
+    from aitrail.cli import app
+
+    if running:
+        request.getfixturevalue("ch")
+    full = [*command, "--data-dir", str(store), "--json"]
+    first = CliRunner().invoke(app, full)
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(app, full)
+    assert json.loads(again.stdout)["sent"] == 0, again.output  # what is stored is found, wherever it went

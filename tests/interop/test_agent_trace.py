@@ -21,7 +21,8 @@ from aitrail.interop.agent_trace import export_records, import_agent_trace, pars
 from aitrail.sdk.fingerprint import line_fingerprint
 from aitrail.sdk.hooks import record_commit
 
-from interop_support import collector_process, commit_files, reader_of, rows, wait_rows
+from interop_support import (WITH_AND_WITHOUT_COLLECTOR, collector_process, commit_files, destination_of, import_twice,
+                             rows, typed_rows, wait_rows)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "agent_trace"
 SCHEMA = json.loads((FIXTURES / "trace-record.schema.json").read_text())
@@ -72,7 +73,7 @@ GENERATION_COLUMNS = ("file_path, line_start, line_end, model, provider, assista
 def test_round_trip_keeps_every_attribution_and_reimports_add_nothing(repo, collector, ch, tmp_path):
     with collector_process(tmp_path / "source", tmp_path / "source.log") as source:
         sha = make_generations(repo, source)
-        read_source = reader_of(source)
+        read_source = destination_of(source).read
         wait_rows(read_source, "SELECT commit FROM aitrail.ai_commits", 1)
         assert len(wait_rows(read_source, "SELECT span_id FROM aitrail.ai_generations", len(EXPECTED))) == len(EXPECTED)
 
@@ -90,7 +91,7 @@ def test_round_trip_keeps_every_attribution_and_reimports_add_nothing(repo, coll
         out = tmp_path / "export" / "traces.jsonl"
         write_records(records, out)
 
-        summary = import_agent_trace(out, reader_of(collector), repo_path=repo)
+        summary = import_agent_trace(out, destination_of(collector), repo_path=repo)
         assert (summary.records, summary.generations, summary.sent, summary.lines_without_fingerprints) == (3, 3, 3, 0)
         got = rows(ch, f"SELECT {GENERATION_COLUMNS} FROM aitrail.ai_generations ORDER BY file_path", 3)
         assert sorted(tuple(g.values()) for g in got) == sorted(
@@ -99,16 +100,21 @@ def test_round_trip_keeps_every_attribution_and_reimports_add_nothing(repo, coll
         kinds = ch.query("SELECT DISTINCT SpanAttributes['aitrail.contributor.type'] FROM aitrail.otel_traces").result_rows
         assert kinds == [("ai",)]
         # ... and out again: the same records (ids, ranges, contributors, revisions, metadata).
-        assert export_records(reader_of(collector)) == records
+        assert export_records(destination_of(collector).read) == records
 
-        assert import_agent_trace(out, reader_of(collector), repo_path=repo).sent == 0  # a re-import adds nothing
-        assert import_agent_trace(out, reader_of(source), repo_path=repo).sent == 0  # nor into the origin
+        assert import_agent_trace(out, destination_of(collector), repo_path=repo).sent == 0  # a re-import adds nothing
+        assert import_agent_trace(out, destination_of(source), repo_path=repo).sent == 0  # nor into the origin
 
 
-def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_the_revision(repo, collector, ch):
-    lines = ["import os", "def main():", "    print(os.getcwd())", "    # by hand", "    return 0",
-             "if __name__ == '__main__':", "    main()"]
-    sha = commit_files(repo, {"app/main.py": lines}, "main")
+OTHER_TOOLS_LINES = ["import os", "def main():", "    print(os.getcwd())", "    # by hand", "    return 0",
+                     "if __name__ == '__main__':", "    main()"]
+
+
+def another_tools_records(repo: Path) -> str:
+    """Commit OTHER_TOOLS_LINES (then rewrite them), and write Agent Trace records of another tool about them to
+    ``.agent-trace/traces.jsonl``: lines 1-3 and 6-7 by AI, 5 mixed, 4 human; the same record twice. Returns the
+    commit."""
+    sha = commit_files(repo, {"app/main.py": OTHER_TOOLS_LINES}, "main")
     commit_files(repo, {"app/main.py": ["# rewritten later"]}, "later")  # the working tree no longer has them
     record = {
         "version": "0.1.0", "id": "550e8400-e29b-41d4-a716-446655440000", "timestamp": "2026-01-23T14:30:00Z",
@@ -124,8 +130,14 @@ def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_
     path = repo / ".agent-trace" / "traces.jsonl"
     path.parent.mkdir()
     path.write_text(json.dumps(record) + "\n" + json.dumps(record, indent=None) + "\n")  # the same record twice
+    return sha
 
-    summary = import_agent_trace(repo / ".agent-trace", reader_of(collector))
+
+def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_the_revision(repo, collector, ch):
+    lines = OTHER_TOOLS_LINES
+    sha = another_tools_records(repo)
+
+    summary = import_agent_trace(repo / ".agent-trace", destination_of(collector))
 
     assert (summary.records, summary.generations, summary.sent, summary.lines_without_fingerprints) == (2, 2, 2, 0)
     got = rows(ch, "SELECT file_path, line_start, line_end, model, provider, assistant, commit, line_fingerprints, "
@@ -142,9 +154,22 @@ def test_records_of_another_tool_take_their_fingerprints_from_the_repository_at_
     assert attributes[got[1]["span_id"]] == ("mixed", "", "https://api.cursor.com/v1/conversations/12345")
     # Out again: the ranges and contributor types as they came in.
     conversations = {r["files"][0]["conversations"][0]["contributor"]["type"]: r["files"][0]["conversations"][0]
-                     for r in export_records(reader_of(collector))}
+                     for r in export_records(destination_of(collector).read)}
     assert conversations["ai"]["ranges"] == [{"start_line": 1, "end_line": 3}, {"start_line": 6, "end_line": 7}]
     assert conversations["mixed"]["contributor"] == {"type": "mixed", "model_id": "openai/gpt-4o"}
+
+
+@WITH_AND_WITHOUT_COLLECTOR
+def test_the_command_imports_with_or_without_a_collector_owning_the_data_directory(repo, tmp_path, request, running):
+    sha = another_tools_records(repo)
+    store = tmp_path / "store"
+    import_twice(request, running, store, ["import", "agent-trace", str(repo / ".agent-trace")])
+
+    got = typed_rows(request, store, "SELECT file_path, line_start, line_end, commit, model, line_fingerprints "
+                                     "FROM aitrail.ai_generations ORDER BY line_start")
+    ai, mixed = OTHER_TOOLS_LINES[0:3] + OTHER_TOOLS_LINES[5:7], OTHER_TOOLS_LINES[4:5]
+    assert got == [("app/main.py", 1, 7, sha, "claude-opus-4-5-20251101", fingerprints_of(ai)),
+                   ("app/main.py", 5, 5, sha, "gpt-4o", fingerprints_of(mixed))]
 
 
 def test_the_specification_s_examples_import_with_unknown_fingerprints_when_the_lines_are_not_there(tmp_path):
@@ -176,7 +201,7 @@ def test_a_malformed_record_refuses_the_whole_file_and_names_its_line_and_json_p
     source = tmp_path / "traces.jsonl"
     source.write_text(json.dumps(good) + "\n\n" + json.dumps({**good, "id": "r2", **change}) + "\n")
     with pytest.raises(InvalidRecord) as caught:
-        import_agent_trace(source, reader_of(collector))
+        import_agent_trace(source, destination_of(collector))
     assert f"{source}: line 3: {message}" in str(caught.value)
     assert ch.query("SELECT count() FROM aitrail.otel_traces").result_rows == [(0,)]  # not even the good one
 

@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import aitrail
-
 from aitrail.cli import app
 from aitrail.errors import InvalidRecord, StoreUnavailable
 from aitrail.interop.git_ai import import_git_ai, parse_note
+from aitrail.interop.spans import Destination
 from aitrail.sdk.fingerprint import line_fingerprint
 
-from interop_support import commit_files, git, reader_of, rows
+from interop_support import WITH_AND_WITHOUT_COLLECTOR, commit_files, destination_of, git, import_twice, rows, typed_rows
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "git_ai"
 REPO_URL = "https://git.example.com/acme/shop.git"
@@ -153,7 +152,7 @@ def test_a_key_given_twice_under_one_file_is_one_attestation_of_all_its_lines():
 
 def test_notes_become_generations_and_commits_line_by_line_and_a_reimport_adds_nothing(repo, collector, ch):
     truth = make_history(repo)
-    read = reader_of(collector)
+    read = destination_of(collector)
 
     summary = import_git_ai(str(repo), read)
 
@@ -211,20 +210,18 @@ def test_notes_become_generations_and_commits_line_by_line_and_a_reimport_adds_n
     assert count == expected_generations + 2
 
 
-def test_an_import_that_could_not_be_sent_says_so_and_running_it_again_sends_it(repo, collector, ch, monkeypatch):
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")  # the exporter gives up on the closed port sooner
+def test_an_import_that_could_not_be_sent_says_so_and_running_it_again_sends_it(repo, collector, ch):
     truth = make_history(repo)
-    read = reader_of(collector)
+    read = destination_of(collector)
     import socket
 
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
-        aitrail.configure(endpoint=f"http://127.0.0.1:{closed.getsockname()[1]}")
-        with pytest.raises(StoreUnavailable, match="could not be sent to the collector"):
-            import_git_ai(str(repo), read)
+        unreachable = Destination(read.location, read.sql_url, endpoint=f"http://127.0.0.1:{closed.getsockname()[1]}")
+        with pytest.raises(StoreUnavailable, match="cannot reach the collector"):
+            import_git_ai(str(repo), unreachable)
     assert ch.query("SELECT count() FROM aitrail.otel_traces").result_rows == [(0,)]
 
-    aitrail.configure(endpoint=collector.http_url)
     summary = import_git_ai(str(repo), read)
     assert summary.sent == sum(len(t["ai"]) for t in truth.values()) + len(truth)
 
@@ -239,7 +236,7 @@ def test_by_default_a_note_left_on_a_replaced_commit_is_not_imported(repo):
 def test_a_rev_range_imports_only_its_commits(repo, collector, ch):
     truth = make_history(repo)
     first, second = list(truth)
-    summary = import_git_ai(str(repo), reader_of(collector), f"{first}..{second}")
+    summary = import_git_ai(str(repo), destination_of(collector), f"{first}..{second}")
     assert (summary.commits, summary.generations) == (1, 1)
     assert [c["commit"] for c in rows(ch, "SELECT commit FROM aitrail.ai_commits", 1)] == [second]
 
@@ -262,7 +259,7 @@ def test_a_malformed_note_refuses_the_whole_import_and_names_the_commit_and_line
     git(repo, "notes", "--ref=ai", "add", "-f", "-C", blob, second)
 
     with pytest.raises(InvalidRecord) as caught:
-        import_git_ai(str(repo), reader_of(collector))
+        import_git_ai(str(repo), destination_of(collector))
     assert f"refs/notes/ai note of commit {second}: {message}" in str(caught.value)
     collector_rows = ch.query("SELECT count() FROM aitrail.otel_traces").result_rows
     assert collector_rows == [(0,)]  # the first commit's good note was not sent either
@@ -296,3 +293,17 @@ def test_a_dry_run_counts_without_a_store(repo):
     counts = json.loads(result.output)
     assert (counts["records"], counts["generations"], counts["sent"], counts["dry_run"]) == (
         2, sum(len(t["ai"]) for t in truth.values()), 0, True)
+
+
+@WITH_AND_WITHOUT_COLLECTOR
+def test_the_command_imports_with_or_without_a_collector_owning_the_data_directory(repo, tmp_path, request, running):
+    truth = make_history(repo)
+    store = tmp_path / "store"
+    import_twice(request, running, store, ["import", "git-ai", "--repo", str(repo)])
+
+    generations = typed_rows(request, store, "SELECT commit, file_path, line_start, line_end, lines_added "
+                                             "FROM aitrail.ai_generations")
+    assert sorted(generations) == sorted((commit, path, min(numbers), max(numbers), len(numbers))
+                                         for commit, t in truth.items() for path, numbers, *_ in t["ai"])
+    commits = typed_rows(request, store, "SELECT commit, repository FROM aitrail.ai_commits FINAL")
+    assert sorted(commits) == sorted((commit, REPO_URL) for commit in truth)

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from security_support import A, B, config, export, logs, metrics, traces  # noqa: E402
 
-from aitrail.collector.auth import create_token  # noqa: E402
+from aitrail.collector.tokens import create_token  # noqa: E402
 
 
 @dataclass

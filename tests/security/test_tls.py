@@ -29,7 +29,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export import SpanExportResult
 from security_support import A, B, running, self_signed
 
-from aitrail.collector.auth import create_token
+from aitrail.collector.tokens import create_token
 
 
 @pytest.fixture(scope="module")

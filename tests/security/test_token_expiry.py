@@ -12,7 +12,7 @@ from security_support import A, export, running, sql, traces
 from typer.testing import CliRunner
 
 from aitrail.cli import app
-from aitrail.collector.auth import TokenEntry, hash_secret, write_tokens_file
+from aitrail.collector.tokens import TokenEntry, hash_secret, write_tokens_file
 
 EXPIRED_AT = "2026-01-02T03:04:05Z"
 EXPIRED = "aitrail_expired-in-the-past"

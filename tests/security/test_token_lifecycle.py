@@ -8,7 +8,7 @@ import time
 import pytest
 from security_support import A, config, export, running, sql, traces
 
-from aitrail.collector.auth import create_token, hash_secret, read_tokens_file, revoke_token
+from aitrail.collector.tokens import create_token, hash_secret, read_tokens_file, revoke_token
 from aitrail.errors import ConfigError
 
 

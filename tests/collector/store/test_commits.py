@@ -15,7 +15,8 @@ from opentelemetry.trace import Link
 
 from aitrail.collector.query import read_only_query
 from aitrail.collector.store import StoreLocation
-from aitrail.dashboards.reports import USAGE_BY_TEAM
+from aitrail.dashboards.macros import TimeRange
+from aitrail.dashboards.reports import USAGE, panel_sql
 from aitrail.sdk import vocabulary as v
 
 
@@ -49,7 +50,8 @@ def test_committed_generations_count_as_accepted_and_commits_roll_up_by_day(coll
             span.end(end_time=now)
     provider.shutdown()
 
-    data = read_only_query(StoreLocation(data_dir=tmp_path / "store"), USAGE_BY_TEAM.sql, params={"days": 1})
+    usage_by_team = next(panel for panel in USAGE if panel.name == "usage_by_team")
+    data = read_only_query(StoreLocation(data_dir=tmp_path / "store"), panel_sql(usage_by_team, TimeRange.last_days(1)))
     (row,) = [json.loads(line) for line in data.splitlines()]
     accepted = {id(g) for g in committed} | {id(g) for g, d in zip(generations, decisions) if d == "accepted"}
     assert row["accepted_share"] == round(len(accepted) / len(generations), 3)
