@@ -268,7 +268,9 @@ def demo(
     as_json: Json = False,
 ) -> None:
     """The whole product in one command: a collector on the embedded store, a week of AI activity from
-    several teams sent over real OTLP (HTTP and gRPC), and the usage summary read back from ClickHouse."""
+    several teams sent over real OTLP (HTTP and gRPC) and the usage it adds up to; then a real git repository
+    where an AI writes a vulnerable line: Bandit's finding traced to the prompt and the people, `aitrail check`
+    before and after the sign-offs, and the team report."""
     _server_extra()
     from aitrail.demo import run_demo
 

@@ -142,10 +142,10 @@ def findings_show(
     if as_json:
         output.print_json(chain)
     else:
-        _print_chain(chain)
+        print_chain(chain)
 
 
-def _print_chain(chain: dict[str, Any]) -> None:
+def print_chain(chain: dict[str, Any]) -> None:
     f, g, c = chain["finding"], chain["generation"], chain["commit"]
     rows = [
         ["finding", f"{f['severity']} {f['source']} {f['rule']}: {f['message']}"],

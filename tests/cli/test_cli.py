@@ -107,10 +107,61 @@ def test_demo_shows_the_usage_that_was_sent(tmp_path):
     for gen in activity:
         counts[(gen.assistant, gen.model)] += 1
     assert by_assistant == counts
+    # Who wrote the first generation's first line: every generation whose lines hold it, the latest the origin.
+    line = activity[0].lines[0]
+    writers = sorted((g for g in activity if line in g.lines), key=lambda g: g.start_ns)
     who = summary["who_wrote"]
-    writers = sorted((g for g in activity if who["fingerprint"] in g.fingerprints), key=lambda g: g.start_ns)
-    assert writers and who["generations"][0]["user_email"] == writers[0].person.email
-    assert who["generations"][0]["prompt"] == writers[0].prompt
+    assert who["origin"] == "ai" and len(who["generations"]) == len(writers)
+    assert (who["user_email"], who["team"], who["prompt"]) == (
+        writers[-1].person.email, writers[-1].person.team, writers[-1].prompt)
+    _story_as_expected(summary["story"])
+    _report_as_expected(summary["report"], activity)
+
+
+def _story_as_expected(story):
+    """The repository's story against the demo's script (STEPS and its people), not against what aitrail says."""
+    from aitrail.demo.story import APPROVER, PROMPTER, REVIEWER, STEPS, VULNERABLE
+
+    assert [(g["prompt"], g["path"]) for g in story["generations"]] == [(s.prompt, s.path) for s in STEPS]
+    writer = [g["generation_id"] for g, step in zip(story["generations"], STEPS) if VULNERABLE in step.lines]
+    ai_lines = sum(1 for step in STEPS for text in step.lines if text.strip())
+    before, after = story["check_before"], story["check_after"]
+    assert not before["ok"] and after["ok"]
+    [commit_before], [commit_after] = before["commits"], after["commits"]
+    assert commit_before["commit"] == commit_after["commit"] == story["commit"]
+    assert commit_before["ai_lines"] == ai_lines and commit_before["prompters"] == [PROMPTER[0]]
+    assert any(gap.startswith("approvers: 0 of 1") for gap in commit_before["missing"])
+    assert any(gap.startswith("reviewers: 0 of 1") for gap in commit_before["missing"])
+    signed = {(s["role"], s["signer"]) for s in commit_after["signoffs"]}
+    assert signed == {("reviewer", REVIEWER[0]), ("approver", APPROVER[0])} and PROMPTER[0] not in dict(signed).values()
+
+    assert story["scan_skipped"] is None, story["scan_skipped"]  # the test extra installs bandit[sarif]
+    chain = story["finding"]
+    assert chain["finding"]["source"] == "bandit" and chain["finding"]["rule"] == "B602"
+    assert chain["finding"]["line_text"] == VULNERABLE.strip() and chain["origin"] == "ai"
+    assert [chain["generation"]["generation_id"]] == writer
+    step = next(s for s in STEPS if VULNERABLE in s.lines)
+    assert chain["finding"]["file_path"] == step.path and chain["finding"]["line_start"] == step.lines.index(VULNERABLE) + 1
+    assert (chain["generation"]["prompt"], chain["generation"]["user_email"], chain["generation"]["team"]) == (
+        step.prompt, PROMPTER[0], PROMPTER[2])
+    assert chain["commit"]["commit"] == story["commit"] and chain["commit"]["author_email"] == PROMPTER[0]
+    assert {(s["role"], s["signer_email"]) for s in chain["commit"]["signoffs"]} == signed
+    assert chain["owners"] == [APPROVER[0]]  # the CODEOWNERS the demo wrote: the approver owns app/
+
+
+def _report_as_expected(report, activity):
+    from aitrail.demo.story import PROMPTER, STEPS
+
+    groups = {row["team"]: row for row in report["groups"]}
+    sent = defaultdict(int)
+    for gen in activity:
+        sent[gen.person.team] += 1
+    sent[PROMPTER[2]] += len(STEPS)
+    assert {team: row["generations"] for team, row in groups.items()} == sent
+    assert report["total"]["generations"] == len(activity) + len(STEPS)
+    story_team = groups[PROMPTER[2]]
+    assert (story_team["ai_commits"], story_team["ai_commits_lacking_signoff"]) == (1, 0)
+    assert story_team["findings_ai"] >= 1  # Bandit's B602 on the AI-written line
 
 
 def test_sql_parameters_survive_both_read_paths(collector, tmp_path):
