@@ -65,3 +65,25 @@ def reader(location: Any, sql_url: str | None = None, token: str | None = None) 
         return [json.loads(line) for line in data.splitlines() if line.strip()]
 
     return read
+
+
+def reads_one_tenant(location: Any, sql_url: str | None, token: str | None) -> bool:
+    """Whether ``token`` reads one tenant's views (its current database is the tenant's) or every tenant's (admin)."""
+    from aitrail.collector.query import read_only_query
+    from aitrail.collector.sqlendpoint.tenancy import TENANT_DATABASE_PREFIX
+
+    if token is None:
+        return False
+    data = read_only_query(location, "SELECT currentDatabase() AS db", "JSONEachRow", sql_url=sql_url, token=token)
+    return json.loads(data or b"{}").get("db", "").startswith(TENANT_DATABASE_PREFIX)
+
+
+def usage_summary(
+    location: Any, days: int = 30, sql_url: str | None = None, token: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Each usage panel's rows over the last ``days`` UTC days, by panel name; with a tenant's ``token``, that
+    tenant's usage."""
+    tenant = reads_one_tenant(location, sql_url, token)
+    time = TimeRange.last_days(days)
+    read = reader(location, sql_url, token)
+    return {panel.name: read(panel_sql(panel, time, tenant=tenant)) for panel in USAGE}

@@ -70,7 +70,7 @@ def team_report(location: Any, by: str = "team", team: str = "", repo: str = "",
                 token: str | None = None) -> dict[str, Any]:
     """The report as a dictionary: the period, the filters, a row per group and the total."""
     from aitrail.collector.query import read_only_query
-    from aitrail.demo.summary import reads_one_tenant
+    from aitrail.dashboards.reports import reads_one_tenant
 
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}")

@@ -207,7 +207,8 @@ def usage(
     With a tenant's token, the usage of that tenant only.
     """
     _server_extra()
-    from aitrail.demo.summary import print_usage, usage_summary
+    from aitrail.cli.output import print_usage
+    from aitrail.dashboards.reports import usage_summary
 
     try:
         location = _location(data_dir, clickhouse_url, config)

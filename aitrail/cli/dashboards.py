@@ -94,7 +94,7 @@ def html(
     from aitrail.dashboards.html import render, report_data
     from aitrail.dashboards.macros import TimeRange
     from aitrail.dashboards.reports import reader
-    from aitrail.demo.summary import reads_one_tenant
+    from aitrail.dashboards.reports import reads_one_tenant
 
     _server_extra()
     time = TimeRange.last_days(days)

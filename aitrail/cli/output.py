@@ -58,3 +58,13 @@ def fail(message: str, hint: str | None = None, code: int = 1) -> None:
     if hint:
         errors.print(f"[yellow]hint:[/] {escape(hint)}")
     raise typer.Exit(code)
+
+
+def print_usage(summary: dict[str, list[dict[str, Any]]]) -> None:
+    """``aitrail usage``'s tables: one per usage panel, in the panels' order."""
+    from aitrail.dashboards.reports import USAGE
+
+    for panel in USAGE:
+        rows = summary.get(panel.name, [])
+        columns = list(rows[0]) if rows else []
+        print_table(panel.title, columns, [list(r.values()) for r in rows])

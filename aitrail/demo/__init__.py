@@ -19,7 +19,9 @@ from aitrail.collector.server import BackgroundCollector
 from aitrail.collector.store import StoreLocation
 from aitrail.demo.activity import generate_activity, send_activity
 from aitrail.demo.story import run_story
-from aitrail.demo.summary import print_story, print_usage, usage_summary
+from aitrail.cli.output import print_usage
+from aitrail.dashboards.reports import usage_summary
+from aitrail.demo.summary import print_story
 from aitrail.errors import StoreUnavailable
 
 

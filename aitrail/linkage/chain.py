@@ -45,7 +45,7 @@ class Reader:
     token: str | None = None
 
     def __post_init__(self) -> None:
-        from aitrail.demo.summary import reads_one_tenant
+        from aitrail.dashboards.reports import reads_one_tenant
 
         self._tenant = self.token is not None and reads_one_tenant(self.location, self.sql_url, self.token)
 
