@@ -318,7 +318,26 @@ def derive(
 
 
 def main() -> None:
-    app()
+    """The ``aitrail`` program. Click's own usage errors (an unknown option, a missing argument) are said like
+    every other error — one line that is never wrapped, and a hint — not in a panel cut to the terminal's width."""
+    import sys
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # click's exceptions, as typer ships them: a usage error carries its command
+        context = getattr(exc, "ctx", None)
+        hint = f"`{context.command_path} --help` shows what it takes" if context is not None else None
+        _exit_with(exc.format_message(), hint, exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_with(message: str, hint: Optional[str], code: int) -> None:
+    try:
+        output.fail(message, hint, code)
+    except typer.Exit as done:
+        raise SystemExit(done.exit_code) from None
 
 
 from aitrail.cli import developer as _developer  # noqa: E402

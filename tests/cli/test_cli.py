@@ -187,3 +187,21 @@ def test_values_and_errors_are_printed_as_text_not_rich_markup(data_dir):
     assert table.exit_code == 0 and "[red]x[/red]" in table.output
     refused = invoke("sql", "SELECT `[bold]x`", "--data-dir", data_dir)  # the engine names the unknown column
     assert refused.exit_code == 1 and "[bold]" in refused.output
+
+
+def test_a_usage_error_is_one_unwrapped_line_with_a_hint_at_any_width(tmp_path):
+    """Through the installed program (click's usage errors are raised outside the commands, past CliRunner's app)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    option = "--an-option-whose-name-is-much-longer-than-the-terminal-is-wide"
+    program = Path(sys.executable).parent / "aitrail"
+    done = subprocess.run([str(program), "sql", option], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env={**os.environ, "COLUMNS": "20", "TERM": "xterm"})
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and option in lines[0] and lines[0].startswith("error:"), done.stderr
+    assert lines[1] == "hint: `aitrail sql --help` shows what it takes"
+    assert "Traceback" not in done.stderr + done.stdout
