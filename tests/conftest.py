@@ -80,3 +80,12 @@ def secret_corpus():  # noqa: ANN201
 def _private_outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test keeps what its SDK could not send in its own outbox: never sent into another test's collector."""
     monkeypatch.setenv("AITRAIL_OUTBOX", str(tmp_path / "outbox"))
+
+
+@pytest.fixture(autouse=True)
+def _tables_wide_whatever_the_terminal(monkeypatch):
+    """The CLI's tables fold at the terminal's width (``COLUMNS``), as they should for people; tests read the cells,
+    not the layout, so they print tables wide on any machine. (Errors and hints are never folded at all.)"""
+    from aitrail.cli import output
+
+    monkeypatch.setattr(output.console, "width", 240)
