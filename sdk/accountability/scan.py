@@ -17,7 +17,6 @@ that is missing is skipped with a note (:attr:`Scanner.notes`); the scanners are
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -210,21 +209,13 @@ class Scanner:
                 self._queue.task_done()
 
 
-def finding_id(finding: ScanFinding, repository: str) -> str:
-    """Deterministic: the same result on the same generation's line is one finding."""
-    from aitrail.sdk.fingerprint import line_fingerprint
-
-    key = "\0".join((SOURCE, finding.label, repository, finding.path, str(line_fingerprint(finding.line_text)),
-                     str(finding.line), finding.generation_span_id))
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
 def emit(rt: Any, job: ScanJob, findings: Sequence[ScanFinding]) -> None:
     """Each finding as a record span, a child of its generation's span (the same trace)."""
     from opentelemetry import trace
     from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
-    from aitrail.sdk.fingerprint import line_fingerprint, to_signed
+    from aitrail.sdk.fingerprint import line_fingerprint
+    from aitrail.sdk.records import finding_record
     from aitrail.sdk.redact import redact
 
     if not findings:
@@ -232,18 +223,21 @@ def emit(rt: Any, job: ScanJob, findings: Sequence[ScanFinding]) -> None:
     generation = SpanContext(int(job.trace_id, 16), int(job.span_id, 16), is_remote=False,
                              trace_flags=TraceFlags(TraceFlags.SAMPLED))
     parent = trace.set_span_in_context(NonRecordingSpan(generation))
-    repository = str(job.attributes.get(v.VCS_REPOSITORY_URL_FULL, ""))
     for finding in findings:
         fingerprint = line_fingerprint(finding.line_text)
-        attributes: dict[str, Any] = {
-            **job.attributes, v.KIND: v.KIND_FINDING, v.FINDING_ID: finding_id(finding, repository),
-            v.FINDING_SOURCE: SOURCE, v.FINDING_RULE: finding.label, v.FINDING_CWE: list(finding.cwe),
-            v.SEVERITY: finding.severity, v.FINDING_MESSAGE: finding.message, v.CODE_FILE_PATH: finding.path,
-            v.LINE_START: finding.line, v.LINE_END: finding.line, v.FINDING_RESOLVED: True,
-            v.LINE_FINGERPRINTS: [to_signed(fingerprint)] if fingerprint is not None else [],
-            v.FINDING_LINE_TEXT: redact(finding.line_text).text, v.FINDING_CAUGHT_AT: "generation",
-            v.GENERATION_TRACE_ID: job.trace_id, v.GENERATION_SPAN_ID: job.span_id, v.STATUS: "open",
-        }
+        # The one finding model (id, attribute names); the generation's span id makes the same result on another
+        # generation's line another finding.
+        record = finding_record(
+            source=SOURCE, rule=finding.label, severity=finding.severity, message=finding.message,
+            repository=str(job.attributes.get(v.VCS_REPOSITORY_URL_FULL, "")),
+            commit=str(job.attributes.get(v.VCS_REF_HEAD_REVISION, "")), file_path=finding.path,
+            line_start=finding.line, line_end=finding.line, fingerprints=[fingerprint] if fingerprint is not None else [],
+            line_text=redact(finding.line_text).text, resolved=True, time_ns=time.time_ns(), cwe=finding.cwe,
+            caught_at="generation", team=str(job.attributes.get(v.TEAM, "")), generation=(job.trace_id, job.span_id),
+            extra_identity=job.span_id,
+        )
+        # A child of its generation's span (the same trace), with the generation's place repeated on it.
+        attributes = {**job.attributes, **record.span_attributes()}
         rt.tracer.start_span(f"finding {finding.label}", context=parent, attributes=attributes).end()
 
 
