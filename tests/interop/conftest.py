@@ -11,19 +11,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aitrail  # noqa: E402
+from developer_env import isolate  # noqa: E402
 from interop_support import GIT_ENV, OTEL_VARS, git  # noqa: E402
 
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("AITRAIL_JOURNAL", str(tmp_path / "journal.jsonl"))
-    for key, value in GIT_ENV.items():
-        monkeypatch.setenv(key, value)
-    for key in OTEL_VARS:
-        monkeypatch.delenv(key, raising=False)
+    isolate(tmp_path, monkeypatch, GIT_ENV, OTEL_VARS)
     yield tmp_path
     aitrail.shutdown()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import aitrail
+from developer_env import isolate  # tests/fixtures (conftest puts it on the path)
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.fingerprint import line_fingerprint
 from aitrail.sdk.hooks import (
@@ -43,15 +44,7 @@ ORIGINAL_HOOK = b"#!/bin/sh\n# the team's own post-commit hook\necho \"original 
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("AITRAIL_JOURNAL", str(tmp_path / "journal.jsonl"))
-    for key, value in GIT_ENV.items():
-        monkeypatch.setenv(key, value)
-    for key in OTEL_VARS:
-        monkeypatch.delenv(key, raising=False)
-    return tmp_path
+    return isolate(tmp_path, monkeypatch, GIT_ENV, OTEL_VARS)
 
 
 def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:

@@ -14,6 +14,7 @@ import pytest
 from opentelemetry.trace import SpanContext, TraceFlags
 
 import aitrail
+from developer_env import isolate  # tests/fixtures (conftest puts it on the path)
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.fingerprint import fingerprints
 from aitrail.sdk.journal import Journal
@@ -36,15 +37,7 @@ OTEL_VARS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     """A private HOME and journal, git identity by environment, no OTEL_* from the outside."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("AITRAIL_JOURNAL", str(tmp_path / "journal.jsonl"))
-    for key, value in GIT_ENV.items():
-        monkeypatch.setenv(key, value)
-    for key in OTEL_VARS:
-        monkeypatch.delenv(key, raising=False)
-    return tmp_path
+    return isolate(tmp_path, monkeypatch, GIT_ENV, OTEL_VARS)
 
 
 def git(root: Path, *args: str) -> str:
