@@ -13,9 +13,11 @@ Two changes make the protocol readable as columns:
   values are AnyValues) and a column type cannot be. The recursion is unrolled
   to :data:`VALUE_DEPTH` levels: ``AnyValue``, ``AnyValue_2``, ... each level's
   arrays and lists holding the next level's values. At the last level arrays
-  and lists are read as their raw bytes (``bytes`` shares the wire type of a
-  message), so a body nesting deeper still parses; :mod:`aitrail.collector.limits`
-  refuses such values before they are stored.
+  and lists are declared as raw bytes (``bytes`` shares the wire type of a
+  message), so a body nesting deeper still parses. A reader's columns may stop
+  at fewer levels (:func:`structure`'s ``depth``): at its last level it reads
+  whether a value is an array or a list, not its items — the common ingest
+  statement reads :data:`SHALLOW_DEPTH` levels and plans several times faster.
 * Enum fields are read as ``int32`` (the same varint on the wire): the SQL
   names them as pdata does, and an unknown number stays a number.
 
@@ -38,7 +40,12 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 VALUE_DEPTH = 5
-"""Levels of AnyValue the columns hold: a top-level value and four levels of arrays or lists inside it."""
+"""Levels of AnyValue the schema unrolls: a top-level value and four levels of arrays or lists inside it."""
+
+SHALLOW_DEPTH = 2
+"""Levels of AnyValue the common reader's columns hold: a value, and the items of an array or a list that is
+one (scalars: a list of strings, the fingerprints). A statement over few levels plans in a fraction of the time
+of one over all of them; the values that nest deeper are read by a second, deep reader."""
 
 PROTO_FILE = "otlp.proto"
 """The generated schema, shipped beside this module (and in deploy/ for a ClickHouse server's format_schemas)."""
@@ -81,6 +88,8 @@ class _Generator:
     messages: dict[str, str]
     unread: frozenset[str] = frozenset()
     """``Message.field`` names left out of the columns (the Protobuf format then skips them on the wire)."""
+    depth: int = VALUE_DEPTH
+    """AnyValue levels the columns hold: at the last one, arrays and lists are left out (their kind is kept)."""
 
     def message(self, descriptor: Descriptor, level: int) -> tuple[str, str]:
         """(message name in the generated file, ClickHouse type) of ``descriptor`` at AnyValue level ``level``."""
@@ -90,7 +99,9 @@ class _Generator:
         for field in descriptor.fields:
             proto, column = self.field(field, level)
             label = "repeated " if field.is_repeated else ""
-            if f"{descriptor.name}.{field.name}" not in self.unread:
+            past = (descriptor.full_name == _RECURSIVE and level >= self.depth
+                    and field.name in ("array_value", "kvlist_value"))
+            if f"{descriptor.name}.{field.name}" not in self.unread and not past:
                 columns.append(f"{field.name} {f'Array({column})' if field.is_repeated else column}")
             oneof = field.containing_oneof
             if oneof is not None and _optional(field):
@@ -127,13 +138,14 @@ def _optional(field: FieldDescriptor) -> bool:
     return oneof is not None and len(oneof.fields) == 1 and oneof.name == f"_{field.name}"
 
 
-def structure(signal: str, unread: frozenset[str] = frozenset()) -> str:
-    """The ClickHouse structure of a signal's requests, without the ``unread`` fields (``Message.field``).
+def structure(signal: str, unread: frozenset[str] = frozenset(), depth: int = VALUE_DEPTH) -> str:
+    """The ClickHouse structure of a signal's requests, without the ``unread`` fields (``Message.field``), its
+    AnyValues read to ``depth`` levels (the kind of a deeper array or list is read, not its items).
 
-    Every column costs parsing time, and each level of AnyValue doubles the columns of a value: a reader
-    leaves out what it does not use.
+    Every column costs parsing time, and each level of AnyValue doubles the columns of a value (and the time
+    to plan a statement over them): a reader leaves out what it does not use.
     """
-    _, column = _Generator({}, unread).message(REQUESTS[signal], 0)
+    _, column = _Generator({}, unread, depth).message(REQUESTS[signal], 0)
     return column[len("Tuple("):-1]  # the request's fields are the top-level columns
 
 

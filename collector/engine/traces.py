@@ -13,7 +13,7 @@ from importlib import resources
 from string import Template
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.schema import format_settings, structure
+from aitrail.collector.engine.schema import SHALLOW_DEPTH, VALUE_DEPTH, format_settings, structure
 from aitrail.collector.rows.traces import _BAD_LINK_ID, _BAD_PARENT_ID, _BAD_SPAN_ID, _BAD_TRACE_ID, COLUMNS
 from aitrail.sdk import vocabulary as v
 
@@ -41,31 +41,81 @@ _UNREAD = frozenset({
     "KeyValue.key_strindex", "AnyValue.string_value_strindex",
 })
 """What otel_traces does not hold: the engine skips it on the wire."""
-_STRUCTURE = structure("traces", _UNREAD)
+_KINDS_ONLY = _UNREAD | {
+    "ScopeSpans.scope", "Span.trace_id", "Span.span_id", "Span.trace_state", "Span.parent_span_id", "Span.name",
+    "Span.kind", "Span.start_time_unix_nano", "Span.end_time_unix_nano", "Span.status", "Event.time_unix_nano",
+    "Event.name", "Link.trace_id", "Link.span_id", "Link.trace_state", "KeyValue.key", "AnyValue.string_value",
+    "AnyValue.bool_value", "AnyValue.int_value", "AnyValue.double_value", "AnyValue.bytes_value",
+}
+"""What telling the deep requests apart does not read: everything but the kinds of values."""
 
 
-def source(path: str) -> str:
-    """The ``file()`` table function reading length-delimited requests at ``path`` (a path the engine sees)."""
-    return f"file({values.literal(path)}, Protobuf, {values.literal(_STRUCTURE)})"
+def _depth(deep: bool) -> int:
+    return VALUE_DEPTH if deep else SHALLOW_DEPTH
+
+
+def structure_of(deep: bool = False) -> str:
+    """The columns the common (``deep`` False) or the deep statement reads requests with."""
+    return structure("traces", _UNREAD, _depth(deep))
+
+
+def source(path: str, deep: bool = False) -> str:
+    """The ``file()`` table function reading length-delimited requests at ``path`` (a path the engine sees) with
+    the columns of the common or the deep statement."""
+    return f"file({values.literal(path)}, Protobuf, {values.literal(structure_of(deep))})"
+
+
+def _span_nests_deeper(span: str) -> str:
+    """SQL: whether a value of the span, of one of its events or of one of its links nests past the common depth."""
+    return (f"({values.nests_deeper(f'{span}.attributes', SHALLOW_DEPTH)} "
+            f"OR arrayExists(e -> {values.nests_deeper('e.attributes', SHALLOW_DEPTH)}, {span}.events) "
+            f"OR arrayExists(l -> {values.nests_deeper('l.attributes', SHALLOW_DEPTH)}, {span}.links))")
+
+
+def _resource_nests_deeper(resource_spans: str) -> str:
+    return values.nests_deeper(f"{resource_spans}.resource.attributes", SHALLOW_DEPTH)
 
 
 @cache
-def select_sql(source_sql: str) -> str:
+def select_sql(source_sql: str, deep: bool = False) -> str:
     """``SELECT`` of otel_traces rows (exporter column names) from the requests ``source_sql`` reads.
+
+    The common statement (``deep`` False, over :func:`source` without ``deep``) takes every span whose values,
+    and whose resource's, nest no deeper than :data:`~aitrail.collector.engine.schema.SHALLOW_DEPTH`; the deep
+    one (over the deep source) takes the others. The two together store every span once;
+    :func:`nesting_sql` says whether the deep one has anything to do.
 
     Parameters: ``{tenant:String}``, ``{team:String}``. Append :func:`settings`.
     """
+    depth = _depth(deep)
     template = Template(resources.files(__package__).joinpath("traces.sql").read_text())
+    route = f"(resource_nests_deeper OR {_span_nests_deeper('sp')})"
     return template.substitute(
         source=source_sql,
         zero8=_ZERO8,
         zero16=_ZERO16,
-        resource_attributes=values.attributes("rs.resource.attributes", drop=_CLAIMS),
-        span_attributes=values.attributes("sp.attributes", drop=_CLAIMS),
-        event_attributes=values.attributes("e.attributes"),
-        link_attributes=values.attributes("l.attributes"),
+        resource_attributes=values.attributes("rs.resource.attributes", depth, drop=_CLAIMS),
+        resource_nests_deeper=_resource_nests_deeper("rs"),
+        span_attributes=values.attributes("sp.attributes", depth, drop=_CLAIMS),
+        event_attributes=values.attributes("e.attributes", depth),
+        link_attributes=values.attributes("l.attributes", depth),
         valid=" AND ".join(f"NOT ({condition})" for condition in REFUSED.values()),
+        route=route if deep else f"NOT {route}",
     )
+
+
+def kinds_source(path: str) -> str:
+    """The ``file()`` table function reading only the kinds of the values of the requests at ``path``."""
+    return f"file({values.literal(path)}, Protobuf, {values.literal(structure('traces', _KINDS_ONLY, SHALLOW_DEPTH))})"
+
+
+@cache
+def nesting_sql(source_sql: str) -> str:
+    """``SELECT`` of one number: how many requests (read by :func:`kinds_source`, or the common :func:`source`)
+    hold a span the deep statement must take — 0 for nearly every batch, which then needs the common one only."""
+    spans = f"arrayExists(ss -> arrayExists(sp -> {_span_nests_deeper('sp')}, ss.spans), rs.scope_spans)"
+    return (f"SELECT countIf(arrayExists(rs -> {_resource_nests_deeper('rs')} OR {spans}, resource_spans)) "
+            f"FROM {source_sql}")
 
 
 def settings(schema: str | None = None) -> str:

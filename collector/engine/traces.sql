@@ -3,6 +3,8 @@
 -- `source`: the table (function) the requests come from; the dollar-brace macros are expanded by engine.traces.
 -- The tenant is the one the collector established ({tenant:String}); so is the team when the token fixes one
 -- ({team:String}, '' when it does not): the payload's own claims to either are dropped, everywhere.
+-- `route`: which spans this statement takes (a common one reads values to few levels and takes the spans whose
+-- values, and whose resource's, nest no deeper; a deep one takes the others).
 SELECT
     fromUnixTimestamp64Nano(toInt64(least(sp.start_time_unix_nano, 9223372036854775807))) AS Timestamp,
     lower(hex(sp.trace_id)) AS TraceId,
@@ -33,9 +35,10 @@ FROM (
     SELECT rs.scope_spans AS scope_spans,
            mapUpdate(${resource_attributes},
                      if({team:String} = '', map('aitrail.tenant.id', {tenant:String}),
-                        map('aitrail.tenant.id', {tenant:String}, 'aitrail.team', {team:String}))) AS resource_attributes
+                        map('aitrail.tenant.id', {tenant:String}, 'aitrail.team', {team:String}))) AS resource_attributes,
+           ${resource_nests_deeper} AS resource_nests_deeper
     FROM ${source}
     ARRAY JOIN resource_spans AS rs
 )
 ARRAY JOIN scope_spans AS ss
-ARRAY JOIN arrayFilter(sp -> ${valid}, ss.spans) AS sp
+ARRAY JOIN arrayFilter(sp -> ${valid} AND ${route}, ss.spans) AS sp

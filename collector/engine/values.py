@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from aitrail.collector.engine.schema import VALUE_DEPTH
 from aitrail.collector.rows.common import _go_json_string
 
 _ASCII_ESCAPED = "\\" + '"' + "".join(chr(c) for c in range(0x20)) + "<>&"
@@ -88,8 +87,9 @@ def _last_of_each(items: str, keys: str) -> str:
     return f"arrayFilter((item, n) -> n = 1, {items}, arrayReverse(arrayEnumerateUniq(arrayReverse({keys}))))"
 
 
-def _container(value: str, level: int) -> str:
-    """SQL: the JSON text of an AnyValue at ``level`` that is an array or a key-value list.
+def _container(value: str, level: int, depth: int) -> str:
+    """SQL: the JSON text of an AnyValue at ``level`` that is an array or a key-value list (``depth``: the levels
+    the columns hold; an array or a list at the last one renders as a failure, and is never sent there).
 
     Both become one list of (sort key, prefix, value): an array's items keyed by their zero-padded position
     (so they keep their order), a list's by their key (sorted, the last of duplicates winning) and prefixed
@@ -102,9 +102,9 @@ def _container(value: str, level: int) -> str:
              f"arrayMap({q} -> ({q}.key, concat({json_string(f'{q}.key')}, ':'), {q}.value), "
              f"{value}.kvlist_value.values))")
     unique = _last_of_each(items, f"arrayMap({q} -> {q}.1, {items})")
-    if level + 1 < VALUE_DEPTH:
-        deeper = _container(f"{q}.3", level + 1)
-    else:  # deeper than the columns hold: cannot be rendered (the limits refuse such values)
+    if level + 1 < depth:
+        deeper = _container(f"{q}.3", level + 1, depth)
+    else:  # deeper than the columns hold: cannot be rendered (such values go to a deeper reader)
         deeper = f"'{_FAILED}'"
     scalars = (f"arrayMap({q} -> ({q}.1, concat({q}.2, multiIf({', '.join(_scalar_json(f'{q}.3'))}, 'null'))), "
                f"arrayFilter({q} -> {q}.3.value NOT IN {_NESTED}, {unique}))")
@@ -115,26 +115,45 @@ def _container(value: str, level: int) -> str:
             f"arraySort({p} -> {p}.1, arrayConcat({scalars}, {containers}))), ','), if({is_array}, ']', '}}'))")
 
 
-def _scalar_as_string(value: str) -> str:
-    """SQL: ``AsString()`` of an AnyValue that is not an array or a list."""
-    return (f"multiIf({value}.value = 'string_value', {value}.string_value, "
-            f"{value}.value = 'int_value', toString({value}.int_value), "
-            f"{value}.value = 'bool_value', if({value}.bool_value, 'true', 'false'), "
-            f"{value}.value = 'double_value', {_double(value + '.double_value')}, "
-            f"{value}.value = 'bytes_value', base64Encode({value}.bytes_value), '')")
+def _scalar_as_string_of(kind: str, string: str, integer: str, boolean: str, double: str, raw: str) -> str:
+    """SQL: ``AsString()`` of an AnyValue that is not an array or a list, from its kind and its scalar fields."""
+    return (f"multiIf({kind} = 'string_value', {string}, {kind} = 'int_value', toString({integer}), "
+            f"{kind} = 'bool_value', if({boolean}, 'true', 'false'), {kind} = 'double_value', {_double(double)}, "
+            f"{kind} = 'bytes_value', base64Encode({raw}), '')")
+
+
+def nests_deeper(key_values: str, depth: int) -> str:
+    """SQL: whether a value of an array of KeyValues nests deeper than ``depth`` levels (an array or a list at
+    level ``depth``, whose kind the columns of that depth still hold)."""
+    def deeper(value: str, level: int) -> str:
+        if level == depth:
+            return f"{value}.value IN {_NESTED}"
+        y = f"y{level}"
+        return (f"({value}.value IN {_NESTED} AND (arrayExists({y} -> {deeper(y, level + 1)}, "
+                f"{value}.array_value.values) OR arrayExists({y} -> {deeper(y + '.value', level + 1)}, "
+                f"{value}.kvlist_value.values)))")
+    return f"arrayExists(x -> {deeper('x', 1)}, {key_values}.value)"
 
 
 @cache
-def attributes(key_values: str, drop: str = "") -> str:
+def attributes(key_values: str, depth: int, drop: str = "") -> str:
     """SQL: a Map(String, String) of an array of KeyValues, the last of duplicate keys winning.
 
-    ``drop``: a SQL Array(String) of keys to leave out (a payload's tenant claim). Arrays and lists are
-    rendered apart, over only the values that are one (see :func:`_container`).
+    ``drop``: a SQL Array(String) of keys to leave out (a payload's tenant claim); ``depth``: the AnyValue levels
+    the columns hold. Scalars are read through their flat subcolumns (arrays of kinds, strings, ints, ...
+    parallel to the keys), never by copying the KeyValue tuples; arrays and lists are rendered apart, over only
+    the values that are one (see :func:`_container`), after the scalars (a map's order means nothing).
     """
-    kept = f"arrayFilter(kv -> NOT has({drop}, kv.key), {key_values})" if drop else key_values
-    unique = _last_of_each(kept, f"arrayMap(kv -> kv.key, {kept})")
-    scalars = (f"arrayMap(kv -> (kv.key, {_scalar_as_string('kv.value')}), "
-               f"arrayFilter(kv -> kv.value.value NOT IN {_NESTED}, {unique}))")
-    containers = (f"arrayMap(kv -> (kv.key, arrayFilter(j -> position(j, '{_FAILED}') = 0, "
-                  f"[{_container('kv.value', 1)}])[1]), arrayFilter(kv -> kv.value.value IN {_NESTED}, {unique}))")
-    return f"CAST(arrayConcat({scalars}, {containers}), 'Map(String, String)')"
+    keys, value = f"{key_values}.key", f"{key_values}.value"
+    last = f"arrayReverse(arrayEnumerateUniq(arrayReverse({keys})))"
+    dropped = f" AND NOT has({drop}, k)" if drop else ""
+    kept = f"arrayMap((k, t, n) -> n = 1 AND t NOT IN {_NESTED}{dropped}, {keys}, {value}.value, {last})"
+    nested = f"arrayMap((k, t, n) -> n = 1 AND t IN {_NESTED}{dropped}, {keys}, {value}.value, {last})"
+    scalars = (f"arrayMap((k, s, i, b, d, y) -> {_scalar_as_string_of('k', 's', 'i', 'b', 'd', 'y')}, "
+               f"{value}.value, {value}.string_value, {value}.int_value, {value}.bool_value, {value}.double_value, "
+               f"{value}.bytes_value)")
+    containers = (f"arrayMap(x -> arrayFilter(j -> position(j, '{_FAILED}') = 0, [{_container('x', 1, depth)}])[1], "
+                  f"arrayFilter((x, m) -> m, {value}, {nested}))")
+    return (f"mapFromArrays(arrayConcat(arrayFilter((k, m) -> m, {keys}, {kept}), "
+            f"arrayFilter((k, m) -> m, {keys}, {nested})), "
+            f"arrayConcat(arrayFilter((t, m) -> m, {scalars}, {kept}), {containers}))")

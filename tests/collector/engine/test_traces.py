@@ -2,7 +2,8 @@
 
 The same requests go both ways: through the tenant stamp and
 ``rows.traces.spans_to_table`` (the path the collector takes today), and as
-raw bytes through ``engine.traces``' SQL in chDB. Both land in scratch copies
+raw bytes through ``engine.traces``' SQL in chDB (the common statement, then
+the deep one for the spans whose values nest past the common depth). Both land in scratch copies
 of ``otel_traces`` and are read back the same way; they must be equal: the
 fuzzing corpus (every value type, nesting, NaN and infinities, odd strings,
 out-of-range times), the secret corpus (in values, arrays, lists, events,
@@ -31,7 +32,7 @@ from otlp_corpus import valid_traces
 from secret_corpus import corpus
 
 from aitrail.collector.engine import traces
-from aitrail.collector.engine.schema import length_delimited
+from aitrail.collector.engine.schema import SHALLOW_DEPTH, length_delimited
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.rows.traces import spans_to_table
@@ -144,15 +145,52 @@ def both_ways(store: Any, tmp_path: Path, requests: list[ExportTraceServiceReque
         TenantStamp().process("traces", copy, IngestContext(tenant=tenant, team=team))
         for batch in spans_to_table(copy).tables.values():
             store.insert(python_table.split(".")[1], batch)
-    select = traces.select_sql(traces.source(str(bodies)))
-    store.command(f"INSERT INTO {engine_table} ({', '.join(f'`{c}`' for c in traces.COLUMNS)}) {select} "
-                  f"{traces.settings()}", {"tenant": tenant, "team": team or ""})
+    for deep in (False, True):  # the common statement, then the deep one
+        select = traces.select_sql(traces.source(str(bodies), deep), deep)
+        store.command(f"INSERT INTO {engine_table} ({', '.join(f'`{c}`' for c in traces.COLUMNS)}) {select} "
+                      f"{traces.settings()}", {"tenant": tenant, "team": team or ""})
     return _read(store, python_table), _read(store, engine_table)
+
+
+def deep_requests(store: Any, tmp_path: Path, requests: list[ExportTraceServiceRequest]) -> int:
+    bodies = tmp_path / "nesting.protobuf"
+    bodies.write_bytes(length_delimited(r.SerializeToString() for r in requests))
+    counts = {int(store.query(f"{traces.nesting_sql(source)} {traces.settings()}", fmt="TSV"))
+              for source in (traces.kinds_source(str(bodies)), traces.source(str(bodies)))}
+    assert len(counts) == 1  # reading only the kinds of values tells the same
+    return counts.pop()
+
+
+def _nesting(depth: int) -> AnyValue:
+    """A value nesting ``depth`` levels: lists inside arrays, down to a string."""
+    value = AnyValue(string_value="bottom")
+    for level in range(depth - 1):
+        value = AnyValue(array_value=ArrayValue(values=[value])) if level % 2 else AnyValue(
+            kvlist_value=KeyValueList(values=[KeyValue(key=f"k{level}", value=value)]))
+    return value
+
+
+def test_only_values_nesting_past_the_common_depth_need_the_deep_statement(store, tmp_path: Path) -> None:  # noqa: ANN001
+    assert deep_requests(store, tmp_path, [sdk_request(), secret_request()]) == 0  # arrays and lists of scalars
+    places = []
+    for place in ("span", "event", "link", "resource"):
+        request = ExportTraceServiceRequest()
+        resource_spans = request.resource_spans.add()
+        span = resource_spans.scope_spans.add().spans.add(name=place, trace_id=b"\x01" * 16, span_id=b"\x02" * 8)
+        attributes = {"span": span.attributes, "event": span.events.add().attributes,
+                      "link": span.links.add().attributes, "resource": resource_spans.resource.attributes}[place]
+        attributes.add(key="shallow").value.CopyFrom(_nesting(SHALLOW_DEPTH))
+        places.append(request)
+        assert deep_requests(store, tmp_path, [request]) == 0, place
+        attributes.add(key="deep").value.CopyFrom(_nesting(SHALLOW_DEPTH + 1))
+        assert deep_requests(store, tmp_path, [request]) == 1, place
+    assert deep_requests(store, tmp_path, [*places, sdk_request()]) == len(places)
 
 
 @pytest.mark.parametrize("team", [None, "payments"])
 def test_engine_rows_equal_the_python_rows(store, tmp_path: Path, team: str | None) -> None:  # noqa: ANN001
     requests = [typed_request(), sdk_request(), secret_request(), *fuzz_requests(150)]
+    assert 0 < deep_requests(store, tmp_path, requests) < len(requests)  # both statements have spans to take
     python_rows, engine_rows = both_ways(store, tmp_path, requests, "acme", team)
     names = {row["SpanName"] for row in python_rows}
     assert {"typed", "parented", "request", "db", "fuzz-0"} <= names  # every corpus stored rows
