@@ -965,6 +965,84 @@ FROM (
 INNER JOIN (SELECT * FROM `aitrail`.ai_prices FINAL) AS p ON p.model = s.price_key
 WHERE s.input_tokens + s.output_tokens > 0;
 
+-- 0011_people_daily
+CREATE TABLE IF NOT EXISTS `aitrail`.ai_people_daily ON CLUSTER '{cluster}' (
+    tenant LowCardinality(String),
+    day Date,
+    team LowCardinality(String),
+    person String CODEC(ZSTD(1)),
+    repository LowCardinality(String),
+    assistant LowCardinality(String),
+    model LowCardinality(String),
+    generations SimpleAggregateFunction(sum, UInt64),
+    accepted_generations SimpleAggregateFunction(sum, UInt64),
+    input_tokens SimpleAggregateFunction(sum, UInt64),
+    output_tokens SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Float64),
+    estimated_cost_usd SimpleAggregateFunction(sum, Float64),
+    lines_added SimpleAggregateFunction(sum, UInt64),
+    accepted_lines SimpleAggregateFunction(sum, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (tenant, day, team, person, repository, assistant, model)
+SETTINGS replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_people_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_people_daily
+AS SELECT
+    tenant,
+    toDate(timestamp, 'UTC') AS day,
+    team,
+    if(user_email != '', user_email, user_id) AS person,
+    repository,
+    assistant,
+    model,
+    count() AS generations,
+    countIf(g.decision = 'accepted') AS accepted_generations,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cost_usd) AS cost_usd,
+    toFloat64(0) AS estimated_cost_usd,
+    sum(toUInt64(lines_added)) AS lines_added,
+    sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines
+FROM `aitrail`.ai_generations AS g
+GROUP BY tenant, day, team, person, repository, assistant, model;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_people_daily_estimates_mv ON CLUSTER '{cluster}'
+TO `aitrail`.ai_people_daily
+AS SELECT
+    tenant,
+    toDate(timestamp, 'UTC') AS day,
+    team,
+    user_email AS person,
+    repository,
+    '' AS assistant,
+    model,
+    sum(estimated_cost_usd) AS estimated_cost_usd
+FROM `aitrail`.ai_cost_estimates
+GROUP BY tenant, day, team, person, repository, model;
+
+INSERT INTO `aitrail`.ai_people_daily (tenant, day, team, person, repository, assistant, model, generations,
+                                         accepted_generations, input_tokens, output_tokens, cost_usd, lines_added,
+                                         accepted_lines)
+SELECT tenant, toDate(timestamp, 'UTC') AS day, team, if(user_email != '', user_email, user_id) AS person, repository,
+       assistant, model, count(), countIf(decision = 'accepted'), sum(input_tokens), sum(output_tokens), sum(cost_usd),
+       sum(toUInt64(lines_added)), sumIf(toUInt64(lines_added), decision = 'accepted')
+FROM `aitrail`.ai_generations
+GROUP BY tenant, day, team, person, repository, assistant, model
+ORDER BY tenant, day, team, person, repository, assistant, model
+SETTINGS insert_deduplication_token = '0011_people_daily.ai_generations';
+
+INSERT INTO `aitrail`.ai_people_daily (tenant, day, team, person, repository, assistant, model, estimated_cost_usd)
+SELECT tenant, toDate(timestamp, 'UTC') AS day, team, user_email AS person, repository, '' AS assistant, model,
+       sum(estimated_cost_usd)
+FROM (SELECT tenant, span_id, any(timestamp) AS timestamp, any(team) AS team, any(user_email) AS user_email,
+             any(repository) AS repository, any(model) AS model, any(estimated_cost_usd) AS estimated_cost_usd
+      FROM `aitrail`.ai_cost_estimates GROUP BY tenant, span_id)
+GROUP BY tenant, day, team, person, repository, model
+ORDER BY tenant, day, team, person, repository, model
+SETTINGS insert_deduplication_token = '0011_people_daily.ai_cost_estimates';
+
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.
 INSERT INTO aitrail.schema_migrations (version, name, checksum)
 SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum String',
@@ -976,5 +1054,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (6, 'daily_rollups', '538a9e07b8483056'),
     (7, 'rollup_accepted_and_utc_days', '6ce7feddf8465a92'),
     (8, 'commits_findings_incidents', '2574f6547ee8856b'),
-    (9, 'signoffs', 'd97512f147e44f0e')))
+    (9, 'signoffs', 'd97512f147e44f0e'),
+    (11, 'people_daily', 'ae3ad829199d10ef')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);
