@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, List, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, List, Optional
 
 import typer
 
@@ -17,6 +18,9 @@ from aitrail.cli import output
 from aitrail.cli.developer import RepoOption
 from aitrail.cli.options import ClickHouseUrl, DataDir, Endpoint, IngestToken, Json, SqlUrl, Token
 from aitrail.errors import AitrailError, ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from aitrail.dashboards.macros import TimeRange
 
 USAGE = 2
 """Exit status of a usage error (a wrong argument, a bad policy file), as typer's own."""
@@ -202,6 +206,10 @@ def report(
                                                        "before --until.", show_default=False)] = None,
     until: Annotated[Optional[datetime], typer.Option(help="Up to this day or time (default now).", show_default=False)] = None,
     by: Annotated[By, typer.Option(help="One row per team, person or repository.")] = By.team,
+    html: Annotated[Optional[Path], typer.Option(
+        "--html", help="Write the dashboards' panels as one self-contained HTML file (charts and tables, nothing "
+                       "fetched when it is opened) instead of printing the table, e.g. --html report.html.",
+        show_default=False)] = None,
     data_dir: DataDir = None,
     clickhouse_url: ClickHouseUrl = None,
     sql_url: SqlUrl = None,
@@ -210,12 +218,25 @@ def report(
 ) -> None:
     """Each team's AI use, cost, risk and sign-off gaps: people, generations, AI share of committed lines,
     tokens and cost (estimated part), findings per thousand lines in AI versus human code, findings caught
-    at generation time, incidents traced to AI code, AI changes lacking sign-off, checklist completion."""
+    at generation time, incidents traced to AI code, AI changes lacking sign-off, checklist completion.
+
+    aitrail report --by person --since 2026-11-01
+
+    aitrail report --html report.html --team payments
+
+    The numbers are the Grafana dashboards' panels (the same SQL); rollup panels answer whole UTC days.
+
+    With --html: every panel of the AI usage, Risk and Accountability dashboards, grouped by --by.
+    """
     from aitrail.cli import _location, _explain, _server_extra
-    from aitrail.dashboards.team_report import team_report
+    from aitrail.dashboards.team_report import team_report, variables, window
     from aitrail.sdk.accountability.policy import DEFAULT_CHECKLIST
 
     _server_extra()
+    if html is not None:
+        chosen = {**variables(team, repo, list(DEFAULT_CHECKLIST)), "by": by.value}
+        write_html(html, window(_utc(since), _utc(until)), chosen, data_dir, clickhouse_url, sql_url, token)
+        return
     try:
         found = team_report(_location(data_dir, clickhouse_url), by.value, team, repo, _utc(since), _utc(until),
                             list(DEFAULT_CHECKLIST), sql_url, token)
@@ -226,6 +247,30 @@ def report(
         output.print_json(found)
     else:
         print_report(found)
+
+
+def write_html(file: Path, time: TimeRange, chosen: Mapping[str, Any], data_dir: Optional[Path],
+               clickhouse_url: Optional[str], sql_url: Optional[str], token: Optional[str]) -> None:
+    """The HTML report, written for ``aitrail report --html`` and its alias ``aitrail dashboards html``."""
+    from aitrail.cli import _location, _explain
+    from aitrail.dashboards.html import render, report_data
+    from aitrail.dashboards.reports import reader, reads_one_tenant
+
+    scope = " · ".join(f"{name} {', '.join(chosen[name])}" for name in ("team", "repository") if chosen.get(name))
+    try:
+        location = _location(data_dir, clickhouse_url)
+        tenant = reads_one_tenant(location, sql_url, token)
+        page = render(report_data(reader(location, sql_url, token), time, variables=chosen, tenant=tenant), time,
+                      scope=scope)
+    except AitrailError as exc:
+        _explain(exc)
+        return
+    try:
+        file.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        output.fail(f"cannot write {file}: {exc.strerror or exc}", "choose another path")
+        return
+    output.errors.print(f"wrote {file} ({len(page.encode()) // 1024} KiB)")
 
 
 def _utc(moment: Optional[datetime]) -> Optional[datetime]:
