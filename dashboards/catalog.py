@@ -107,7 +107,8 @@ RISK = Dashboard(
               "a finding on AI code, and their cost in proportion to the incident's findings on AI code, and the "
               "rest.", Visual.table, units=(("ai_cost_usd", "currencyUSD"), ("other_cost_usd", "currencyUSD"))),
         Panel("risk", "findings_traced", "Findings traced to AI generations", "Each finding with the chain: prompt "
-              "(open its trace), who asked, assistant and model, commit author, reviewers and approvers.",
+              "(open its trace), who asked, assistant and model, commit author, reviewers and approvers, and the "
+              "owning team.",
               Visual.table, width=24, height=10, links=(_TRACE_LINK,)),
         Panel("risk", "incidents", "Incidents and their AI share", "Incidents, their findings, how many trace to AI "
               "generations, and the cost attributed to AI code.", Visual.table, width=24,

@@ -2,7 +2,7 @@
 links) and the variables their SQL filters on.
 
 Each panel's SQL lives in ``sql/<dashboard>/<panel>.sql`` beside this module (a definition several panels share in
-``sql/<dashboard>/_<fragment>.sql``), written for the Grafana ClickHouse data source (its macros ``$__timeFilter``, ``$__dateFilter``, ``$__timeInterval``, ``$__conditionalAll`` and
+``sql/_<fragment>.sql``), written for the Grafana ClickHouse data source (its macros ``$__timeFilter``, ``$__dateFilter``, ``$__timeInterval``, ``$__conditionalAll`` and
 ``${variable}``). Every reader takes the panel from here: the Grafana JSON (:mod:`.grafana`), the HTML report
 (:mod:`.html`), ``aitrail usage`` and the tests, which expand the macros as the data source does (:mod:`.macros`).
 """
@@ -92,10 +92,10 @@ class Panel:
 
     @cached_property
     def sql(self) -> str:
-        """The panel's SQL file, each ``{{fragment}}`` in it replaced by ``_<fragment>.sql`` of the same folder: a
-        definition several panels share (what dual sign-off is, which findings are on AI code), written once."""
-        folder = resources.files("aitrail.dashboards").joinpath("sql", self.dashboard)
-        text = folder.joinpath(f"{self.name}.sql").read_text()
+        """The panel's SQL file, each ``{{fragment}}`` in it replaced by ``sql/_<fragment>.sql``: a definition several
+        panels share (committed lines, what dual sign-off is, which findings are on AI code), written once."""
+        folder = resources.files("aitrail.dashboards").joinpath("sql")
+        text = folder.joinpath(self.dashboard, f"{self.name}.sql").read_text()
         return _FRAGMENT.sub(lambda m: folder.joinpath(f"_{m.group(1)}.sql").read_text().strip(), text)
 
     @property

@@ -27,17 +27,7 @@ WITH
                    FROM aitrail.ai_generations
                    WHERE '${by}' = 'person' AND span_id IN (SELECT generation_span_id FROM aitrail.ai_findings)
                    GROUP BY tenant, span_id) AS p ON p.tenant = f.tenant AND p.span_id = f.generation_span_id),
-    lines AS (
-        SELECT
-            multiIf('${by}' = 'person', author_email, '${by}' = 'repository', repository, '${by}' = 'team', team, '')
-                AS key,
-            sum(c.ai_lines) AS ai_lines,
-            sum(c.lines_added) - sum(c.ai_lines) AS human_lines
-        FROM aitrail.ai_commits AS c FINAL
-        WHERE $__timeFilter(timestamp)
-          AND $__conditionalAll(team IN (${team}), $team)
-          AND $__conditionalAll(repository IN (${repository}), $repository)
-        GROUP BY key),
+    {{committed}},
     counted AS (
         SELECT key,
                countIf(caught_at != 'generation' AND ai) AS ai_findings,
@@ -58,6 +48,6 @@ SELECT
     at_generation,
     by_scan,
     in_incident
-FROM lines
+FROM (SELECT key, ai_lines, lines_added - ai_lines AS human_lines FROM committed) AS lines
 FULL OUTER JOIN counted USING (key)
 ORDER BY key
