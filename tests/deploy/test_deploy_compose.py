@@ -260,3 +260,20 @@ def test_aitrail_commands_in_the_guide_use_real_flags():
         assert done.returncode == 0, done.stderr
         known = set(re.findall(r"--[a-z][a-z-]*", done.stdout))
         assert flags <= known, f"aitrail {command}: {flags - known}"
+
+
+def test_clickhouse_finds_the_format_schema_the_collector_generates(compose):
+    """The server parses OTLP with aitrail's otlp.proto: compose mounts the generated file where the server's
+    configuration (config.d/aitrail.xml) says format schemas are."""
+    import xml.etree.ElementTree as ET
+
+    from aitrail.collector.engine import schema
+
+    mounts = {target: source for source, target in bind_mounts(services(compose)["clickhouse"])}
+    configs = [(DEPLOY / s).resolve() for t, s in mounts.items() if t.startswith("/etc/clickhouse-server/config.d/")]
+    paths = [e.text for c in configs for e in ET.parse(c).getroot().iter("format_schema_path")]
+    assert len(paths) == 1 and paths[0].startswith("/") and paths[0].endswith("/"), paths
+    deployed = mounts.get(paths[0] + schema.PROTO_FILE)
+    assert deployed, f"nothing mounted at {paths[0]}{schema.PROTO_FILE}"
+    assert (DEPLOY / deployed).resolve().read_text() == schema.proto_text(), (
+        f"{deployed} is not the format schema aitrail generates: write schema.proto_text() to it")
