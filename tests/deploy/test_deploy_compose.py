@@ -277,3 +277,17 @@ def test_clickhouse_finds_the_format_schema_the_collector_generates(compose):
     assert deployed, f"nothing mounted at {paths[0]}{schema.PROTO_FILE}"
     assert (DEPLOY / deployed).resolve().read_text() == schema.proto_text(), (
         f"{deployed} is not the format schema aitrail generates: write schema.proto_text() to it")
+
+
+def test_the_collectors_spool_is_on_a_named_volume(compose, dockerfile):
+    """A 2xx means fsync'd in the spool: a container replaced with its spool in the container's own layer would
+    lose what it had acknowledged and not stored yet."""
+    (entry,) = [i for i in dockerfile if i.keyword == "ENTRYPOINT"]
+    args = [*exec_form(entry), *services(compose)["collector"].get("command", [])]
+    spool = Path(args[args.index("--spool-dir") + 1])
+    volumes = [v.split(":") for v in services(compose)["collector"].get("volumes", [])]
+    named = [(source, Path(target)) for source, target, *_ in volumes if not source.startswith((".", "/"))]
+    assert any(spool == target or target in spool.parents for source, target in named), (spool, volumes)
+    assert {source for source, _ in named} <= set(compose["volumes"])
+    runs = " ".join(i.args for i in dockerfile if i.keyword == "RUN")
+    assert re.search(rf"chown -R 10001:10001 {next(t for _, t in named)}\b", runs), "the volume must be the user's"
