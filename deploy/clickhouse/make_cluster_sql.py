@@ -141,7 +141,7 @@ def replicate(statement: str, cluster: str = CLUSTER_MACRO) -> list[str]:
     table = local[1] if local else None
     rest = statement[match.end():]
     out = f"{match['head']} {_cluster_clause(cluster)}{rest}"
-    verb = match["verb"].upper()
+    verb = " ".join(match["verb"].upper().split())
     if verb.startswith(("CREATE TABLE", "CREATE DICTIONARY")):
         engines = list(_ENGINE.finditer(out))
         if len(engines) != 1:
