@@ -1033,7 +1033,7 @@ INNER JOIN (SELECT * FROM aitrail.ai_prices FINAL) AS p ON p.model = s.price_key
 WHERE s.input_tokens + s.output_tokens > 0;
 
 -- 0011_people_daily
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_people_daily ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_people_daily ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     day Date,
     team LowCardinality(String),
@@ -1054,8 +1054,11 @@ PARTITION BY toYYYYMM(day)
 ORDER BY (tenant, day, team, person, repository, assistant, model)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_people_daily_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_people_daily
+CREATE TABLE IF NOT EXISTS aitrail.ai_people_daily ON CLUSTER '{cluster}' AS aitrail_local.ai_people_daily
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_people_daily', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_people_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_people_daily
 AS SELECT
     tenant,
     toDate(timestamp, 'UTC') AS day,
@@ -1072,11 +1075,11 @@ AS SELECT
     toFloat64(0) AS estimated_cost_usd,
     sum(toUInt64(lines_added)) AS lines_added,
     sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines
-FROM `aitrail`.ai_generations AS g
+FROM `aitrail_local`.ai_generations AS g
 GROUP BY tenant, day, team, person, repository, assistant, model;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_people_daily_estimates_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_people_daily
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_people_daily_estimates_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_people_daily
 AS SELECT
     tenant,
     toDate(timestamp, 'UTC') AS day,
@@ -1086,26 +1089,26 @@ AS SELECT
     '' AS assistant,
     model,
     sum(estimated_cost_usd) AS estimated_cost_usd
-FROM `aitrail`.ai_cost_estimates
+FROM `aitrail_local`.ai_cost_estimates
 GROUP BY tenant, day, team, person, repository, model;
 
-INSERT INTO `aitrail`.ai_people_daily (tenant, day, team, person, repository, assistant, model, generations,
+INSERT INTO `aitrail_local`.ai_people_daily (tenant, day, team, person, repository, assistant, model, generations,
                                          accepted_generations, input_tokens, output_tokens, cost_usd, lines_added,
                                          accepted_lines)
 SELECT tenant, toDate(timestamp, 'UTC') AS day, team, if(user_email != '', user_email, user_id) AS person, repository,
        assistant, model, count(), countIf(decision = 'accepted'), sum(input_tokens), sum(output_tokens), sum(cost_usd),
        sum(toUInt64(lines_added)), sumIf(toUInt64(lines_added), decision = 'accepted')
-FROM `aitrail`.ai_generations
+FROM `aitrail_local`.ai_generations
 GROUP BY tenant, day, team, person, repository, assistant, model
 ORDER BY tenant, day, team, person, repository, assistant, model
 SETTINGS insert_deduplication_token = '0011_people_daily.ai_generations';
 
-INSERT INTO `aitrail`.ai_people_daily (tenant, day, team, person, repository, assistant, model, estimated_cost_usd)
+INSERT INTO `aitrail_local`.ai_people_daily (tenant, day, team, person, repository, assistant, model, estimated_cost_usd)
 SELECT tenant, toDate(timestamp, 'UTC') AS day, team, user_email AS person, repository, '' AS assistant, model,
        sum(estimated_cost_usd)
 FROM (SELECT tenant, span_id, any(timestamp) AS timestamp, any(team) AS team, any(user_email) AS user_email,
              any(repository) AS repository, any(model) AS model, any(estimated_cost_usd) AS estimated_cost_usd
-      FROM `aitrail`.ai_cost_estimates GROUP BY tenant, span_id)
+      FROM `aitrail_local`.ai_cost_estimates GROUP BY tenant, span_id)
 GROUP BY tenant, day, team, person, repository, model
 ORDER BY tenant, day, team, person, repository, model
 SETTINGS insert_deduplication_token = '0011_people_daily.ai_cost_estimates';
