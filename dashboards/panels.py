@@ -92,11 +92,8 @@ class Panel:
 
     @cached_property
     def sql(self) -> str:
-        """The panel's SQL file, each ``{{fragment}}`` in it replaced by ``sql/_<fragment>.sql``: a definition several
-        panels share (committed lines, what dual sign-off is, which findings are on AI code), written once."""
-        folder = resources.files("aitrail.dashboards").joinpath("sql")
-        text = folder.joinpath(self.dashboard, f"{self.name}.sql").read_text()
-        return _FRAGMENT.sub(lambda m: folder.joinpath(f"_{m.group(1)}.sql").read_text().strip(), text)
+        """The panel's SQL file, its fragments in place (:func:`with_fragments`)."""
+        return with_fragments(_SQL().joinpath(self.dashboard, f"{self.name}.sql").read_text())
 
     @property
     def variables(self) -> set[str]:
@@ -107,6 +104,16 @@ class Panel:
     def tables(self) -> set[str]:
         """The ``aitrail.<table>`` names the SQL reads (the read-only user needs SELECT on each)."""
         return tables_in(self.sql)
+
+
+def _SQL():  # noqa: ANN202, N802 - the package's sql folder (a Traversable)
+    return resources.files("aitrail.dashboards").joinpath("sql")
+
+
+def with_fragments(sql: str) -> str:
+    """``sql`` with each ``{{fragment}}`` replaced by ``sql/_<fragment>.sql``: a definition several panels share
+    (committed lines, what dual sign-off is, which findings are on AI code), written once."""
+    return _FRAGMENT.sub(lambda m: _SQL().joinpath(f"_{m.group(1)}.sql").read_text().strip(), sql)
 
 
 def tables_in(sql: str) -> set[str]:

@@ -18,6 +18,7 @@ from aitrail.collector.derive import DIALECTS
 from aitrail.collector.derive.render import statement as derive_statement
 from aitrail.dashboards.catalog import DASHBOARDS
 from aitrail.dashboards.macros import TimeRange, expand
+from aitrail.dashboards.panels import with_fragments
 from deploy_support import DATABASE, DEPLOY, REPO, TWO_SHARDS, sharded_schema, sql_statements
 
 QUERY_FOLDERS = (REPO / "dashboards" / "sql", REPO / "aitrail" / "linkage" / "sql")
@@ -27,7 +28,9 @@ USERS = sql_statements((DEPLOY / "clickhouse" / "users.sql").read_text())
 
 
 def query_files() -> dict[str, str]:
-    files = {str(p.relative_to(REPO)): p.read_text() for folder in QUERY_FOLDERS for p in sorted(folder.rglob("*.sql"))}
+    """Each query as the code loads it: a panel's fragments in place, the fragments themselves no query."""
+    files = {str(p.relative_to(REPO)): with_fragments(p.read_text()) for folder in QUERY_FOLDERS
+             for p in sorted(folder.rglob("*.sql")) if not p.name.startswith("_")}
     assert len(files) > 20, files.keys()
     return files
 
@@ -66,7 +69,7 @@ def test_the_reader_may_read_exactly_what_dashboards_reports_and_linkage_read(sc
         for table in tables_named(sql, set(schema.tables)):
             read.setdefault(table, set()).add(name)
     assert not set(read) - schema.tables, f"not tables of the schema: {set(read) - schema.tables}"
-    assert {"ai_generations", "ai_cost_estimates", "ai_signoffs", "otel_traces"} <= set(read), read.keys()
+    assert {"ai_generations", "ai_people_daily", "ai_signoffs", "otel_traces"} <= set(read), read.keys()
     grants = [m.groups() for s in USERS if (m := re.fullmatch(r"GRANT SELECT ON (\w+)\.(\w+) TO aitrail_reader", s))]
     for database in (DATABASE, "aitrail_local"):
         granted = {table for db, table in grants if db == database}
@@ -135,6 +138,8 @@ def test_the_query_folders_are_the_ones_the_code_loads():
     from aitrail.dashboards.reports import Report
     from aitrail.linkage.chain import linkage_sql
 
-    assert Report("report_generations", "").sql == (QUERY_FOLDERS[0] / "report_generations.sql").read_text()
+    assert Report("check_commits", "").sql == (QUERY_FOLDERS[0] / "check_commits.sql").read_text()
+    panel = DASHBOARDS[0].panels[0]
+    assert panel.sql == with_fragments((QUERY_FOLDERS[0] / panel.dashboard / f"{panel.name}.sql").read_text())
     assert linkage_sql("generations") == (QUERY_FOLDERS[1] / "generations.sql").read_text()
     assert all(Path(p).suffix == ".sql" for p in query_files())
