@@ -101,7 +101,8 @@ IDENTITY_SOURCE: Final = "aitrail.identity.source"
 
 REPO_ROOT: Final = "aitrail.repo.root"
 """Local path of the repository root, given to a wrapped assistant so the collector can make its absolute
-file paths relative to the repository (native telemetry sends absolute paths only)."""
+file paths relative to the repository (native telemetry sends absolute paths only); also on the wrapper's own
+span, which the collector reads when the assistant's resource lost it."""
 
 DERIVED_FROM: Final = "aitrail.derived.from"
 """On a generation the collector derived from an assistant's native telemetry: the dialect (``claude_code``,
