@@ -95,7 +95,9 @@ def signoff(
                 raise UsageError(f"unexpected argument {str(export)!r}: sign off one revision or range at a time")
             if role is None:
                 raise UsageError("say in which role you sign off: --role reviewer or --role approver")
-            found = so.from_cli(root, target, role, so.parse_answers(answer or []), note, repository)
+            answers = so.parse_answers(answer or [])
+            _known_questions(answers, _policy(root, target) if answers else None)
+            found = so.from_cli(root, target, role, answers, note, repository)
             so.record(found)
     except AitrailError as exc:
         output.fail(str(exc), "see `aitrail signoff --help`", code=USAGE)
@@ -119,6 +121,14 @@ def signoff(
         output.console.print(f"policy: {policy.source}", highlight=False, soft_wrap=True)
     if found and not sent:
         output.errors.print("[yellow]aitrail:[/] recorded locally; the collector could not be reached yet")
+
+
+def _known_questions(answers: dict, policy: Any) -> None:  # noqa: ANN001
+    """Refuse an answer to a question the policy does not ask (a misspelt key would leave the question unanswered)."""
+    unknown = sorted(set(answers) - set(policy.checklist)) if policy is not None else []
+    if unknown:
+        raise UsageError(f"checklist answer {unknown[0]!r}: the policy asks no such question; its keys: "
+                         f"{', '.join(policy.checklist)} ({policy.source})")
 
 
 def _deliver_own() -> bool:

@@ -128,6 +128,9 @@ def test_signoff_usage_errors_are_exit_2_with_what_to_do(repo, monkeypatch):
     assert run("signoff", "HEAD").exit_code == 2
     assert run("signoff", "HEAD", "--role", "boss").exit_code == 2
     assert "KEY=yes" in run("signoff", "HEAD", "--role", "reviewer", "--answer", "tests").output
+    misspelt = run("signoff", "HEAD", "--role", "reviewer", "--answer", "test=yes")
+    assert misspelt.exit_code == 2
+    assert "checklist answer 'test': the policy asks no such question; its keys: tests, security" in misspelt.output
     missing = run("signoff", "import", str(repo / "nothing.json"), "--range", "HEAD~1..HEAD")
     assert missing.exit_code == 2 and "cannot read" in missing.output
 
