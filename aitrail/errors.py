@@ -16,8 +16,8 @@
     ├── HookError            a git hook could not be installed or removed as asked
     │   └── NotInRepository      the path given is not inside a git working tree
     ├── AssistantExited      a wrapped assistant exited non-zero (the status its generations end with)
-    ├── InvalidImport        a file to import (SARIF, incidents JSON) is not what it should be; names the JSON path
-    ├── InvalidRecord        a record to import is malformed (the message names its file, JSON path or note)
+    ├── InvalidImport        a file or record to import (SARIF, incidents, Agent Trace, git-ai note) is malformed;
+    │                        the message names where (file, JSON path, note and line) and nothing is imported
     ├── GrafanaError         Grafana refused a dashboard push (401, 403, 404) or could not be reached
     └── InvalidPayload       an OTLP request that cannot be decoded (HTTP 400)
         ├── PayloadTooLarge      over the size limit, after decompression (HTTP 413)
@@ -121,14 +121,18 @@ class AssistantExited(AitrailError):
 
 
 class InvalidImport(AitrailError):
-    """A file to import is refused as a whole: ``path`` is the JSON path of the offending element (``$.runs[0]...``)."""
+    """A file or record to import is refused as a whole, so nothing is ever half-imported.
 
-    def __init__(self, message: str, path: str = "$") -> None:
-        super().__init__(f"{path}: {message}")
+    ``path`` is where the offending element sits (a JSON path such as ``$.runs[0].results[3]``), put
+    before the message; a caller that names the place in its own words (file and line, commit and note)
+    leaves it None. Exit status 2 on the command line: the input, not the system, is wrong.
+    """
+
+    hint = "fix that element of the input and import it again: nothing was imported"
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path is not None else message)
         self.path = path
-class InvalidRecord(AitrailError):
-    """A record to import (an Agent Trace record, a git-ai note) is malformed; the message says where and what.
-    An import refuses the whole input on the first one: nothing is half-imported."""
 
 
 class InvalidPayload(AitrailError):

@@ -17,7 +17,7 @@ import typer
 
 from aitrail.cli import output
 from aitrail.cli.options import ClickHouseUrl, Config, DataDir, Json, OutputFormat, SqlUrl, Token
-from aitrail.errors import AccessDenied, AitrailError, ConfigError, StoreLocked, StoreNotFound
+from aitrail.errors import AccessDenied, AitrailError, ConfigError, InvalidImport, StoreLocked, StoreNotFound
 from aitrail.sdk import environment
 
 SETTINGS_HELP = "docs/configuration.md lists every setting, its default and what it does"
@@ -91,7 +91,7 @@ def _explain(exc: AitrailError) -> None:
     hint = exc.hint or next((h for kind, h in hints.items() if isinstance(exc, kind)), None)
     if isinstance(exc, AccessDenied) and not exc.hint:
         hint = _TOKEN_HINTS.get(exc.status)
-    output.fail(str(exc), hint)
+    output.fail(str(exc), hint, code=2 if isinstance(exc, InvalidImport) else 1)
 
 
 @app.command()

@@ -14,9 +14,6 @@ import typer
 from aitrail.cli import output
 from aitrail.cli.options import ClickHouseUrl, DataDir, Endpoint, IngestToken, Json, SqlUrl, Token
 
-INVALID_INPUT = 2
-"""Exit status for input that is refused (a malformed record)."""
-
 import_app = typer.Typer(
     help="Read AI attribution recorded by other tools: Agent Trace records, git-ai authorship notes.\n\n"
          "Imported generations and commits go through the running collector (--endpoint, or the one that owns the "
@@ -41,13 +38,10 @@ def _destination(dry_run: bool, data_dir: Optional[Path], clickhouse_url: Option
 
 def _run(work: Any, as_json: bool) -> None:
     from aitrail.cli import _explain
-    from aitrail.errors import AitrailError, ConfigError, InvalidRecord
+    from aitrail.errors import AitrailError, ConfigError
 
     try:
         summary = work()
-    except InvalidRecord as exc:
-        output.fail(str(exc), "fix or remove that record and import again: nothing was imported", INVALID_INPUT)
-        return
     except ConfigError as exc:
         output.fail(str(exc))
         return

@@ -13,7 +13,7 @@ import typer
 
 from aitrail.cli import output
 from aitrail.cli.options import ClickHouseUrl, DataDir, Endpoint, IngestToken, Json, SqlUrl, Token
-from aitrail.errors import AitrailError, InvalidImport
+from aitrail.errors import AitrailError
 
 RepoPath = Annotated[
     Optional[Path],
@@ -27,8 +27,6 @@ incidents_app = typer.Typer(help="Incidents: what broke, what it cost, and the l
 
 
 def _fail(exc: AitrailError) -> None:
-    if isinstance(exc, InvalidImport):
-        output.fail(f"nothing imported: {exc}", "fix that element of the file and import it again", code=2)
     from aitrail.cli import _explain
 
     _explain(exc)

@@ -10,5 +10,5 @@
 - :mod:`.lines` reads a repository's files at a revision, for the fingerprints of the lines a record names.
 
 Every import reads and checks all of its input first and sends nothing when any record is malformed
-(:class:`aitrail.errors.InvalidRecord`, naming the file and JSON path, or the note and line).
+(:class:`aitrail.errors.InvalidImport`, naming the file and JSON path, or the note and line).
 """

@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from aitrail.errors import ConfigError, InvalidRecord
+from aitrail.errors import ConfigError, InvalidImport
 from aitrail.interop.lines import Repository, range_fingerprints, range_lines
 from aitrail.interop.spans import Destination, ImportedGeneration, ImportSummary, Reader, send_new, sql, stable_id
 
@@ -91,8 +91,8 @@ class _Checker:
     def __init__(self, where: str) -> None:
         self.where = where
 
-    def fail(self, path: str, message: str) -> InvalidRecord:
-        return InvalidRecord(f"{self.where}: {path}: {message}")
+    def fail(self, path: str, message: str) -> InvalidImport:
+        return InvalidImport(f"{self.where}: {path}: {message}")
 
     def object(self, value: Any, path: str) -> Mapping[str, Any]:
         if not isinstance(value, dict):
@@ -230,7 +230,7 @@ def read_records(source: Path) -> list[TraceRecord]:
                 try:
                     value = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise InvalidRecord(f"{file}: line {number}: not JSON: {exc.msg} (column {exc.colno})") from None
+                    raise InvalidImport(f"{file}: line {number}: not JSON: {exc.msg} (column {exc.colno})") from None
                 records.append(parse_record(value, f"{file}: line {number}"))
             continue
         if isinstance(whole, list):

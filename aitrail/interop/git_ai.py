@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 
-from aitrail.errors import ConfigError, InvalidRecord
+from aitrail.errors import ConfigError, InvalidImport
 from aitrail.interop.lines import GitFailed, Repository, git, merge_ranges, range_fingerprints, range_lines
 from aitrail.interop.spans import Destination, ImportedGeneration, ImportSummary, send_new, stable_id
 from aitrail.sdk import vocabulary as v
@@ -91,8 +91,8 @@ class Note:
     """Attestation key -> its author."""
 
 
-def _fail(where: str, message: str) -> InvalidRecord:
-    return InvalidRecord(f"{where}: {message}")
+def _fail(where: str, message: str) -> InvalidImport:
+    return InvalidImport(f"{where}: {message}")
 
 
 def _ranges(text: str, where: str) -> tuple[tuple[int, int], ...]:
@@ -137,7 +137,7 @@ def _author(record: Any, where: str, legacy: bool) -> Author:
 
 
 def parse_note(text: str, commit: str) -> Note:
-    """Parse and check one note (``authorship/3.0.0``); :class:`InvalidRecord` names the commit and line."""
+    """Parse and check one note (``authorship/3.0.0``); :class:`InvalidImport` names the commit and line."""
     where = f"{NOTES_REF} note of commit {commit}"
     lines = text.split("\n")
     lines = [line[:-1] if line.endswith("\r") else line for line in lines]

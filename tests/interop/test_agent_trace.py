@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import aitrail
 from aitrail.cli import app
-from aitrail.errors import InvalidRecord
+from aitrail.errors import InvalidImport
 from aitrail.interop.agent_trace import export_records, import_agent_trace, parse_since, write_records
 from aitrail.sdk.fingerprint import line_fingerprint
 from aitrail.sdk.hooks import record_commit
@@ -200,7 +200,7 @@ def test_a_malformed_record_refuses_the_whole_file_and_names_its_line_and_json_p
                                                                "ranges": [{"start_line": 1, "end_line": 50}]}]}]}
     source = tmp_path / "traces.jsonl"
     source.write_text(json.dumps(good) + "\n\n" + json.dumps({**good, "id": "r2", **change}) + "\n")
-    with pytest.raises(InvalidRecord) as caught:
+    with pytest.raises(InvalidImport) as caught:
         import_agent_trace(source, destination_of(collector))
     assert f"{source}: line 3: {message}" in str(caught.value)
     assert ch.query("SELECT count() FROM aitrail.otel_traces").result_rows == [(0,)]  # not even the good one

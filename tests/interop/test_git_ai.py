@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aitrail.cli import app
-from aitrail.errors import InvalidRecord, StoreUnavailable
+from aitrail.errors import InvalidImport, StoreUnavailable
 from aitrail.interop.git_ai import import_git_ai, parse_note
 from aitrail.interop.spans import Destination
 from aitrail.sdk.fingerprint import line_fingerprint
@@ -258,7 +258,7 @@ def test_a_malformed_note_refuses_the_whole_import_and_names_the_commit_and_line
     blob = git(repo, "hash-object", "-w", "--stdin", stdin=text).strip()
     git(repo, "notes", "--ref=ai", "add", "-f", "-C", blob, second)
 
-    with pytest.raises(InvalidRecord) as caught:
+    with pytest.raises(InvalidImport) as caught:
         import_git_ai(str(repo), destination_of(collector))
     assert f"refs/notes/ai note of commit {second}: {message}" in str(caught.value)
     collector_rows = ch.query("SELECT count() FROM aitrail.otel_traces").result_rows
