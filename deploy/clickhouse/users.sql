@@ -52,6 +52,7 @@ GRANT SELECT ON aitrail.ai_line_origins TO aitrail_reader;
 GRANT SELECT ON aitrail.ai_findings TO aitrail_reader;
 GRANT SELECT ON aitrail.ai_incidents TO aitrail_reader;
 GRANT SELECT ON aitrail.ai_signoffs TO aitrail_reader;
+GRANT SELECT ON aitrail.ai_cost_estimates TO aitrail_reader;
 -- The same tables on each shard, for a cluster whose nodes pass the user on (an interserver secret).
 GRANT SELECT ON aitrail_local.otel_traces TO aitrail_reader;
 GRANT SELECT ON aitrail_local.otel_logs TO aitrail_reader;
@@ -65,6 +66,7 @@ GRANT SELECT ON aitrail_local.ai_line_origins TO aitrail_reader;
 GRANT SELECT ON aitrail_local.ai_findings TO aitrail_reader;
 GRANT SELECT ON aitrail_local.ai_incidents TO aitrail_reader;
 GRANT SELECT ON aitrail_local.ai_signoffs TO aitrail_reader;
+GRANT SELECT ON aitrail_local.ai_cost_estimates TO aitrail_reader;
 -- Optional: hide prompt texts from dashboards (the audit team reads them with another user).
 -- REVOKE SELECT(prompt) ON aitrail.ai_generations FROM aitrail_reader;
 
