@@ -85,6 +85,12 @@ def _panel(panel: Panel, number: int) -> cogbuilder.Builder[model.Panel]:
 def _variable(variable: Variable) -> cogbuilder.Builder[model.VariableModel]:
     if variable.text:
         return board.TextBoxVariable(variable.name).label(variable.label)
+    if variable.constant is not None:
+        return board.ConstantVariable(variable.name).label(variable.label).value(variable.constant)
+    if variable.choices:
+        options = [model.VariableOption(selected=i == 0, text=c, value=c) for i, c in enumerate(variable.choices)]
+        return (board.CustomVariable(variable.name).label(variable.label).values(",".join(variable.choices))
+                .multi(False).include_all(False).allow_custom_value(False).options(options).current(options[0]))
     return (board.QueryVariable(variable.name).label(variable.label).datasource(DATASOURCE).query(variable.query)
             .multi(variable.multi).include_all(True).refresh(model.VariableRefresh.ON_DASHBOARD_LOAD)
             .current(model.VariableOption(selected=True, text=["All"], value=["$__all"])))

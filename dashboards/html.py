@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
 
-from aitrail.dashboards.catalog import DASHBOARDS
-from aitrail.dashboards.macros import TimeRange
+from aitrail.dashboards.catalog import DASHBOARDS, defaults
+from aitrail.dashboards.macros import TimeRange, substitute
 from aitrail.dashboards.panels import Dashboard
 from aitrail.dashboards.reports import Reader, panel_sql
 
@@ -24,16 +24,18 @@ from aitrail.dashboards.reports import Reader, panel_sql
 def report_data(read: Reader, time: TimeRange, dashboards: Sequence[Dashboard] = DASHBOARDS,
                 variables: Mapping[str, str | Sequence[str]] | None = None,
                 tenant: bool = False) -> list[dict[str, Any]]:
-    """Every reportable panel's rows, by dashboard, in reading order."""
+    """Every reportable panel's rows, by dashboard, in reading order, with the dashboards' ``variables`` (a team,
+    a repository, how to group: ``by``); titles say the grouping, as Grafana's do."""
+    chosen = {**defaults(), **(variables or {})}
     sections = []
     for dashboard in dashboards:
         if not dashboard.in_report:
             continue
         panels = []
         for panel in dashboard.panels:
-            rows = read(panel_sql(panel, time, variables, tenant))
+            rows = read(panel_sql(panel, time, chosen, tenant))
             panels.append({
-                "name": panel.name, "title": panel.title, "description": panel.description,
+                "name": panel.name, "title": substitute(panel.title, chosen), "description": panel.description,
                 "visual": panel.visual.value, "unit": panel.unit, "units": dict(panel.units),
                 "rows": rows,
             })
@@ -54,11 +56,11 @@ def _chart_js() -> str:
 
 
 def render(sections: list[dict[str, Any]], time: TimeRange, title: str = "aitrail report",
-           generated: datetime | None = None) -> str:
-    """The page: one file, everything inline."""
+           generated: datetime | None = None, scope: str = "") -> str:
+    """The page: one file, everything inline. ``scope`` says what the rows are limited to (a team, a repository)."""
     generated = generated or datetime.now(timezone.utc)
     page = resources.files("aitrail.dashboards").joinpath("report.html").read_text()
-    span = f"{time.start:%Y-%m-%d %H:%M} to {time.end:%Y-%m-%d %H:%M} UTC"
+    span = f"{scope + ' · ' if scope else ''}{time.start:%Y-%m-%d %H:%M} to {time.end:%Y-%m-%d %H:%M} UTC"
     return (page.replace("{{title}}", html.escape(title))
             .replace("{{span}}", html.escape(span))
             .replace("{{generated}}", html.escape(f"{generated.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"))

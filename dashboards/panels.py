@@ -1,8 +1,8 @@
 """What a dashboard is made of, written once: panels (title, description, SQL, visualization, unit, thresholds,
 links) and the variables their SQL filters on.
 
-Each panel's SQL lives in ``sql/<dashboard>/<panel>.sql`` beside this module, written for the Grafana ClickHouse
-data source (its macros ``$__timeFilter``, ``$__dateFilter``, ``$__timeInterval``, ``$__conditionalAll`` and
+Each panel's SQL lives in ``sql/<dashboard>/<panel>.sql`` beside this module (a definition several panels share in
+``sql/_<fragment>.sql``), written for the Grafana ClickHouse data source (its macros ``$__timeFilter``, ``$__dateFilter``, ``$__timeInterval``, ``$__conditionalAll`` and
 ``${variable}``). Every reader takes the panel from here: the Grafana JSON (:mod:`.grafana`), the HTML report
 (:mod:`.html`), ``aitrail usage`` and the tests, which expand the macros as the data source does (:mod:`.macros`).
 """
@@ -57,13 +57,21 @@ class Link:
 @dataclass(frozen=True)
 class Variable:
     """A dashboard variable: many values or All, its choices read by ``query`` (distinct values, tenant-scoped
-    because the tables it reads are)."""
+    because the tables it reads are); or a free text box (``text``); or one of fixed ``choices``, the first the
+    default (how to group: team, person, repository); or a hidden ``constant`` the SQL reads."""
 
     name: str
     label: str
-    query: str
+    query: str = ""
     multi: bool = True
     text: bool = False  # a free text box (a trace id), not a list read from the store
+    choices: tuple[str, ...] = ()
+    constant: str | None = None
+
+    @property
+    def default(self) -> str | None:
+        """The value a panel's SQL gets when none is chosen (None: All, or nothing for a text box)."""
+        return self.choices[0] if self.choices else self.constant
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,8 @@ class Panel:
 
     @cached_property
     def sql(self) -> str:
-        return resources.files("aitrail.dashboards").joinpath("sql", self.dashboard, f"{self.name}.sql").read_text()
+        """The panel's SQL file, its fragments in place (:func:`with_fragments`)."""
+        return with_fragments(_SQL().joinpath(self.dashboard, f"{self.name}.sql").read_text())
 
     @property
     def variables(self) -> set[str]:
@@ -97,11 +106,22 @@ class Panel:
         return tables_in(self.sql)
 
 
+def _SQL():  # noqa: ANN202, N802 - the package's sql folder (a Traversable)
+    return resources.files("aitrail.dashboards").joinpath("sql")
+
+
+def with_fragments(sql: str) -> str:
+    """``sql`` with each ``{{fragment}}`` replaced by ``sql/_<fragment>.sql``: a definition several panels share
+    (committed lines, what dual sign-off is, which findings are on AI code), written once."""
+    return _FRAGMENT.sub(lambda m: _SQL().joinpath(f"_{m.group(1)}.sql").read_text().strip(), sql)
+
+
 def tables_in(sql: str) -> set[str]:
     """The ``aitrail.<table>`` names ``sql`` reads."""
     return set(re.findall(r"\baitrail\.(\w+)", sql))
 
 
+_FRAGMENT = re.compile(r"\{\{(\w+)\}\}")
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(?!__)(\w+)")
 
 

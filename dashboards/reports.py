@@ -1,7 +1,8 @@
 """Panels answered outside Grafana: their SQL expanded as the data source expands it, run through any read path
 (the embedded store, a collector's SQL endpoint with a token, a ClickHouse server).
 
-``aitrail usage``, the demo and the HTML report read panels through here, so they show what Grafana shows.
+``aitrail usage``, ``aitrail report`` (:mod:`.team_report`), the demo and the HTML report read panels through here,
+so they show what Grafana shows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from aitrail.dashboards.catalog import USAGE as USAGE_DASHBOARD
+from aitrail.dashboards.catalog import USAGE as USAGE_DASHBOARD, defaults
 from aitrail.dashboards.macros import TimeRange, expand
 from aitrail.dashboards.panels import Panel
 
@@ -34,7 +35,7 @@ def tenant_sql(sql: str) -> str:
 
 @dataclass(frozen=True)
 class Report:
-    """A named question outside the dashboards' time-range macros (the team report, ``aitrail check``): one SQL
+    """A named question that is no panel (``aitrail check`` asks about given commits, not a time range): one SQL
     file, ``sql/<name>.sql``, with bound parameters."""
 
     name: str
@@ -51,8 +52,9 @@ class Report:
 
 def panel_sql(panel: Panel, time: TimeRange, variables: Mapping[str, str | Sequence[str]] | None = None,
               tenant: bool = False) -> str:
-    """The statement Grafana would send for ``panel`` over ``time`` (variables not given are All)."""
-    sql = expand(panel.sql, time, variables)
+    """The statement Grafana would send for ``panel`` over ``time`` (variables not given are All, or their default:
+    a row per team, the policy's checklist)."""
+    sql = expand(panel.sql, time, {**defaults(), **(variables or {})})
     return tenant_sql(sql) if tenant else sql
 
 

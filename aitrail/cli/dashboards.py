@@ -1,4 +1,5 @@
-"""``aitrail dashboards``: build the Grafana dashboards, push them to a Grafana, or write the HTML report."""
+"""``aitrail dashboards``: build the Grafana dashboards, push them to a Grafana, or write the HTML report (an alias of
+``aitrail report --html``: one implementation)."""
 
 from __future__ import annotations
 
@@ -89,28 +90,14 @@ def html(
     sql_url: SqlUrl = None,
     token: Token = None,
 ) -> None:
-    """Write the dashboards as one self-contained HTML file (charts and tables, no network needed to view it)."""
-    from aitrail.cli import _location, _explain, _server_extra
-    from aitrail.dashboards.html import render, report_data
+    """The HTML report of the last DAYS UTC days: `aitrail report --html FILE` (which also takes --since, --until,
+    --team, --repo, --by) under the dashboards' name."""
+    from aitrail.cli import _server_extra
+    from aitrail.cli.accountability import write_html
     from aitrail.dashboards.macros import TimeRange
-    from aitrail.dashboards.reports import reader
-    from aitrail.dashboards.reports import reads_one_tenant
 
     _server_extra()
-    time = TimeRange.last_days(days)
-    try:
-        location = _location(data_dir, clickhouse_url)
-        tenant = reads_one_tenant(location, sql_url, token)
-        page = render(report_data(reader(location, sql_url, token), time, tenant=tenant), time)
-    except AitrailError as exc:
-        _explain(exc)
-        return
-    try:
-        file.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        output.fail(f"cannot write {file}: {exc.strerror or exc}", "choose another path")
-        return
-    output.errors.print(f"wrote {file} ({len(page.encode()) // 1024} KiB)")
+    write_html(file, TimeRange.last_days(days), {}, data_dir, clickhouse_url, sql_url, token)
 
 
 def register(root: typer.Typer) -> None:

@@ -156,7 +156,8 @@ def print_chain(chain: dict[str, Any]) -> None:
                  ["assistant / model", f"{g['assistant']} / {g['model']}"],
                  ["prompt", g["prompt"] or f"({g['prompt_policy']})"],
                  ["asked by", f"{g['user_email']} ({g['team']})"],
-                 ["tokens / cost", f"{g['input_tokens']}+{g['output_tokens']} / ${g['cost_usd']}"]]
+                 ["tokens / cost", f"{g['input_tokens']}+{g['output_tokens']} / ${g['cost_usd']:.4f}"
+                                   + (" (estimated from the price table)" if g["cost_estimated"] else "")]]
     rows += [["other generations", ", ".join(o["generation_id"] for o in chain["other_generations"]) or "-"],
              ["sign-offs", ", ".join(f"{s['role']} {s['signer_email']}" for s in c["signoffs"]) or "-"],
              ["owners", " ".join(chain["owners"]) or "-"]]

@@ -160,6 +160,7 @@ def _line_entry(line: int, text: str, origin: dict[str, Any] | None, others: lis
             model=origin["model"], prompt=full.get("prompt", ""), prompt_policy=full.get("prompt_policy", ""),
             user_email=origin["user_email"], team=origin["team"], time=full.get("time", ""),
             session_id=full.get("session_id", ""), cost_usd=full.get("cost_usd", 0.0),
+            cost_estimated=bool(full.get("cost_estimated", False)),
             file_path=origin["file_path"],
         )
     if others:

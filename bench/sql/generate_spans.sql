@@ -4,6 +4,8 @@
 -- Inserts rows {first} .. {first} + {count} - 1. Rows {spread_first} .. {spread_first} + {spread_rows} - 1 (a
 -- growth step: 1x, then 9x more, then 90x more) are spread evenly over {days} days from {base_ns} (Unix ns, UTC)
 -- in row order, so an insert of consecutive rows touches few daily partitions and writes few, large parts.
+-- One generation in four is sent without a cost (as many assistants send it): the price table estimates it
+-- (ai_cost_estimates, and the per-person rollup's estimated cost).
 INSERT INTO aitrail.otel_traces
     (Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
      ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage)
@@ -65,7 +67,7 @@ SELECT
         'gen_ai.request.model', models[ai],
         'gen_ai.usage.input_tokens', toString(input_tokens),
         'gen_ai.usage.output_tokens', toString(output_tokens),
-        'aitrail.cost.usd', toString(round(input_tokens / 1000 * price_in[ai] + output_tokens / 1000 * price_out[ai], 6)),
+        'aitrail.cost.usd', if(n % 4 = 0, '', toString(round(input_tokens / 1000 * price_in[ai] + output_tokens / 1000 * price_out[ai], 6))),
         'session.id', concat('s-u', toString(person), '-', toString(intDiv(n, 97))),
         'aitrail.prompt.text', prompt,
         'aitrail.prompt.policy', 'full',

@@ -62,6 +62,7 @@ TENANT_TABLES: dict[str, str] = {
     "ai_usage_daily": "tenant",
     "ai_files_daily": "tenant",
     "ai_repositories_daily": "tenant",
+    "ai_people_daily": "tenant",
     "ai_commits": "tenant",
     "ai_commit_files": "tenant",
     "ai_commits_daily": "tenant",

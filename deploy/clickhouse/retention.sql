@@ -17,6 +17,7 @@ ALTER TABLE aitrail.ai_generations MODIFY TTL toDateTime(timestamp) + INTERVAL 7
 ALTER TABLE aitrail.ai_usage_daily MODIFY TTL day + INTERVAL 730 DAY;
 ALTER TABLE aitrail.ai_files_daily MODIFY TTL day + INTERVAL 730 DAY;
 ALTER TABLE aitrail.ai_repositories_daily MODIFY TTL day + INTERVAL 730 DAY;
+ALTER TABLE aitrail.ai_people_daily MODIFY TTL day + INTERVAL 730 DAY;
 -- Commits, sign-offs, findings and incidents (migrations 0008, 0009) are the accountability record and the
 -- line lookup is what links a finding to its generation: keep them as long as ai_generations.
 ALTER TABLE aitrail.ai_commits MODIFY TTL toDateTime(timestamp) + INTERVAL 730 DAY;

@@ -9,6 +9,11 @@
 --
 -- Convention: a tenant's ClickHouse user is named exactly like its tenant id (aitrail.tenant.id), so
 -- one policy per table serves every tenant: rows whose tenant is currentUser().
+--
+-- On a cluster (cluster.sql) the rows are in each shard's aitrail_local tables, under the Distributed
+-- tables of aitrail: create every policy and grant below on aitrail_local.<table> too, and give the
+-- cluster an interserver secret (<secret> in remote_servers), so the shards run a tenant's query as the
+-- tenant's user; without it they run it as the cluster's configured user, whom no policy filters.
 
 CREATE ROLE IF NOT EXISTS aitrail_tenant_reader;
 GRANT SELECT ON aitrail.otel_traces TO aitrail_tenant_reader;
@@ -22,6 +27,7 @@ GRANT SELECT ON aitrail.ai_generations TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_usage_daily TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_files_daily TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_repositories_daily TO aitrail_tenant_reader;
+GRANT SELECT ON aitrail.ai_people_daily TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_commits TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_commit_files TO aitrail_tenant_reader;
 GRANT SELECT ON aitrail.ai_commits_daily TO aitrail_tenant_reader;
@@ -46,6 +52,7 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_generations USING t
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_usage_daily USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_files_daily USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_repositories_daily USING tenant = currentUser() TO aitrail_tenant_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_people_daily USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_commits USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_commit_files USING tenant = currentUser() TO aitrail_tenant_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_tenant ON aitrail.ai_commits_daily USING tenant = currentUser() TO aitrail_tenant_reader;
@@ -69,6 +76,7 @@ CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_generations USING 1 TO
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_usage_daily USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_files_daily USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_repositories_daily USING 1 TO aitrail_writer, aitrail_reader;
+CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_people_daily USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_commits USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_commit_files USING 1 TO aitrail_writer, aitrail_reader;
 CREATE ROW POLICY IF NOT EXISTS aitrail_all ON aitrail.ai_commits_daily USING 1 TO aitrail_writer, aitrail_reader;
@@ -88,5 +96,5 @@ SET DEFAULT ROLE aitrail_tenant_reader TO `acme`;
 
 -- A per-user policy instead of the naming convention (tenant id differs from the user name):
 --   CREATE ROW POLICY aitrail_tenant_globex ON aitrail.ai_generations USING tenant = 'globex' TO `globex-readers`;
--- and the same for the three daily rollups (ai_usage_daily, ai_files_daily, ai_repositories_daily),
+-- and the same for the daily rollups (ai_usage_daily, ai_files_daily, ai_repositories_daily, ai_people_daily),
 -- and for the seven raw tables with ResourceAttributes['aitrail.tenant.id'] = 'globex'.

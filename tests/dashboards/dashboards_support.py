@@ -17,6 +17,8 @@ TIME = TimeRange(DAY0 + timedelta(days=2), DAY0 + timedelta(days=9, hours=13, mi
 """Asked over: some days before and after are left out, the last day only in part (rollups answer whole days)."""
 
 TEAMS = ("payments", "mobile", "platform", "data")
+CHECKLIST = ("tests", "security", "secrets", "licences", "explain")
+"""The checklist questions sign-offs answer: those of the default policy (its keys, written out here)."""
 ASSISTANTS = ("claude-code", "codex", "copilot")
 
 
@@ -42,7 +44,7 @@ def generations(seed: int, count: int) -> list[dict]:
             "model": rng.choice(("m-large", "m-small")),
             "input_tokens": rng.randrange(5000),
             "output_tokens": rng.randrange(900),
-            "cost_usd": rng.randrange(10**6) / 10**5,
+            "cost_usd": 0.0 if rng.random() < 0.15 else rng.randrange(10**6) / 10**5,  # 0: sent without a cost
             "repository": f"https://git.example.com/r{rng.randrange(4)}",
             "file_path": f"src/f{rng.randrange(30)}.py",
             "lines_added": rng.randrange(60),
@@ -50,19 +52,31 @@ def generations(seed: int, count: int) -> list[dict]:
             "decision": rng.choice(("accepted", "accepted", "rejected", "")),
             "trace_id": f"{rng.getrandbits(128):032x}",
             "line_fingerprints": [len(rows) * 8 + k + 1 for k in range(rng.randrange(4))],  # unique per generation
+            "span_id": f"{rng.getrandbits(64):016x}",
         })
+        rows[-1]["estimated_cost_usd"] = rng.randrange(10**5) / 10**5 if rows[-1]["cost_usd"] == 0 else 0.0
     return rows
 
 
+ESTIMATED = ("tenant", "span_id", "team", "user_email", "repository", "model", "estimated_cost_usd")
+"""What ai_cost_estimates holds of a generation sent without a cost (the price table's estimate, migration 0009)."""
+
+
 def insert(store, rows: list[dict]) -> None:
-    columns = {k: pa.array([r[k] for r in rows]) for k in rows[0] if k != "timestamp"}
+    """The generations into ai_generations and, for those sent without a cost, their estimates into
+    ai_cost_estimates, as the two views on otel_traces would (the per-person rollup takes both)."""
+    timestamps = pa.array([r["timestamp"] for r in rows], pa.int64()).cast(pa.timestamp("ns"))
+    estimated = [i for i, r in enumerate(rows) if r["estimated_cost_usd"]]
+    if estimated:
+        store.insert("ai_cost_estimates", pa.table({"timestamp": timestamps.take(estimated), **{
+            k: pa.array([rows[i][k] for i in estimated]) for k in ESTIMATED}}))
+    columns = {k: pa.array([r[k] for r in rows]) for k in rows[0] if k not in ("timestamp", "estimated_cost_usd")}
     for name in ("lines_added", "lines_removed"):
         columns[name] = columns[name].cast(pa.uint32())
     for name in ("input_tokens", "output_tokens"):
         columns[name] = columns[name].cast(pa.uint64())
     if "line_fingerprints" in columns:
         columns["line_fingerprints"] = columns["line_fingerprints"].cast(pa.list_(pa.uint64()))
-    timestamps = pa.array([r["timestamp"] for r in rows], pa.int64()).cast(pa.timestamp("ns"))
     store.insert("ai_generations", pa.table({"timestamp": timestamps, **columns}))
 
 
@@ -126,7 +140,8 @@ def records(seed: int, generations: list[dict]) -> dict[str, list[dict]]:
             "commit": commit["commit"], "role": rng.choice(("reviewer", "approver")),
             "signer_email": commit["author_email"] if rng.random() < 0.2 else rng.choice(people),
             "source": "cli", "team": rng.choice(TEAMS),
-            "checklist": {q: rng.choice(("yes", "yes", "no", "n/a")) for q in rng.sample(("tests", "secrets", "license"), 2)},
+            "checklist": {q: rng.choice(("yes", "yes", "no", "n/a"))  # every question of the default checklist, or one less
+                          for q in rng.sample(CHECKLIST, len(CHECKLIST) - rng.randrange(2))},
         })
     return {"ai_commits": commits, "ai_findings": findings, "ai_incidents": incidents, "ai_signoffs": signoffs}
 

@@ -14,6 +14,9 @@ from grafana_foundation_sdk.models.dashboard import Dashboard as SdkDashboard
 from aitrail.dashboards import grafana
 from aitrail.dashboards.catalog import DASHBOARDS
 from aitrail.dashboards.grafana import ClickHouseQuery
+from aitrail.dashboards.reports import panel_sql
+
+from dashboards_support import TIME
 
 COMMITTED = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards"
 FORMAT_OF = {"timeseries": 0, "table": 1, "stat": 1, "barchart": 1, "piechart": 1, "logs": 2, "traces": 3}
@@ -53,8 +56,14 @@ def test_every_variable_a_panel_uses_is_defined(dashboard):
 
 def test_every_variable_resolves_on_the_engine(dashboard, seeded):
     for variable in dashboard.variables:
-        if not variable.text:
+        if variable.query:
             assert seeded.store.rows(variable.query), f"{variable.name} has no choices over the seed"
+        assert variable.query or variable.text or variable.choices or variable.constant, variable.name
+        for choice in variable.choices:  # each grouping runs on every panel using it, its rows named after it
+            for panel in dashboard.panels:
+                if variable.name in panel.variables:
+                    rows = seeded.store.rows(panel_sql(panel, TIME, {variable.name: choice}))
+                    assert rows and all(choice in row for row in rows), (panel.name, choice)
 
 
 def test_data_links_open_an_aitrail_dashboard_with_a_column_the_panel_selects(dashboard):

@@ -24,6 +24,7 @@ CHECK = """(() => {
             cells: box.querySelectorAll('td').length, stats: box.querySelectorAll('.stat').length};
   });
   return {ready: document.body.dataset.ready === '1', panels, text: document.body.innerText,
+          estimated: [...document.querySelectorAll('th.estimated, .label.estimated')].map((e) => e.textContent),
           external: [...document.querySelectorAll('[src], link[href]')].map((e) => e.src || e.href)};
 })()"""
 
@@ -68,6 +69,9 @@ def test_report_is_one_file_that_renders_every_panel_offline(seeded, chromium, t
             assert got["rendered"] == "table" and got["cells"] > 0, got
         else:
             assert got["rendered"] == "stat" and got["stats"] > 0, got
+    # the estimated part of each cost panel is marked: the headline, by team, by assistant, per person
+    assert len(seen.result["estimated"]) == sum("estimated_cost_usd" in p["rows"][0] for s in sections
+                                               for p in s["panels"] if p["rows"]) == 4
     # ids stay as they are (ClickHouse sends 64-bit integers as text: an id of digits must not become a number)
     unsigned = next(p for s in sections for p in s["panels"] if p["name"] == "unsigned_changes")
     assert all(row["trace_id"] in seen.result["text"] for row in unsigned["rows"][:5])

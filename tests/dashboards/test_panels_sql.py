@@ -11,6 +11,7 @@ import pytest
 
 from aitrail.dashboards.catalog import ACCOUNTABILITY, DASHBOARDS, RISK, USAGE
 from aitrail.dashboards.reports import panel_sql
+from aitrail.sdk.accountability.policy import DEFAULT_CHECKLIST
 
 from dashboards_support import TIME
 
@@ -40,33 +41,46 @@ def in_time(rows: list[dict], selection: dict, keys: tuple[str, ...]) -> list[di
     return [r for r in rows if start <= r["timestamp"] / 1e9 <= end and _chosen(r, chosen)]
 
 
-USAGE_KEYS = ("team", "assistant", "model")
+USAGE_KEYS = ("team", "assistant", "model", "repository")
 
 
 def person(row: dict) -> str:
     return row["user_email"] or row["user_id"]
 
 
+def _estimates_known(selection: dict) -> bool:
+    """An estimate carries no assistant (only model, team, person, repository): with an assistant chosen it is unknown."""
+    return "assistant" not in selection
+
+
+def _cost(rows: list[dict], selection: dict, of: str | None = None) -> dict:
+    """Cost with the estimated part (for ``of``, a person: the estimates of that e-mail address only)."""
+    known = _estimates_known(selection)
+    estimated = sum(r["estimated_cost_usd"] for r in rows if of is None or r["user_email"] == of) if known else 0.0
+    return {"cost_usd": round(sum(r["cost_usd"] for r in rows) + estimated, 4),
+            "estimated_cost_usd": round(estimated, 4) if known else None}
+
+
 def expect_headline(rows, selection):
     rows = in_days(rows, selection, USAGE_KEYS)
-    return [{"generations": len(rows), "people": len({r["user_id"] for r in rows}),
-             "tokens": sum(r["input_tokens"] + r["output_tokens"] for r in rows),
-             "cost_usd": round(sum(r["cost_usd"] for r in rows), 2), "lines_added": sum(r["lines_added"] for r in rows)}]
+    return [{"generations": len(rows), "people": len({person(r) for r in rows}),
+             "tokens": sum(r["input_tokens"] + r["output_tokens"] for r in rows), **_cost(rows, selection),
+             "lines_added": sum(r["lines_added"] for r in rows)}]
 
 
-def _per_day_team(rows, selection, value):
+def _per_day_team(rows, selection, value, keys=USAGE_KEYS):
     groups = defaultdict(list)
-    for r in in_days(rows, selection, USAGE_KEYS):
+    for r in in_days(rows, selection, keys):
         groups[(_day(r), r["team"])].append(r)
     return [{"time": f"{d} 00:00:00", "team": t, **value(g)} for (d, t), g in sorted(groups.items())]
 
 
-def expect_generations_by_team(rows, selection):
-    return _per_day_team(rows, selection, lambda g: {"generations": len(g)})
+def expect_generations_by_team(rows, selection):  # ai_usage_daily: no repository to filter on
+    return _per_day_team(rows, selection, lambda g: {"generations": len(g)}, ("team", "assistant", "model"))
 
 
 def expect_active_people(rows, selection):
-    return _per_day_team(rows, selection, lambda g: {"people": len({r["user_id"] for r in g})})
+    return _per_day_team(rows, selection, lambda g: {"people": len({person(r) for r in g})})
 
 
 def _usage(rows, key):
@@ -79,30 +93,48 @@ def _usage(rows, key):
 def expect_usage_by_team(rows, selection):
     out = []
     for team, g in _usage(in_days(rows, selection, USAGE_KEYS), lambda r: r["team"]).items():
-        out.append({"team": team, "generations": len(g), "people": len({r["user_id"] for r in g}),
-                    "tokens": sum(r["input_tokens"] + r["output_tokens"] for r in g),
-                    "cost_usd": round(sum(r["cost_usd"] for r in g), 2), "lines_added": sum(r["lines_added"] for r in g),
+        out.append({"team": team, "generations": len(g), "people": len({person(r) for r in g}),
+                    "tokens": sum(r["input_tokens"] + r["output_tokens"] for r in g), **_cost(g, selection),
+                    "lines_added": sum(r["lines_added"] for r in g),
                     "accepted_share": round(sum(r["decision"] == "accepted" for r in g) / len(g), 3)})
     return sorted(out, key=lambda r: (-r["generations"], r["team"]))
 
 
 def expect_usage_by_assistant(rows, selection):
+    chosen = in_days(rows, selection, USAGE_KEYS)
     out = []
-    for (assistant, model), g in _usage(in_days(rows, selection, USAGE_KEYS), lambda r: (r["assistant"], r["model"])).items():
+    for (assistant, model), g in _usage(chosen, lambda r: (r["assistant"], r["model"])).items():
         out.append({"assistant": assistant, "model": model, "generations": len(g),
-                    "people": len({r["user_id"] for r in g}),
+                    "people": len({person(r) for r in g}),
                     "tokens": sum(r["input_tokens"] + r["output_tokens"] for r in g),
-                    "cost_usd": round(sum(r["cost_usd"] for r in g), 2), "lines_added": sum(r["lines_added"] for r in g)})
+                    "cost_usd": round(sum(r["cost_usd"] for r in g), 4), "estimated_cost_usd": 0.0,
+                    "lines_added": sum(r["lines_added"] for r in g)})
+    if _estimates_known(selection):  # a row per model, with no assistant
+        for model, g in _usage([r for r in chosen if r["estimated_cost_usd"]], lambda r: r["model"]).items():
+            estimated = round(sum(r["estimated_cost_usd"] for r in g), 4)
+            out.append({"assistant": "", "model": model, "generations": 0, "people": 0, "tokens": 0,
+                        "cost_usd": estimated, "estimated_cost_usd": estimated, "lines_added": 0})
     return sorted(out, key=lambda r: (-r["generations"], r["assistant"], r["model"]))
 
 
 def expect_cost_by_person(rows, selection):
     out = []
-    for who, g in _usage(in_time(rows, selection, USAGE_KEYS), person).items():
+    for who, g in _usage(in_days(rows, selection, USAGE_KEYS), person).items():
         out.append({"person": who, "teams": ", ".join(sorted({r["team"] for r in g})), "generations": len(g),
-                    "tokens": sum(r["input_tokens"] + r["output_tokens"] for r in g),
-                    "cost_usd": round(sum(r["cost_usd"] for r in g), 2)})
+                    "tokens": sum(r["input_tokens"] + r["output_tokens"] for r in g), **_cost(g, selection, who)})
     return sorted(out, key=lambda r: (-r["cost_usd"], -r["tokens"], r["person"]))[:20]
+
+
+def expect_committed_lines(rows, selection, records=None):
+    teams: dict = defaultdict(list)
+    for commit in in_time(records["ai_commits"], selection, ("team", "repository")):
+        teams[commit["team"]].append(commit)
+    out = []
+    for team, commits in teams.items():
+        added, ai = sum(c["lines_added"] for c in commits), sum(c["ai_lines"] for c in commits)
+        out.append({"team": team, "commits": len(commits), "lines_added": added, "ai_lines": ai,
+                    "ai_share": round(ai / added, 3) if added else None})
+    return sorted(out, key=lambda r: (-r["lines_added"], r["team"]))
 
 
 def expect_top_files(rows, selection):
@@ -128,7 +160,7 @@ def expect_adoption(rows, selection):
     weeks = defaultdict(list)
     for r in in_days(rows, selection, USAGE_KEYS):
         weeks[_day(r) - timedelta(days=_day(r).weekday())].append(r)
-    return [{"time": f"{w} 00:00:00", "people": len({r["user_id"] for r in g}), "teams": len({r["team"] for r in g})}
+    return [{"time": f"{w} 00:00:00", "people": len({person(r) for r in g}), "teams": len({r["team"] for r in g})}
             for w, g in sorted(weeks.items())]
 
 
@@ -152,25 +184,28 @@ def _is_ai(finding: dict, origins: dict[int, dict]) -> bool:
     return finding["generation_trace_id"] != "" or any(f in origins for f in finding["line_fingerprints"])
 
 
+def _on_ai_lines(finding: dict, origins: dict[int, dict]) -> bool:
+    return any(f in origins for f in finding["line_fingerprints"])
+
+
 def expect_findings_per_kloc(rows, selection, records):
     origins = _origins(rows)
-    teams: dict = defaultdict(lambda: {"ai_lines": 0, "human_lines": 0, "ai_findings": 0, "human_findings": 0})
+    teams: dict = defaultdict(lambda: {"ai_lines": 0, "human_lines": 0, "ai_findings": 0, "human_findings": 0,
+                                       "at_generation": 0, "by_scan": 0, "in_incident": 0})
     for commit in _records_in_time(records["ai_commits"], selection):
         teams[commit["team"]]["ai_lines"] += commit["ai_lines"]
         teams[commit["team"]]["human_lines"] += commit["lines_added"] - commit["ai_lines"]
-    for finding in _records_in_time(records["ai_findings"], selection):
-        teams[finding["team"]]["ai_findings" if _is_ai(finding, origins) else "human_findings"] += 1
-    per_kloc = lambda n, lines: round(n * 1000 / lines, 2) if lines else None  # noqa: E731
-    return [{"team": t, **v, "ai_per_kloc": per_kloc(v["ai_findings"], v["ai_lines"]),
-             "human_per_kloc": per_kloc(v["human_findings"], v["human_lines"])} for t, v in sorted(teams.items())]
-
-
-def expect_caught_at(rows, selection, records):
-    teams: dict = defaultdict(lambda: {"at_generation": 0, "by_scan": 0, "in_incident": 0})
     names = {"generation": "at_generation", "scan": "by_scan", "incident": "in_incident"}
     for finding in _records_in_time(records["ai_findings"], selection):
-        teams[finding["team"]][names[finding["caught_at"]]] += 1
-    return [{"team": t, **v} for t, v in sorted(teams.items())]
+        counts = teams[finding["team"]]
+        counts[names[finding["caught_at"]]] += 1
+        if finding["caught_at"] != "generation":  # counted apart from the rates
+            counts["ai_findings" if _on_ai_lines(finding, origins) else "human_findings"] += 1
+    per_kloc = lambda n, lines: round(n * 1000 / lines, 2) if lines else None  # noqa: E731
+    return [{"team": t, "ai_lines": v["ai_lines"], "human_lines": v["human_lines"], "ai_findings": v["ai_findings"],
+             "human_findings": v["human_findings"], "ai_per_kloc": per_kloc(v["ai_findings"], v["ai_lines"]),
+             "human_per_kloc": per_kloc(v["human_findings"], v["human_lines"]), "at_generation": v["at_generation"],
+             "by_scan": v["by_scan"], "in_incident": v["in_incident"]} for t, v in sorted(teams.items())]
 
 
 def _ai_share(incident: dict, ai_ids: set[str]) -> tuple[int, int]:
@@ -180,12 +215,16 @@ def _ai_share(incident: dict, ai_ids: set[str]) -> tuple[int, int]:
 def expect_incident_cost_by_team(rows, selection, records):
     origins = _origins(rows)
     ai_ids = {f["finding_id"] for f in records["ai_findings"] if _is_ai(f, origins)}
-    teams: dict = defaultdict(lambda: [0.0, 0.0])
+    teams: dict = defaultdict(lambda: [0, 0, 0.0, 0.0])
     for incident in _records_in_time(records["ai_incidents"], selection):
         total, ai = _ai_share(incident, ai_ids)
-        teams[incident["team"]][0] += incident["cost_usd"] * ai / total
-        teams[incident["team"]][1] += incident["cost_usd"] * (1 - ai / total)
-    return [{"team": t, "ai_cost_usd": round(a, 2), "other_cost_usd": round(o, 2)} for t, (a, o) in sorted(teams.items())]
+        counts = teams[incident["team"]]
+        counts[0] += 1
+        counts[1] += ai > 0
+        counts[2] += incident["cost_usd"] * ai / total
+        counts[3] += incident["cost_usd"] * (1 - ai / total)
+    return [{"team": t, "incidents": n, "ai_incidents": a, "ai_cost_usd": round(c, 2), "other_cost_usd": round(o, 2)}
+            for t, (n, a, c, o) in sorted(teams.items())]
 
 
 def expect_incidents(rows, selection, records):
@@ -233,33 +272,59 @@ def _ai_commits(records: dict, selection: dict) -> list[dict]:
     return [c for c in _records_in_time(records["ai_commits"], selection) if c["ai_lines"] > 0]
 
 
+def _dual(records: dict) -> dict[str, tuple[int, int, int]]:
+    """Per AI commit: distinct reviewers, approvers and signers other than its author (the default policy's count)."""
+    authors = {c["commit"]: c["author_email"].lower() for c in records["ai_commits"] if c["ai_lines"] > 0}
+    people: dict = defaultdict(lambda: (set(), set()))
+    for s in records["ai_signoffs"]:
+        signer = s["signer_email"].lower()
+        if s["commit"] in authors and signer != authors[s["commit"]]:
+            people[s["commit"]][s["role"] == "approver"].add(signer)
+    return {c: (len(r), len(a), len(r | a)) for c, (r, a) in people.items()}
+
+
+def _dual_signed(counts: tuple[int, int, int]) -> bool:
+    reviewers, approvers, signers = counts
+    return reviewers > 0 and approvers > 0 and signers >= 2
+
+
 def expect_signoff_coverage(rows, selection, records):
-    reviewers, approvers = _signers(records["ai_signoffs"], "reviewer"), _signers(records["ai_signoffs"], "approver")
+    dual = _dual(records)
     teams: dict = defaultdict(lambda: [0, 0, 0, 0])
     for c in _ai_commits(records, selection):
-        key, counts = (c["repository"], c["commit"]), teams[c["team"]]
+        counts, signed = teams[c["team"]], dual.get(c["commit"], (0, 0, 0))
         counts[0] += 1
-        counts[1] += key in reviewers
-        counts[2] += key in approvers
-        counts[3] += key in reviewers and key in approvers
-    return [{"team": t, "ai_commits": n, "reviewed": r, "approved": a, "dual_signed": d, "coverage": round(d / n, 3)}
-            for t, (n, r, a, d) in sorted(teams.items())]
+        counts[1] += signed[0] > 0
+        counts[2] += signed[1] > 0
+        counts[3] += _dual_signed(signed)
+    return [{"team": t, "ai_commits": n, "reviewed": r, "approved": a, "dual_signed": d, "unsigned": n - d,
+             "coverage": round(d / n, 3)} for t, (n, r, a, d) in sorted(teams.items())]
 
 
 def expect_unsigned_changes(rows, selection, records):
+    dual = _dual(records)
     out = []
     for c in _ai_commits(records, selection):
-        key = (c["repository"], c["commit"])
-        reviews = sum(1 for s in records["ai_signoffs"] if (s["repository"], s["commit"]) == key and s["role"] == "reviewer")
-        approvals = sum(1 for s in records["ai_signoffs"] if (s["repository"], s["commit"]) == key and s["role"] == "approver")
-        if reviews and approvals:
+        signed = dual.get(c["commit"], (0, 0, 0))
+        if _dual_signed(signed):
             continue
         out.append((c["timestamp"], {"team": c["team"], "repository": c["repository"], "commit": c["commit"],
                                      "author": c["author_email"], "ai_lines": c["ai_lines"],
-                                     "lines_added": c["lines_added"], "reviews": reviews, "approvals": approvals,
+                                     "lines_added": c["lines_added"], "reviewers": signed[0], "approvers": signed[1],
                                      "trace_id": c["trace_id"]}))
     out.sort(key=lambda t: (-t[1]["ai_lines"], -t[0], t[1]["commit"]))
     return [row for _, row in out][:50]
+
+
+def expect_checklist_completion(rows, selection, records):
+    ai_commits = {c["commit"]: c["team"] for c in _ai_commits(records, selection)}
+    teams: dict = defaultdict(lambda: [0, 0])
+    for s in records["ai_signoffs"]:
+        if s["commit"] in ai_commits:
+            counts = teams[ai_commits[s["commit"]]]
+            counts[0] += 1
+            counts[1] += set(s["checklist"]) >= set(DEFAULT_CHECKLIST)
+    return [{"team": t, "signoffs": n, "complete": c, "completion": round(c / n, 3)} for t, (n, c) in sorted(teams.items())]
 
 
 def expect_checklist(rows, selection, records):
@@ -293,7 +358,7 @@ def expect_ownership_gaps(rows, selection, records):
 
 
 EXPECTED = {name[len("expect_"):]: fn for name, fn in globals().items() if name.startswith("expect_")}
-RECORD_PANELS = [(d, p.name) for d in (RISK, ACCOUNTABILITY) for p in d.panels]
+RECORD_PANELS = [(d, p.name) for d in (RISK, ACCOUNTABILITY) for p in d.panels] + [(USAGE, "committed_lines")]
 RECORD_SELECTIONS = [{}, {"team": ["payments", "data"]}, {"repository": ["https://git.example.com/r1"]}]
 
 
@@ -322,12 +387,12 @@ def test_every_reportable_panel_has_an_expectation():
 
 
 @pytest.mark.parametrize("selection", SELECTIONS, ids=["all", "two-teams", "assistant-model", "repository"])
-@pytest.mark.parametrize("name", [p.name for p in USAGE.panels])
+@pytest.mark.parametrize("name", [p.name for p in USAGE.panels if p.name != "committed_lines"])
 def test_usage_panel_answers_what_the_seed_says(seeded, name, selection):
     expected = EXPECTED[name](seeded.rows, selection)
     assert expected, "the seed should give every panel rows"
     actual = normalized(seeded.store.rows(panel_sql(USAGE.panel(name), TIME, selection)), expected)
-    assert actual == expected
+    assert_same(actual, expected)
 
 
 def test_the_range_leaves_out_days_and_the_selection_leaves_out_teams(seeded):
@@ -364,6 +429,9 @@ def test_a_tenants_views_answer_every_panel_and_another_tenant_sees_nothing(seed
     for dashboard in DASHBOARDS:
         for panel in dashboard.panels:
             sql = panel_sql(panel, TIME, {"trace_id": seeded.rows[0]["trace_id"]})
-            assert seeded.store.rows(_through_views(sql, "acme")) == seeded.store.rows(sql), panel.name
+            through, direct = seeded.store.rows(_through_views(sql, "acme")), seeded.store.rows(sql)
+            # the same rows; sums of money may differ in the last rounded digit (the engine adds in another order)
+            assert len(through) == len(direct), panel.name
+            assert all(a == pytest.approx(b, abs=2e-4) for a, b in zip(through, direct)), panel.name
             other = seeded.store.rows(_through_views(sql, "globex"))
             assert all(str(v) in ("0", "0.0", "", "None") for row in other for v in row.values()), panel.name

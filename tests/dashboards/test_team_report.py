@@ -1,5 +1,6 @@
 """The team report on the real engine: two teams' generations, commits, sign-offs, findings and incidents sent as
-spans by the real OTLP exporter through a running collector, read back by ``team_report``. Every expected value is
+spans by the real OTLP exporter through a running collector, read back by ``team_report`` (which asks the dashboards'
+panels) and written as HTML by ``aitrail report --html``. Every expected value is
 computed here from the seed (and prices.csv read with the csv module), not read back from aitrail."""
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ def expected_for(team: str | None) -> dict:
     in_ai = [f for f in committed if set(fingerprints([f[4]])) & ai_line_fps]
     signoffs = [s for s in SIGNOFFS if s[0] in ai_commits and team in (None, next(c[1] for c in COMMITS if c[0] == s[0]))]
     incidents = [i for i in INCIDENTS if team in (None, i[1])]
-    traced = [i for i in incidents if set(i[3]) & ai_commits or set(i[4]) & {f[0] for f in in_ai}]
+    on_ai = {f[0] for f in FINDINGS if f[5] == "generation" or set(fingerprints([f[4]])) & ai_line_fps}
+    share = {i[0]: len(set(i[4]) & on_ai) / max(len(i[4]), 1) for i in incidents}  # of its findings, those on AI code
+    traced = [i for i in incidents if share[i[0]] > 0]
     lines_added, ai_lines = sum(c[4] for c in commits), sum(c[5] for c in commits)
     return {
         "people": len({g[3] for g in gens}), "generations": len(gens), "tokens": sum(g[5] + g[6] for g in gens),
@@ -124,18 +127,18 @@ def expected_for(team: str | None) -> dict:
         "lines_added": lines_added, "ai_lines": ai_lines, "ai_share": round(ai_lines / lines_added, 3),
         "ai_commits": sum(c[5] > 0 for c in commits), "ai_commits_lacking_signoff": lacking,
         "findings_ai": len(in_ai), "findings_human": len(committed) - len(in_ai),
-        "findings_per_kloc_ai": round(len(in_ai) / ai_lines * 1000, 3) if ai_lines else None,
-        "findings_per_kloc_human": round((len(committed) - len(in_ai)) / (lines_added - ai_lines) * 1000, 3)
+        "findings_per_kloc_ai": round(len(in_ai) / ai_lines * 1000, 2) if ai_lines else None,
+        "findings_per_kloc_human": round((len(committed) - len(in_ai)) / (lines_added - ai_lines) * 1000, 2)
         if lines_added - ai_lines else None,
         "caught_at_generation": len(findings) - len(committed),
         "incidents": len(incidents), "incidents_ai": len(traced),
-        "incidents_ai_cost_usd": sum(i[5] for i in traced),
+        "incidents_ai_cost_usd": round(sum(i[5] * share[i[0]] for i in incidents), 2),
         "signoffs": len(signoffs),
         "checklists_complete": sum(set(s[3]) >= set(DEFAULT_CHECKLIST) for s in signoffs),
     }
 
 
-def test_the_team_report_says_what_the_seed_did(collector):
+def test_the_team_report_says_what_the_seed_did(collector, tmp_path):
     seed(collector)
     from aitrail.collector.store import StoreLocation
 
@@ -170,6 +173,17 @@ def test_the_team_report_says_what_the_seed_did(collector):
     assert json.loads(as_json.stdout)["total"]["generations"] == len(GENERATIONS)
     table = runner.invoke(app, ["report", "--sql-url", collector.sql_url, "--by", "repository"])
     assert table.exit_code == 0 and "█" in table.stdout and "total" in table.stdout and "AI share" in table.stdout
+    page = tmp_path / "report.html"
+    written = runner.invoke(app, ["report", "--sql-url", collector.sql_url, "--html", str(page), "--team", "search"])
+    assert written.exit_code == 0, written.output
+    data = json.loads(page.read_text().split('id="report-data">', 1)[1].split("</script>", 1)[0])
+    usage = next(p for s in data for p in s["panels"] if p["name"] == "usage_by_team")
+    assert [(r["team"], int(r["generations"])) for r in usage["rows"]] == [
+        ("search", sum(g[1] == "search" for g in GENERATIONS))]
+    assert usage["title"] == "AI usage by team"
+    alias = tmp_path / "alias.html"
+    assert runner.invoke(app, ["dashboards", "html", str(alias), "--sql-url", collector.sql_url]).exit_code == 0
+    assert 'id="report-data">' in alias.read_text()
     wrong = runner.invoke(app, ["report", "--by", "planet"])
     assert wrong.exit_code == 2 and "Traceback" not in wrong.output
 

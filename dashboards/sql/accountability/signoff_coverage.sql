@@ -1,25 +1,26 @@
--- Dual sign-off coverage of AI changes per team: commits with AI-written lines, how many a reviewer signed, an
--- approver signed, and both (dual sign-off), and the share with both.
-WITH signed AS (
-    SELECT tenant, repository, commit,
-           countIf(role = 'reviewer') > 0 AS reviewed,
-           countIf(role = 'approver') > 0 AS approved
-    FROM aitrail.ai_signoffs FINAL
-    GROUP BY tenant, repository, commit)
+-- Dual sign-off coverage of AI changes per team, person (the commit's author) or repository (the variable by): commits
+-- with AI-written lines; how many a reviewer other than their author signed, and an approver other than their author;
+-- how many have dual sign-off (both, by two different people: the default policy, which `aitrail check` enforces
+-- with a repository's own .aitrail/policy.toml); those without it; and the share with it.
+WITH
+{{signed}}
 SELECT
-    c.team AS team,
+    c.key AS `${by}`,
     count() AS ai_commits,
-    countIf(s.reviewed) AS reviewed,
-    countIf(s.approved) AS approved,
-    countIf(s.reviewed AND s.approved) AS dual_signed,
+    countIf(s.reviewers > 0) AS reviewed,
+    countIf(s.approvers > 0) AS approved,
+    countIf(s.reviewers > 0 AND s.approvers > 0 AND s.signers >= 2) AS dual_signed,
+    ai_commits - dual_signed AS unsigned,
     round(dual_signed / ai_commits, 3) AS coverage
 FROM (
-    SELECT tenant, repository, commit, team FROM aitrail.ai_commits FINAL
+    SELECT tenant, commit,
+           multiIf('${by}' = 'person', author_email, '${by}' = 'repository', repository, '${by}' = 'team', team, '') AS key
+    FROM aitrail.ai_commits FINAL
     WHERE ai_lines > 0
       AND $__timeFilter(timestamp)
       AND $__conditionalAll(team IN (${team}), $team)
       AND $__conditionalAll(repository IN (${repository}), $repository)
 ) AS c
-LEFT JOIN signed AS s ON s.tenant = c.tenant AND s.repository = c.repository AND s.commit = c.commit
-GROUP BY team
-ORDER BY team
+LEFT JOIN signed AS s ON s.tenant = c.tenant AND s.commit = c.commit
+GROUP BY c.key
+ORDER BY c.key

@@ -1,11 +1,8 @@
--- AI changes shipped without dual sign-off: commits with AI-written lines that lack a reviewer's or an approver's
--- sign-off, most AI lines first. The trace id opens the commit's record.
-WITH signed AS (
-    SELECT tenant, repository, commit,
-           countIf(role = 'reviewer') AS reviews,
-           countIf(role = 'approver') AS approvals
-    FROM aitrail.ai_signoffs FINAL
-    GROUP BY tenant, repository, commit)
+-- AI changes shipped without dual sign-off (signoff_coverage's "unsigned"): commits with AI-written lines lacking a
+-- reviewer or an approver other than their author, or signed by one person in both roles. Most AI lines first; the
+-- trace id opens the commit's record. Reviewers and approvers count people other than the author.
+WITH
+{{signed}}
 SELECT
     c.timestamp AS committed,
     c.team AS team,
@@ -14,8 +11,8 @@ SELECT
     c.author_email AS author,
     c.ai_lines AS ai_lines,
     c.lines_added AS lines_added,
-    s.reviews AS reviews,
-    s.approvals AS approvals,
+    s.reviewers AS reviewers,
+    s.approvers AS approvers,
     c.trace_id AS trace_id
 FROM (
     SELECT * FROM aitrail.ai_commits FINAL
@@ -24,7 +21,7 @@ FROM (
       AND $__conditionalAll(team IN (${team}), $team)
       AND $__conditionalAll(repository IN (${repository}), $repository)
 ) AS c
-LEFT JOIN signed AS s ON s.tenant = c.tenant AND s.repository = c.repository AND s.commit = c.commit
-WHERE s.reviews = 0 OR s.approvals = 0
+LEFT JOIN signed AS s ON s.tenant = c.tenant AND s.commit = c.commit
+WHERE NOT (s.reviewers > 0 AND s.approvers > 0 AND s.signers >= 2)
 ORDER BY ai_lines DESC, committed DESC, commit
 LIMIT 50

@@ -1,13 +1,7 @@
 -- Incidents and the share of their cost attributed to AI code: the cost times the share of the incident's findings
 -- that trace to AI generations (caught as the AI wrote it, or a line a generation wrote). Costliest first.
 WITH
-    ai_findings AS (
-        SELECT tenant, finding_id
-        FROM aitrail.ai_findings FINAL
-        WHERE generation_trace_id != '' OR arrayExists(x -> (tenant, x) IN (
-                  SELECT tenant, fingerprint FROM aitrail.ai_line_origins
-                  WHERE fingerprint IN (SELECT arrayJoin(line_fingerprints) FROM aitrail.ai_findings)),
-              line_fingerprints))
+    {{ai_findings}}
 SELECT
     i.timestamp AS detected,
     i.incident_id AS incident_id,
