@@ -576,12 +576,12 @@ def run_hook(hook: str, args: Sequence[str] = (), repo: Path | str = ".", timeou
 
 def _pre_push(repo: Path | str) -> int:
     """``aitrail check`` on the commits a push sends (read from standard input, as git gives them)."""
-    from aitrail.sdk.accountability.check import check, describe, pushed_commits
-    from aitrail.sdk.accountability.policy import load_policy
+    from aitrail.sdk.accountability.check import check, describe, policy_in_force, pushed_commits
 
     try:
         root = repository_root(repo)
-        result = check(root, pushed_commits(root, sys.stdin.read()), load_policy(root))
+        pushed = pushed_commits(root, sys.stdin.read())
+        result = check(root, pushed, policy_in_force(root, pushed))
     except Exception as exc:  # noqa: BLE001 - a policy that cannot be checked stops the push, in one line
         log.debug("aitrail pre-push failed", exc_info=True)
         _say(f"pre-push: cannot check the push: {exc}")

@@ -287,8 +287,17 @@ def configure(**settings: Any) -> Runtime:
     with _lock:
         old, _runtime = _runtime, new
     if old is not None:
-        old.shutdown()
+        _retire(old)
     return new
+
+
+def _retire(old: Runtime, timeout: float = 5.0) -> None:
+    """Finish what was tracked under ``old`` (generations still queued on the finisher thread are emitted through
+    its provider), then flush and stop it: replacing or shutting down the SDK never loses a record."""
+    from aitrail.sdk.track import finisher
+
+    finisher().flush(timeout)
+    old.shutdown()
 
 
 def runtime() -> Runtime:
@@ -307,4 +316,4 @@ def shutdown() -> None:
     with _lock:
         current, _runtime = _runtime, None
     if current is not None:
-        current.shutdown()
+        _retire(current)

@@ -15,7 +15,6 @@ import functools
 import inspect
 import logging
 import os
-import queue
 import random
 import threading
 import time
@@ -29,6 +28,7 @@ from opentelemetry.context import Context as OtelContext
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
 from aitrail.sdk import vocabulary as v
+from aitrail.sdk.background import Worker
 from aitrail.sdk.runtime import Runtime, runtime
 
 log = logging.getLogger("aitrail.sdk")
@@ -210,36 +210,24 @@ class Finisher:
     """One background thread that turns facts into attributes and ends spans (bounded; overflow is counted)."""
 
     def __init__(self, max_queue: int = 10_000) -> None:
-        self._queue: queue.Queue[tuple[Runtime, Generation, int] | None] = queue.Queue(max_queue)
-        self._thread = threading.Thread(target=self._run, name="aitrail-finisher", daemon=True)
-        self._thread.start()
+        self._worker: Worker[tuple[Runtime, Generation, int]] = Worker("aitrail-finisher", self._finish, max_queue)
 
     def submit(self, rt: Runtime, generation: Generation, end_ns: int) -> None:
-        try:
-            self._queue.put_nowait((rt, generation, end_ns))
-        except queue.Full:
+        if not self._worker.submit((rt, generation, end_ns)):
             rt.stats.add(dropped=1)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything submitted so far is finished."""
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.001)
-        return not self._queue.unfinished_tasks
+        return self._worker.wait(timeout)
 
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            try:
-                if item is not None:
-                    rt, generation, end_ns = item
-                    try:
-                        emit(rt, generation, end_ns)
-                    except Exception:  # noqa: BLE001
-                        rt.stats.add(dropped=1)
-                        log.debug("aitrail: could not record a generation", exc_info=True)
-            finally:
-                self._queue.task_done()
+    @staticmethod
+    def _finish(item: tuple[Runtime, Generation, int]) -> None:
+        rt, generation, end_ns = item
+        try:
+            emit(rt, generation, end_ns)
+        except Exception:  # noqa: BLE001
+            rt.stats.add(dropped=1)
+            log.debug("aitrail: could not record a generation", exc_info=True)
 
 
 _finisher: Finisher | None = None

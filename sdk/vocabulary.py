@@ -54,12 +54,18 @@ GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
 """The messages sent to the model (JSON: ``[{role, parts: [{type, content}]}]``), current GenAI conventions."""
 GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 """The model's answer messages (same JSON), current GenAI conventions."""
+GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
+"""The system prompt (same JSON parts), current GenAI conventions."""
 GEN_AI_INFERENCE_DETAILS_EVENT: Final = "gen_ai.client.inference.operation.details"
-"""Span event that may carry ``gen_ai.input.messages`` and ``gen_ai.output.messages``."""
+"""Event (on the span, or a log record) that may carry ``gen_ai.input.messages`` and ``gen_ai.output.messages``."""
 GEN_AI_PROMPT_EVENTS: Final = {"gen_ai.content.prompt": GEN_AI_PROMPT, "gen_ai.user.message": "content"}
-"""Older span events holding the prompt -> the attribute that holds it."""
+"""Older events holding the prompt -> the attribute (span event) or body field (log record) that holds it."""
 GEN_AI_ANSWER_EVENTS: Final = {"gen_ai.content.completion": GEN_AI_COMPLETION, "gen_ai.choice": "message"}
-"""Older span events holding the answer -> the attribute that holds it."""
+"""Older events holding the answer -> the attribute (span event) or body field (log record) that holds it."""
+GEN_AI_CONTEXT_EVENTS: Final = ("gen_ai.system.message", "gen_ai.assistant.message", "gen_ai.tool.message")
+"""Older events holding the rest of the conversation sent with a prompt (withheld with it by the prompt policy)."""
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
+"""The agent that made a GenAI call (Gemini CLI names itself ``gemini-cli``)."""
 GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
 """The provider's id of the answer (``msg_...``, ``chatcmpl-...``)."""
 GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
@@ -101,11 +107,12 @@ IDENTITY_SOURCE: Final = "aitrail.identity.source"
 
 REPO_ROOT: Final = "aitrail.repo.root"
 """Local path of the repository root, given to a wrapped assistant so the collector can make its absolute
-file paths relative to the repository (native telemetry sends absolute paths only)."""
+file paths relative to the repository (native telemetry sends absolute paths only); also on the wrapper's own
+span, which the collector reads when the assistant's resource lost it."""
 
 DERIVED_FROM: Final = "aitrail.derived.from"
 """On a generation the collector derived from an assistant's native telemetry: the dialect (``claude_code``,
-``codex``, ``gemini_cli``; ``collector/derive``)."""
+``codex``, ``gemini_cli``; ``genai`` for GenAI messages sent as log records; ``collector/derive``)."""
 DERIVED_REQUEST: Final = "aitrail.derived.request"
 """... and which model answer's tokens and cost it carries (each answer's are carried by exactly one generation)."""
 
@@ -114,10 +121,13 @@ KIND: Final = "aitrail.kind"
 KIND_GENERATION: Final = "generation"
 """One AI generation: a model answered a prompt and (maybe) wrote code."""
 KIND_COMMIT: Final = "commit"
+"""A commit, with its lines attributed to AI or human."""
 KIND_OBSERVED: Final = "observed"
 """A file change seen by ``aitrail wrap`` around an assistant that reports its own generations natively
 (Claude Code): kept for the audit and the journal, not counted twice in ``ai_generations``."""
-"""A commit, with its lines attributed to AI or human."""
+KIND_MODEL_CALL: Final = "model_call"
+"""Set by the collector on a generic GenAI call span that carried no prompt or answer of its own: its messages
+may come as log records, so its generation is derived once they had time to arrive (``collector/derive/genai.sql``)."""
 
 ASSISTANT: Final = "aitrail.assistant"
 """claude-code, codex, gemini-cli, copilot, aider, sdk, ..."""

@@ -292,7 +292,8 @@ def derive(
     days: Annotated[float, typer.Option(min=0.01, help="How far back to look, in days (events of prompts older than this are not joined).")] = 1.0,
     as_json: Json = False,
 ) -> None:
-    """Turn the native telemetry of AI assistants (Claude Code, Codex, Gemini CLI) already stored into generations.
+    """Turn the native telemetry of AI assistants (Claude Code, Codex, Gemini CLI), and GenAI calls whose messages
+    came as log records, already stored into generations.
 
     A running collector does this by itself every few seconds; run this over history, or for a ClickHouse
     server filled by another writer (the OpenTelemetry Collector). Rows already derived are never derived again.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, List, Optional
+from typing import Annotated, Any, List, Optional, Union
 
 import typer
 
@@ -32,14 +32,15 @@ def _root(repo: Path) -> Path:
     return ctx.root  # type: ignore[union-attr]
 
 
-def _policy(root: Path):  # noqa: ANN202
-    from aitrail.sdk.accountability.policy import load_policy
+def _policy(root: Path, spec: Union[str, List[str]]):  # noqa: ANN202
+    """The policy in force for ``spec``'s commits (committed where they start), or exit 2 naming what is wrong."""
+    from aitrail.sdk.accountability.check import policy_in_force
 
     try:
-        return load_policy(root)
+        return policy_in_force(root, spec)
     except ConfigError as exc:
-        output.fail(str(exc), "fix the file (docs/accountability.md lists every key), or remove it for the defaults",
-                    code=USAGE)
+        output.fail(str(exc), "fix the file in a commit of its own, which then applies to the commits after it "
+                    "(docs/accountability.md lists every key)", code=USAGE)
 
 
 def signoff(
@@ -83,9 +84,9 @@ def signoff(
         if target == "import":
             if export is None:
                 raise UsageError("name the review export: aitrail signoff import FILE --commits FILE|--range A..B")
-            policy = _policy(root)
             reviews = so.load_json(export)
             shas = so.pull_request_commits(root, commits, range_)
+            policy = _policy(root, shas)
             people = {login: emails[0] for login, emails in policy.people.items() if emails}
             found = so.from_github_reviews(reviews, shas, policy.github_states, people, repository)
             so.SignoffJournal().append(found)
@@ -94,7 +95,9 @@ def signoff(
                 raise UsageError(f"unexpected argument {str(export)!r}: sign off one revision or range at a time")
             if role is None:
                 raise UsageError("say in which role you sign off: --role reviewer or --role approver")
-            found = so.from_cli(root, target, role, so.parse_answers(answer or []), note, repository)
+            answers = so.parse_answers(answer or [])
+            _known_questions(answers, _policy(root, target) if answers else None)
+            found = so.from_cli(root, target, role, answers, note, repository)
             so.record(found)
     except AitrailError as exc:
         output.fail(str(exc), "see `aitrail signoff --help`", code=USAGE)
@@ -114,8 +117,18 @@ def signoff(
                              f"identity: {s.identity_source})", highlight=False, soft_wrap=True)
     if not found:
         output.console.print("no sign-off in the export (only the states the policy's [github.states] names count)")
+    if target == "import":
+        output.console.print(f"policy: {policy.source}", highlight=False, soft_wrap=True)
     if found and not sent:
         output.errors.print("[yellow]aitrail:[/] recorded locally; the collector could not be reached yet")
+
+
+def _known_questions(answers: dict, policy: Any) -> None:  # noqa: ANN001
+    """Refuse an answer to a question the policy does not ask (a misspelt key would leave the question unanswered)."""
+    unknown = sorted(set(answers) - set(policy.checklist)) if policy is not None else []
+    if unknown:
+        raise UsageError(f"checklist answer {unknown[0]!r}: the policy asks no such question; its keys: "
+                         f"{', '.join(policy.checklist)} ({policy.source})")
 
 
 def _deliver_own() -> bool:
@@ -158,19 +171,23 @@ def check(
     """Check that every AI-written change of a range has the sign-offs, owner and checklist the policy asks.
 
     Exit status 0 when every commit meets `.aitrail/policy.toml` (or the defaults), 1 with the list of
-    what is missing, 2 on a usage error. Works offline (the repository, its trailers, the local journals);
-    with --sql-url (or AITRAIL_SQL_URL) it also uses the collector's commits and sign-offs.
+    what is missing, 2 on a usage error. The policy is the one committed where the range starts (the left
+    side of A..B, the parent of one revision), never the working tree: a commit cannot weaken the policy it
+    is checked against; the last line (and --json's "policy") says which file and commit were read. Works
+    offline (the repository, its trailers, the local journals); with --sql-url (or AITRAIL_SQL_URL) it also
+    uses the collector's commits and sign-offs.
     """
     from aitrail.sdk.accountability.check import Evidence, check as run_check, collector_evidence, default_range, describe
     from aitrail.sdk.accountability.history import resolve_commits
 
     root = _root(repo)
-    policy = _policy(root)
+    spec = range_ or default_range(root)
     try:
-        shas = resolve_commits(root, range_ or default_range(root))
+        shas = resolve_commits(root, spec)
     except UsageError as exc:
         output.fail(str(exc), "see `aitrail check --help`", code=USAGE)
         return
+    policy = _policy(root, spec)
     evidence = Evidence()
     if sql_url:
         try:

@@ -12,6 +12,11 @@ line fingerprints. The rules shared by all dialects (how a write finds its
 prompt and its answer, where tokens and cost go, when a row is due, and why a
 second run derives nothing twice) are in ``_emit.sql``.
 
+A generic GenAI application whose messages come as log records (the
+OpenTelemetry GenAI events, correlated to the call's span) is one more dialect,
+``genai.sql``: the call's span with what its records say (see
+``aitrail.collector.processors.genai_content``).
+
 Because it is SQL over the raw tables, it does not matter who wrote them (this
 collector, or the OpenTelemetry Collector into a ClickHouse server), in which
 order the events arrived, or whether a run was interrupted:
@@ -39,8 +44,9 @@ from aitrail.errors import StoreError
 
 log = logging.getLogger("aitrail.collector.derive")
 
-DIALECTS: dict[str, str] = {"claude_code": "claude-code", "codex": "codex", "gemini_cli": "gemini-cli"}
-"""Dialect (SQL file) -> the assistant's name in ``aitrail.assistant``."""
+DIALECTS: dict[str, str] = {"claude_code": "claude-code", "codex": "codex", "gemini_cli": "gemini-cli", "genai": ""}
+"""Dialect (SQL file) -> the assistant's name in ``aitrail.assistant`` (``genai``: any GenAI application whose
+messages come as log records, named by its own span)."""
 
 SPAN_NAME = "aitrail.derived.generation"
 """The name of every derived span (its scope is ``aitrail.derive.<dialect>``)."""
@@ -67,23 +73,31 @@ class Window:
         }
 
 
-PRESENCE: dict[str, str] = {
-    "claude_code": "startsWith(ScopeName, 'com.anthropic.claude_code')",
-    "codex": "startsWith(LogAttributes['event.name'], 'codex.')",
-    "gemini_cli": "startsWith(LogAttributes['event.name'], 'gemini_cli.')",
+PRESENCE: dict[str, tuple[str, str]] = {
+    "claude_code": ("otel_logs", "startsWith(ScopeName, 'com.anthropic.claude_code')"),
+    "codex": ("otel_logs", "startsWith(LogAttributes['event.name'], 'codex.')"),
+    "gemini_cli": ("otel_logs", "startsWith(LogAttributes['event.name'], 'gemini_cli.')"),
+    "genai": ("otel_traces", "has(mapValues(SpanAttributes), 'model_call') AND SpanAttributes['aitrail.kind'] = 'model_call'"),
 }
-"""How to tell, cheaply, that a dialect's events are in the window at all (else its statement is not run)."""
+"""How to tell, cheaply, that a dialect's data is in the window at all (else its statement is not run): the table
+and the condition (``genai`` starts from the call spans, which become generations even without log records)."""
+
+_SINCE = {
+    "otel_logs": "TimestampTime >= toDateTime(fromUnixTimestamp64Nano({since:Int64})) "
+                 "AND Timestamp >= fromUnixTimestamp64Nano({since:Int64})",
+    "otel_traces": "Timestamp >= fromUnixTimestamp64Nano({since:Int64})",
+}
 
 
 def _present(store: Store, since_ns: int, dialects: tuple[str, ...]) -> set[str]:
-    checks = ", ".join(f"countIf({PRESENCE[d]}) > 0 AS {d}" for d in dialects)
-    row = store.rows(
-        f"SELECT {checks} FROM {store.qualified('otel_logs')} "
-        "WHERE TimestampTime >= toDateTime(fromUnixTimestamp64Nano({since:Int64})) "
-        "AND Timestamp >= fromUnixTimestamp64Nano({since:Int64})",
-        {"since": since_ns},
-    )[0]
-    return {d for d in dialects if row[d]}
+    found: set[str] = set()
+    for table, since in _SINCE.items():
+        mine = [d for d in dialects if PRESENCE[d][0] == table]
+        if mine:
+            checks = ", ".join(f"countIf({PRESENCE[d][1]}) > 0 AS {d}" for d in mine)
+            row = store.rows(f"SELECT {checks} FROM {store.qualified(table)} WHERE {since}", {"since": since_ns})[0]
+            found.update(d for d in mine if row[d])
+    return found
 
 
 def _count(store: Store, since_ns: int) -> dict[str, int]:

@@ -28,6 +28,14 @@
 --     there, once it is older than the wait.
 --   * ONCE: span ids are deterministic and rows already derived in the window are skipped, so running
 --     this again, after a restart or over history, derives nothing twice.
+--   * WRAPPED: under `aitrail wrap`, the events belong to the wrapper's run: the trace its resource
+--     names (aitrail.wrap.trace_id), else the trace the assistant joined (TRACEPARENT). What a row lacks
+--     of the person (user.id, user.email, user.name), the team, the repository (aitrail.repo.root and
+--     vcs.*), the wrapper's span gives (the one of the run with process.exit.code, same tenant): the
+--     assistant's resource may have lost them (replaced by its own settings, stripped by a collector on
+--     the way). A row whose resource names its wrap and lacks some of that waits for the wrap's span,
+--     like any companion (it is sent when the assistant exits); a trace the assistant joined is only
+--     looked up, never waited for (most traces have no wrapper).
 , prompt_once AS (
     SELECT tenant AS p_tenant, session_id AS p_session, prompt_key AS p_key,
            argMin(prompt_text, prompt_ts) AS p_text, argMin(prompt_length, prompt_ts) AS p_length
@@ -58,9 +66,44 @@
 )
 , grouped AS (
     SELECT *,
+        if(resource['aitrail.wrap.trace_id'] != '', resource['aitrail.wrap.trace_id'], trace_id) AS wrap_key,
         sum(kind = 'request') OVER (PARTITION BY tenant, session_id, prompt_key ORDER BY ts, order_key, span_id
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS answer_no
     FROM (SELECT * FROM items ORDER BY ts LIMIT 1 BY span_id)
+)
+, wraps AS (
+    SELECT w_tenant, w_trace,
+        anyIf(a['user.id'], a['user.id'] != '') AS w_user_id,
+        anyIf(a['user.email'], a['user.email'] != '') AS w_user_email,
+        anyIf(a['user.name'], a['user.name'] != '') AS w_user_name,
+        anyIf(a['aitrail.team'], a['aitrail.team'] != '') AS w_team,
+        anyIf(a['aitrail.repo.root'], a['aitrail.repo.root'] != '') AS w_repo_root,
+        anyIf(a['vcs.repository.url.full'], a['vcs.repository.url.full'] != '') AS w_repository,
+        anyIf(a['vcs.ref.head.name'], a['vcs.ref.head.name'] != '') AS w_branch,
+        anyIf(a['vcs.ref.head.revision'], a['vcs.ref.head.revision'] != '') AS w_commit
+    FROM (
+        SELECT ResourceAttributes['aitrail.tenant.id'] AS w_tenant, TraceId AS w_trace,
+               mapUpdate(ResourceAttributes, SpanAttributes) AS a
+        FROM ${database}.otel_traces
+        WHERE Timestamp >= fromUnixTimestamp64Nano({window_start:Int64})
+          AND mapContains(SpanAttributes, 'process.exit.code') AND SpanAttributes['aitrail.kind'] IN ('generation', 'observed')
+    )
+    GROUP BY w_tenant, w_trace
+)
+, wrapped AS (
+    SELECT g.* REPLACE (
+            if(g.user_id != '', g.user_id, w.w_user_id) AS user_id,
+            if(g.user_email != '', g.user_email, w.w_user_email) AS user_email,
+            if(g.user_name != '', g.user_name, w.w_user_name) AS user_name,
+            if(g.team != '', g.team, w.w_team) AS team,
+            if(g.repo_root != '', g.repo_root, w.w_repo_root) AS repo_root),
+        if(g.resource['vcs.repository.url.full'] = '', w.w_repository, '') AS wrap_repository,
+        if(g.resource['vcs.ref.head.name'] = '', w.w_branch, '') AS wrap_branch,
+        if(g.resource['vcs.ref.head.revision'] = '', w.w_commit, '') AS wrap_commit,
+        w.w_trace != '' OR g.resource['aitrail.wrap.trace_id'] = ''
+            OR (g.user_email != '' AND g.user_name != '' AND g.team != '') AS wrap_known
+    FROM grouped AS g
+    LEFT JOIN wraps AS w ON g.tenant = w.w_tenant AND g.wrap_key = w.w_trace
 )
 , answered AS (
     SELECT
@@ -74,7 +117,7 @@
         anyIf(g.cache_creation_tokens, g.kind = 'request') OVER answer AS request_cache_creation_tokens,
         anyIf(g.cost_usd, g.kind = 'request') OVER answer AS request_cost_usd,
         countIf(g.kind = 'write') OVER answer AS writes_of_answer
-    FROM grouped AS g
+    FROM wrapped AS g
     LEFT JOIN prompt_once AS p ON g.tenant = p.p_tenant AND g.session_id = p.p_session AND g.prompt_key = p.p_key
     WINDOW answer AS (PARTITION BY g.tenant, g.session_id, g.prompt_key, g.answer_no)
 )
@@ -86,7 +129,7 @@
     FROM answered
     WHERE span_id NOT IN (SELECT id FROM derived_ids)
       AND (kind = 'write' OR writes_of_answer = 0)
-      AND ((ready AND has_prompt AND request_id != '' AND event_ts <= fromUnixTimestamp64Nano({settled:Int64}))
+      AND ((ready AND has_prompt AND request_id != '' AND wrap_known AND event_ts <= fromUnixTimestamp64Nano({settled:Int64}))
            OR event_ts <= fromUnixTimestamp64Nano({given_up:Int64}))
 )
 , generations AS (
@@ -101,7 +144,7 @@
         if(kind = 'request' OR carries, request_cost_usd, 0) AS cost_usd,
         tool, call_id, RELATIVE(path, repo_root) AS file_path, known, added, line_numbers,
         if(lines_added_hint >= 0, toUInt64(lines_added_hint), length(added)) AS lines_added, lines_removed,
-        decision, if(executed, 'Ok', 'Unset') AS status, duration_ns,
+        decision, if(executed, 'Ok', 'Unset') AS status, duration_ns, wrap_repository, wrap_branch, wrap_commit,
         resource, service_name, trace_id, parent_span_id, user_id, user_email, user_name, team
     FROM due
 )
@@ -139,6 +182,9 @@ SELECT
         'user.email', user_email,
         'user.name', user_name,
         'aitrail.team', team,
+        'vcs.repository.url.full', wrap_repository,
+        'vcs.ref.head.name', wrap_branch,
+        'vcs.ref.head.revision', wrap_commit,
         'code.file.path', file_path,
         'aitrail.code.language', if(file_path != '', LANGUAGE(file_path), ''),
         'aitrail.code.lines_added', if(file_path != '', toString(lines_added), ''),

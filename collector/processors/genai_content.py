@@ -8,19 +8,30 @@ not send ``aitrail.prompt.text``: the current conventions carry the messages in
 ``gen_ai.client.inference.operation.details`` event; older ones in
 ``gen_ai.prompt`` / ``gen_ai.completion`` (text or JSON, also on
 ``gen_ai.content.prompt`` / ``gen_ai.content.completion`` events) or in
-``gen_ai.user.message`` / ``gen_ai.choice`` events. For a span that is a
-generation by the GenAI rules and carries no aitrail prompt:
+``gen_ai.user.message`` / ``gen_ai.choice`` events. Events come on the span, or
+as log records correlated to it by trace and span id (the older conventions,
+and instrumentations that emit events as logs: the message then in the body).
+
+For a span that is a generation by the GenAI rules and carries no aitrail
+prompt, and for each such log record:
 
 - the last user message becomes the prompt, under the collector's
   ``prompt_policy`` (text, hash and length as :func:`aitrail.sdk.policy.prompt_attributes`
   allows; ``redacted`` by default); under any policy but ``full`` the
-  message attributes and events are then removed from the span, so the raw
-  table does not keep what the policy withholds;
+  messages are then removed (span attributes and events; a record's body and
+  message attributes, whatever its role), so the raw tables do not keep what
+  the policy withholds;
 - the code in the answer (its fenced blocks) is fingerprinted into
   ``aitrail.code.line_fingerprints`` and counted in ``aitrail.code.lines_added``,
   so a line of it found in a repository later links to this generation.
 
-Log-record events (the same messages sent as OTLP logs) are not read here.
+A span that carries neither (its messages may be on their way as log records)
+is marked ``aitrail.kind = model_call`` while the collector derives
+generations: migration 0004's view then leaves it, and
+``collector/derive/genai.sql`` makes it a generation with what its log
+records say, once they had time to arrive. Spans of the assistants whose
+generations are derived from their own events (Claude Code, Gemini CLI, as in
+migration 0005) are left alone.
 """
 
 from __future__ import annotations
@@ -30,25 +41,30 @@ import re
 from typing import Any
 
 from aitrail.collector.processors import IngestContext
+from aitrail.collector.rows.common import any_value_str
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.fingerprint import fingerprints, to_signed
 from aitrail.sdk.policy import prompt_attributes, resolve_salt
 
 INPUT_MESSAGES, OUTPUT_MESSAGES, COMPLETION = v.GEN_AI_INPUT_MESSAGES, v.GEN_AI_OUTPUT_MESSAGES, v.GEN_AI_COMPLETION
 DETAILS_EVENT, PROMPT_EVENTS, ANSWER_EVENTS = v.GEN_AI_INFERENCE_DETAILS_EVENT, v.GEN_AI_PROMPT_EVENTS, v.GEN_AI_ANSWER_EVENTS
+MESSAGE_EVENTS = frozenset({DETAILS_EVENT, *PROMPT_EVENTS, *ANSWER_EVENTS, *v.GEN_AI_CONTEXT_EVENTS})
+"""Events that hold messages (on a span, or as log records)."""
+MESSAGE_ATTRIBUTES = frozenset({v.GEN_AI_PROMPT, INPUT_MESSAGES, OUTPUT_MESSAGES, COMPLETION, v.GEN_AI_SYSTEM_INSTRUCTIONS})
+"""Span and record attributes that hold messages."""
 OPERATIONS = ("chat", "text_completion", "generate_content")
 """Operations whose spans are generations (as migration 0004's view has it)."""
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
 
 
-def _string(kv: Any) -> str:
-    value = kv.value
+def _string(value: Any) -> str:
+    """An attribute's value as text: a string, the lines of an array of strings, else its JSON (structured messages)."""
     kind = value.WhichOneof("value")
     if kind == "string_value":
         return value.string_value
-    if kind == "array_value":
-        return "\n".join(item.string_value for item in value.array_value.values if item.HasField("string_value"))
-    return ""
+    if kind == "array_value" and all(item.HasField("string_value") for item in value.array_value.values):
+        return "\n".join(item.string_value for item in value.array_value.values)
+    return any_value_str(value) if kind in ("array_value", "kvlist_value") else ""
 
 
 def _message_text(message: Any) -> str:
@@ -78,74 +94,145 @@ def _text(raw: str, role: str | None) -> str:
     return _message_text(chosen[-1]) if chosen else ""
 
 
+def _event_texts(name: str, values: dict[str, str], body: Any = None) -> tuple[str, str]:
+    """(prompt, answer) of one event: its attributes, else (a log record) its body."""
+    if name == DETAILS_EVENT:
+        return _text(values.get(INPUT_MESSAGES, ""), "user"), _text(values.get(OUTPUT_MESSAGES, ""), None)
+    for events, role, is_prompt in ((PROMPT_EVENTS, "user", True), (ANSWER_EVENTS, None, False)):
+        if name in events:
+            field = events[name]
+            if values.get(field):
+                text = _text(values[field], role)
+            else:
+                text = _message_text(body.get(field, body) if isinstance(body, dict) else body)
+            return (text, "") if is_prompt else ("", text)
+    return "", ""
+
+
+def _body(record: Any) -> Any:
+    """A log record's body as Python: a string, or the decoded structure (a message: ``{"content": ...}``)."""
+    kind = record.body.WhichOneof("value")
+    if kind not in ("string_value", "array_value", "kvlist_value"):
+        return None
+    text = any_value_str(record.body)
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return parsed if isinstance(parsed, (dict, list)) else text
+
+
+def _event_name(record: Any) -> str:
+    name = getattr(record, "event_name", "")
+    return name or next((kv.value.string_value for kv in record.attributes if kv.key == "event.name"), "")
+
+
 def _is_generation(attributes: dict[str, str]) -> bool:
     operation = attributes.get(v.GEN_AI_OPERATION_NAME, "")
     return not attributes.get(v.KIND) and (
         operation in OPERATIONS or (not operation and bool(attributes.get(v.GEN_AI_REQUEST_MODEL))))
 
 
-class GenAIContent:
-    """The processor: prompts and answers of generic GenAI spans, under the collector's prompt policy."""
+def _assistants_own(span: Any, scope: str, attributes: dict[str, str]) -> bool:
+    """A span of an assistant whose generations are derived from its own events (migration 0005's exceptions)."""
+    return (span.name.startswith("claude_code.") or scope.startswith("com.anthropic.claude_code")
+            or attributes.get(v.GEN_AI_AGENT_NAME) == "gemini-cli")
 
-    def __init__(self, prompt_policy: str = "redacted") -> None:
+
+def _add(attributes: Any, added: dict[str, Any]) -> None:
+    for key, value in added.items():
+        kv = attributes.add()
+        kv.key = key
+        if isinstance(value, list):
+            for item in value:
+                element = kv.value.array_value.values.add()
+                if isinstance(item, int):
+                    element.int_value = item
+                else:
+                    element.string_value = str(item)
+        elif isinstance(value, bool) or not isinstance(value, int):
+            kv.value.string_value = str(value)
+        else:
+            kv.value.int_value = value
+
+
+def _keep(repeated: Any, keep: Any) -> None:
+    """Keep only the items of a repeated protobuf field for which ``keep(item)`` is true."""
+    kept = [item for item in repeated if keep(item)]
+    if len(kept) != len(repeated):
+        del repeated[:]
+        repeated.extend(kept)
+
+
+class GenAIContent:
+    """The processor: prompts and answers of generic GenAI spans and log records, under the collector's prompt policy.
+
+    ``derive`` says whether the collector derives generations (``derive_interval`` > 0): only then is a span
+    without content marked ``model_call``, to wait for its log records.
+    """
+
+    def __init__(self, prompt_policy: str = "redacted", derive: bool = True) -> None:
         self.policy = prompt_policy
+        self.derive = derive
         self.salt = resolve_salt()
 
     @classmethod
     def from_config(cls, config: Any) -> GenAIContent:
-        return cls(config.prompt_policy)
+        return cls(config.prompt_policy, derive=config.derive_interval > 0)
 
     def process(self, signal: str, request: Any, context: IngestContext) -> None:
-        if signal != "traces":
-            return
-        for rs in request.resource_spans:
-            for ss in rs.scope_spans:
-                for span in ss.spans:
-                    self._span(span)
+        if signal == "traces":
+            for rs in request.resource_spans:
+                for ss in rs.scope_spans:
+                    for span in ss.spans:
+                        self._span(span, ss.scope.name)
+        elif signal == "logs":
+            for rl in request.resource_logs:
+                for sl in rl.scope_logs:
+                    for record in sl.log_records:
+                        self._record(record)
 
-    def _span(self, span: Any) -> None:
-        keys = {kv.key for kv in span.attributes}
-        if v.PROMPT_TEXT in keys or v.PROMPT_HASH in keys:
-            return
-        watched = {v.GEN_AI_PROMPT, INPUT_MESSAGES, OUTPUT_MESSAGES, COMPLETION}
-        events = [e for e in span.events if e.name == DETAILS_EVENT or e.name in PROMPT_EVENTS or e.name in ANSWER_EVENTS]
-        if not (keys & watched or events):
-            return
-        attributes = {kv.key: _string(kv) for kv in span.attributes
-                      if kv.key in (v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL) or kv.key in watched}
-        if not _is_generation(attributes):
-            return
-        prompt = answer = ""
-        for event in events:
-            values = {kv.key: _string(kv) for kv in event.attributes}
-            prompt = _text(values.get(INPUT_MESSAGES) or values.get(PROMPT_EVENTS.get(event.name, ""), ""), "user") or prompt
-            answer = _text(values.get(OUTPUT_MESSAGES) or values.get(ANSWER_EVENTS.get(event.name, ""), ""), None) or answer
-        prompt = _text(attributes.get(INPUT_MESSAGES) or attributes.get(v.GEN_AI_PROMPT, ""), "user") or prompt
-        answer = _text(attributes.get(OUTPUT_MESSAGES) or attributes.get(COMPLETION, ""), None) or answer
+    def _content(self, prompt: str, answer: str) -> dict[str, Any]:
+        """What aitrail reads of a prompt (under the policy) and of an answer (its code's fingerprints)."""
         added: dict[str, Any] = prompt_attributes(prompt, self.policy, self.salt) if prompt else {}
         code = [line for block in _FENCE.findall(answer) for line in block.splitlines()]
         prints = fingerprints(code)
         if prints:
             added[v.LINE_FINGERPRINTS] = [to_signed(fp) for fp in prints]
             added[v.LINES_ADDED] = len(code)
+        return added
+
+    def _span(self, span: Any, scope: str) -> None:
+        keys = {kv.key for kv in span.attributes}
+        if v.PROMPT_TEXT in keys or v.PROMPT_HASH in keys:
+            return
+        attributes = {kv.key: _string(kv.value) for kv in span.attributes
+                      if kv.key in (v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME)
+                      or kv.key in MESSAGE_ATTRIBUTES}
+        if not _is_generation(attributes) or _assistants_own(span, scope, attributes):
+            return
+        events = [e for e in span.events if e.name in MESSAGE_EVENTS]
+        prompt = answer = ""
+        for event in events:
+            asked, answered = _event_texts(event.name, {kv.key: _string(kv.value) for kv in event.attributes})
+            prompt, answer = asked or prompt, answered or answer
+        prompt = _text(attributes.get(INPUT_MESSAGES) or attributes.get(v.GEN_AI_PROMPT, ""), "user") or prompt
+        answer = _text(attributes.get(OUTPUT_MESSAGES) or attributes.get(COMPLETION, ""), None) or answer
+        if not (prompt or answer):
+            if self.derive:
+                _add(span.attributes, {v.KIND: v.KIND_MODEL_CALL})
+            return
         if self.policy != "full" and prompt:
-            kept = [kv for kv in span.attributes if kv.key not in watched]
-            del span.attributes[:]
-            span.attributes.extend(kept)
-            kept_events = [e for e in span.events if e not in events]
-            del span.events[:]
-            span.events.extend(kept_events)
-        for key, value in added.items():
-            kv = span.attributes.add()
-            kv.key = key
-            if isinstance(value, list):
-                for item in value:
-                    element = kv.value.array_value.values.add()
-                    if isinstance(item, int):
-                        element.int_value = item
-                    else:
-                        element.string_value = str(item)
-            elif isinstance(value, bool) or not isinstance(value, int):
-                kv.value.string_value = str(value)
-            else:
-                kv.value.int_value = value
+            _keep(span.attributes, lambda kv: kv.key not in MESSAGE_ATTRIBUTES)
+            _keep(span.events, lambda e: e.name not in MESSAGE_EVENTS)
+        _add(span.attributes, self._content(prompt, answer))
+
+    def _record(self, record: Any) -> None:
+        name = _event_name(record)
+        if name not in MESSAGE_EVENTS or any(kv.key in (v.PROMPT_TEXT, v.PROMPT_HASH) for kv in record.attributes):
+            return
+        prompt, answer = _event_texts(name, {kv.key: _string(kv.value) for kv in record.attributes}, _body(record))
+        if self.policy != "full":
+            record.ClearField("body")
+            _keep(record.attributes, lambda kv: kv.key not in MESSAGE_ATTRIBUTES)
+        _add(record.attributes, self._content(prompt, answer))

@@ -1,8 +1,9 @@
 """The price table: what a model's tokens cost, so a generation whose sender gave no cost gets an estimate.
 
 The shipped table (``prices.csv`` beside this module: provider, model family, USD per million input,
-output, cache-read and cache-write tokens, the date the figures were taken from the provider's public price
-page, and that page) is written to ``ai_prices``, which the view filling ``ai_cost_estimates`` joins
+output, cache-read and cache-write tokens, the day the figures were read and their source — a provider's price
+page, or the entry of the price file a named litellm release ships; docs/accountability.md says how each was
+taken) is written to ``ai_prices``, which the view filling ``ai_cost_estimates`` joins
 (migration 0009): the estimate is made in the engine, so every writer of ``otel_traces`` benefits. The
 collector's configuration overrides or adds rows (``[[collector.prices]]``, :func:`parse_overrides`).
 Estimates are rows apart (``ai_cost_estimates``) and reports show how much of a total is estimated.

@@ -1,19 +1,23 @@
--- aitrail's schema for a replicated ClickHouse cluster. GENERATED: do not edit.
+-- aitrail's schema for a ClickHouse cluster (shards of replicas). GENERATED: do not edit.
 -- Source: collector/store/migrations/*.sql, through deploy/clickhouse/make_cluster_sql.py
 -- (the docstring there lists every transformation). Regenerate after changing a migration:
 --     python deploy/clickhouse/make_cluster_sql.py --write
+-- aitrail_local: each shard's replicated tables and materialized views. aitrail: a Distributed table over
+-- each of them, sharded by tenant (what collectors and dashboards use), and the tables every node holds.
 -- Run once, before the first collector starts, and again after every aitrail upgrade
--- (every statement is idempotent):
---     clickhouse-client --host <any replica> --user <admin> --ask-password --multiquery < cluster.sql
+-- (every statement is idempotent), on one node of every shard:
+--     clickhouse-client --host <a node> --user <admin> --ask-password --multiquery < cluster.sql
 -- The servers need the macros {cluster}, {shard} and {replica} and a Keeper (or ZooKeeper).
 
 CREATE DATABASE IF NOT EXISTS aitrail ON CLUSTER '{cluster}';
 
+CREATE DATABASE IF NOT EXISTS aitrail_local ON CLUSTER '{cluster}';
+
 CREATE TABLE IF NOT EXISTS aitrail.schema_migrations ON CLUSTER '{cluster}' (version UInt32, name String, checksum String, applied_at DateTime64(3) DEFAULT now64(3))
-ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}') ORDER BY version;
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}') ORDER BY version;
 
 -- 0001_otel_traces
-CREATE TABLE IF NOT EXISTS `aitrail`.otel_traces ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.otel_traces ON CLUSTER '{cluster}' (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
     SpanId String CODEC(ZSTD(1)),
@@ -55,7 +59,10 @@ PRIMARY KEY (ServiceName, SpanName, toDateTime(Timestamp))
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp), Timestamp)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.otel_traces_trace_id_ts ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS aitrail.otel_traces ON CLUSTER '{cluster}' AS aitrail_local.otel_traces
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'otel_traces', cityHash64(ResourceAttributes['aitrail.tenant.id']));
+
+CREATE TABLE IF NOT EXISTS `aitrail_local`.otel_traces_trace_id_ts ON CLUSTER '{cluster}' (
     TraceId String CODEC(ZSTD(1)),
     Start SimpleAggregateFunction(min, DateTime) CODEC(ZSTD(1)),
     End SimpleAggregateFunction(max, DateTime) CODEC(ZSTD(1))
@@ -64,18 +71,21 @@ PARTITION BY toStartOfWeek(Start)
 ORDER BY (TraceId)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.otel_traces_trace_id_ts_mv ON CLUSTER '{cluster}'
-TO `aitrail`.otel_traces_trace_id_ts
+CREATE TABLE IF NOT EXISTS aitrail.otel_traces_trace_id_ts ON CLUSTER '{cluster}' AS aitrail_local.otel_traces_trace_id_ts
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'otel_traces_trace_id_ts');
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.otel_traces_trace_id_ts_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.otel_traces_trace_id_ts
 AS SELECT
     TraceId,
     min(Timestamp) AS Start,
     max(Timestamp) AS End
-FROM `aitrail`.otel_traces
+FROM `aitrail_local`.otel_traces
 WHERE TraceId != ''
 GROUP BY TraceId;
 
 -- 0002_otel_logs
-CREATE TABLE IF NOT EXISTS `aitrail`.otel_logs ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.otel_logs ON CLUSTER '{cluster}' (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TimestampTime DateTime DEFAULT toDateTime(Timestamp),
     TraceId String CODEC(ZSTD(1)),
@@ -107,8 +117,11 @@ PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
+CREATE TABLE IF NOT EXISTS aitrail.otel_logs ON CLUSTER '{cluster}' AS aitrail_local.otel_logs
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'otel_logs', cityHash64(ResourceAttributes['aitrail.tenant.id']));
+
 -- 0003_otel_metrics
-CREATE TABLE IF NOT EXISTS `aitrail`.otel_metrics_gauge ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.otel_metrics_gauge ON CLUSTER '{cluster}' (
     ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     ResourceSchemaUrl String CODEC(ZSTD(1)),
     ScopeName String CODEC(ZSTD(1)),
@@ -143,7 +156,10 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.otel_metrics_sum ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS aitrail.otel_metrics_gauge ON CLUSTER '{cluster}' AS aitrail_local.otel_metrics_gauge
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'otel_metrics_gauge', cityHash64(ResourceAttributes['aitrail.tenant.id']));
+
+CREATE TABLE IF NOT EXISTS `aitrail_local`.otel_metrics_sum ON CLUSTER '{cluster}' (
     ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     ResourceSchemaUrl String CODEC(ZSTD(1)),
     ScopeName String CODEC(ZSTD(1)),
@@ -180,7 +196,10 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.otel_metrics_histogram ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS aitrail.otel_metrics_sum ON CLUSTER '{cluster}' AS aitrail_local.otel_metrics_sum
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'otel_metrics_sum', cityHash64(ResourceAttributes['aitrail.tenant.id']));
+
+CREATE TABLE IF NOT EXISTS `aitrail_local`.otel_metrics_histogram ON CLUSTER '{cluster}' (
     ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     ResourceSchemaUrl String CODEC(ZSTD(1)),
     ScopeName String CODEC(ZSTD(1)),
@@ -221,7 +240,10 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.otel_metrics_exponential_histogram ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS aitrail.otel_metrics_histogram ON CLUSTER '{cluster}' AS aitrail_local.otel_metrics_histogram
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'otel_metrics_histogram', cityHash64(ResourceAttributes['aitrail.tenant.id']));
+
+CREATE TABLE IF NOT EXISTS `aitrail_local`.otel_metrics_exponential_histogram ON CLUSTER '{cluster}' (
     ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     ResourceSchemaUrl String CODEC(ZSTD(1)),
     ScopeName String CODEC(ZSTD(1)),
@@ -266,7 +288,10 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.otel_metrics_summary ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS aitrail.otel_metrics_exponential_histogram ON CLUSTER '{cluster}' AS aitrail_local.otel_metrics_exponential_histogram
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'otel_metrics_exponential_histogram', cityHash64(ResourceAttributes['aitrail.tenant.id']));
+
+CREATE TABLE IF NOT EXISTS `aitrail_local`.otel_metrics_summary ON CLUSTER '{cluster}' (
     ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     ResourceSchemaUrl String CODEC(ZSTD(1)),
     ScopeName String CODEC(ZSTD(1)),
@@ -299,8 +324,11 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, replicated_deduplication_window = 10000;
 
+CREATE TABLE IF NOT EXISTS aitrail.otel_metrics_summary ON CLUSTER '{cluster}' AS aitrail_local.otel_metrics_summary
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'otel_metrics_summary', cityHash64(ResourceAttributes['aitrail.tenant.id']));
+
 -- 0004_ai_generations
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_generations ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_generations ON CLUSTER '{cluster}' (
     timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     tenant LowCardinality(String),
     team LowCardinality(String),
@@ -340,8 +368,11 @@ PARTITION BY toYYYYMM(timestamp)
 ORDER BY (tenant, toDate(timestamp), team, assistant, timestamp)
 SETTINGS index_granularity = 8192, replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_generations_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_generations
+CREATE TABLE IF NOT EXISTS aitrail.ai_generations ON CLUSTER '{cluster}' AS aitrail_local.ai_generations
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_generations', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_generations_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_generations
 AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
 SELECT
     Timestamp AS timestamp,
@@ -376,17 +407,17 @@ SELECT
     StatusCode AS status,
     Duration AS duration_ns,
     ServiceName AS service_name
-FROM `aitrail`.otel_traces
+FROM `aitrail_local`.otel_traces
 WHERE SpanAttributes['aitrail.kind'] = 'generation'
    OR (SpanAttributes['aitrail.kind'] = ''
        AND (SpanAttributes['gen_ai.operation.name'] IN ('chat', 'text_completion', 'generate_content')
             OR (SpanAttributes['gen_ai.operation.name'] = '' AND SpanAttributes['gen_ai.request.model'] != '')));
 
 -- 0005_native_dialects
-DROP VIEW IF EXISTS `aitrail`.ai_generations_mv ON CLUSTER '{cluster}';
+DROP VIEW IF EXISTS `aitrail_local`.ai_generations_mv ON CLUSTER '{cluster}';
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_generations_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_generations
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_generations_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_generations
 AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
 SELECT
     Timestamp AS timestamp,
@@ -421,7 +452,7 @@ SELECT
     StatusCode AS status,
     Duration AS duration_ns,
     ServiceName AS service_name
-FROM `aitrail`.otel_traces
+FROM `aitrail_local`.otel_traces
 WHERE SpanAttributes['aitrail.kind'] = 'generation'
    OR (SpanAttributes['aitrail.kind'] = ''
        AND NOT startsWith(SpanName, 'claude_code.')
@@ -431,7 +462,7 @@ WHERE SpanAttributes['aitrail.kind'] = 'generation'
             OR (SpanAttributes['gen_ai.operation.name'] = '' AND SpanAttributes['gen_ai.request.model'] != '')));
 
 -- 0006_daily_rollups
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_usage_daily ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_usage_daily ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     day Date,
     team LowCardinality(String),
@@ -449,8 +480,11 @@ PARTITION BY toYYYYMM(day)
 ORDER BY (tenant, day, team, assistant, model)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_usage_daily_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_usage_daily
+CREATE TABLE IF NOT EXISTS aitrail.ai_usage_daily ON CLUSTER '{cluster}' AS aitrail_local.ai_usage_daily
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_usage_daily', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_usage_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_usage_daily
 AS SELECT
     tenant,
     toDate(timestamp, 'UTC') AS day,
@@ -464,10 +498,10 @@ AS SELECT
     sum(cost_usd) AS cost_usd,
     sum(toUInt64(lines_added)) AS lines_added,
     sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines
-FROM `aitrail`.ai_generations AS g
+FROM `aitrail_local`.ai_generations AS g
 GROUP BY tenant, day, team, assistant, model;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_files_daily ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_files_daily ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     day Date,
     repository LowCardinality(String),
@@ -482,8 +516,11 @@ PARTITION BY toYYYYMM(day)
 ORDER BY (tenant, repository, file_path, day)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_files_daily_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_files_daily
+CREATE TABLE IF NOT EXISTS aitrail.ai_files_daily ON CLUSTER '{cluster}' AS aitrail_local.ai_files_daily
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_files_daily', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_files_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_files_daily
 AS SELECT
     tenant,
     toDate(timestamp, 'UTC') AS day,
@@ -494,10 +531,10 @@ AS SELECT
     sum(toUInt64(lines_added)) AS lines_added,
     sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines,
     sum(toUInt64(lines_removed)) AS lines_removed
-FROM `aitrail`.ai_generations AS g
+FROM `aitrail_local`.ai_generations AS g
 GROUP BY tenant, day, repository, file_path;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_repositories_daily ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_repositories_daily ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     day Date,
     repository LowCardinality(String),
@@ -512,8 +549,11 @@ PARTITION BY toYYYYMM(day)
 ORDER BY (tenant, day, repository)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_repositories_daily_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_repositories_daily
+CREATE TABLE IF NOT EXISTS aitrail.ai_repositories_daily ON CLUSTER '{cluster}' AS aitrail_local.ai_repositories_daily
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_repositories_daily', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_repositories_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_repositories_daily
 AS SELECT
     tenant,
     toDate(timestamp, 'UTC') AS day,
@@ -524,49 +564,52 @@ AS SELECT
     sum(toUInt64(lines_removed)) AS lines_removed,
     uniqExactState(file_path) AS files,
     uniqExactState(user_id) AS people
-FROM `aitrail`.ai_generations AS g
+FROM `aitrail_local`.ai_generations AS g
 GROUP BY tenant, day, repository;
 
-INSERT INTO `aitrail`.ai_usage_daily (tenant, day, team, assistant, model, generations, people, input_tokens,
+INSERT INTO `aitrail_local`.ai_usage_daily (tenant, day, team, assistant, model, generations, people, input_tokens,
                                       output_tokens, cost_usd, lines_added, accepted_lines)
 SELECT tenant, toDate(timestamp, 'UTC') AS day, team, assistant, model, count(), uniqExactState(user_id),
        sum(input_tokens), sum(output_tokens), sum(cost_usd), sum(toUInt64(lines_added)),
        sumIf(toUInt64(lines_added), decision = 'accepted')
-FROM `aitrail`.ai_generations
+FROM `aitrail_local`.ai_generations
 GROUP BY tenant, day, team, assistant, model
 ORDER BY tenant, day, team, assistant, model
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_usage_daily';
 
-INSERT INTO `aitrail`.ai_files_daily
+INSERT INTO `aitrail_local`.ai_files_daily
 SELECT tenant, toDate(timestamp, 'UTC') AS day, repository, file_path, count(), countIf(decision = 'accepted'),
        sum(toUInt64(lines_added)), sumIf(toUInt64(lines_added), decision = 'accepted'), sum(toUInt64(lines_removed))
-FROM `aitrail`.ai_generations
+FROM `aitrail_local`.ai_generations
 GROUP BY tenant, day, repository, file_path
 ORDER BY tenant, repository, file_path, day
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_files_daily';
 
-INSERT INTO `aitrail`.ai_repositories_daily
+INSERT INTO `aitrail_local`.ai_repositories_daily
 SELECT tenant, toDate(timestamp, 'UTC') AS day, repository, count(), sum(toUInt64(lines_added)),
        sumIf(toUInt64(lines_added), decision = 'accepted'), sum(toUInt64(lines_removed)),
        uniqExactState(file_path), uniqExactState(user_id)
-FROM `aitrail`.ai_generations
+FROM `aitrail_local`.ai_generations
 GROUP BY tenant, day, repository
 ORDER BY tenant, day, repository
 SETTINGS insert_deduplication_token = '0006_daily_rollups.ai_repositories_daily';
 
 -- 0007_rollup_accepted_and_utc_days
-ALTER TABLE `aitrail`.ai_usage_daily ON CLUSTER '{cluster}'
+ALTER TABLE `aitrail_local`.ai_usage_daily ON CLUSTER '{cluster}'
     ADD COLUMN IF NOT EXISTS accepted_generations SimpleAggregateFunction(sum, UInt64) AFTER generations;
 
-INSERT INTO `aitrail`.ai_usage_daily (tenant, day, team, assistant, model, accepted_generations)
+ALTER TABLE aitrail.ai_usage_daily ON CLUSTER '{cluster}'
+    ADD COLUMN IF NOT EXISTS accepted_generations SimpleAggregateFunction(sum, UInt64) AFTER generations;
+
+INSERT INTO `aitrail_local`.ai_usage_daily (tenant, day, team, assistant, model, accepted_generations)
 SELECT tenant, toDate(timestamp, 'UTC') AS day, team, assistant, model, countIf(decision = 'accepted')
-FROM `aitrail`.ai_generations
+FROM `aitrail_local`.ai_generations
 GROUP BY tenant, day, team, assistant, model
 HAVING countIf(decision = 'accepted') > 0
 ORDER BY tenant, day, team, assistant, model
 SETTINGS insert_deduplication_token = '0007_rollup_accepted_and_utc_days.ai_usage_daily';
 
-ALTER TABLE `aitrail`.ai_usage_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
+ALTER TABLE `aitrail_local`.ai_usage_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
 SELECT
     tenant,
     toDate(timestamp, 'UTC') AS day,
@@ -581,10 +624,10 @@ SELECT
     sum(cost_usd) AS cost_usd,
     sum(toUInt64(lines_added)) AS lines_added,
     sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines
-FROM `aitrail`.ai_generations AS g
+FROM `aitrail_local`.ai_generations AS g
 GROUP BY tenant, day, team, assistant, model;
 
-ALTER TABLE `aitrail`.ai_files_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
+ALTER TABLE `aitrail_local`.ai_files_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
 SELECT
     tenant,
     toDate(timestamp, 'UTC') AS day,
@@ -595,10 +638,10 @@ SELECT
     sum(toUInt64(lines_added)) AS lines_added,
     sumIf(toUInt64(g.lines_added), g.decision = 'accepted') AS accepted_lines,
     sum(toUInt64(lines_removed)) AS lines_removed
-FROM `aitrail`.ai_generations AS g
+FROM `aitrail_local`.ai_generations AS g
 GROUP BY tenant, day, repository, file_path;
 
-ALTER TABLE `aitrail`.ai_repositories_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
+ALTER TABLE `aitrail_local`.ai_repositories_daily_mv ON CLUSTER '{cluster}' MODIFY QUERY
 SELECT
     tenant,
     toDate(timestamp, 'UTC') AS day,
@@ -609,11 +652,11 @@ SELECT
     sum(toUInt64(lines_removed)) AS lines_removed,
     uniqExactState(file_path) AS files,
     uniqExactState(user_id) AS people
-FROM `aitrail`.ai_generations AS g
+FROM `aitrail_local`.ai_generations AS g
 GROUP BY tenant, day, repository;
 
 -- 0008_commits_findings_incidents
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_commits ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_commits ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     repository LowCardinality(String),
@@ -638,8 +681,11 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_commits ON CLUSTER '{cluster}' (
 ORDER BY (tenant, repository, commit)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_commits_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_commits
+CREATE TABLE IF NOT EXISTS aitrail.ai_commits ON CLUSTER '{cluster}' AS aitrail_local.ai_commits
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_commits', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_commits_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_commits
 AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
 SELECT
     ResourceAttributes['aitrail.tenant.id'] AS tenant,
@@ -662,10 +708,10 @@ SELECT
     TraceId AS trace_id,
     SpanId AS span_id,
     now64(9) AS recorded_at
-FROM `aitrail`.otel_traces
+FROM `aitrail_local`.otel_traces
 WHERE SpanAttributes['aitrail.kind'] = 'commit';
 
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_commit_files ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_commit_files ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     repository LowCardinality(String),
@@ -680,18 +726,21 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_commit_files ON CLUSTER '{cluster}' (
 ORDER BY (tenant, repository, commit, file_path)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_commit_files_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_commit_files
+CREATE TABLE IF NOT EXISTS aitrail.ai_commit_files ON CLUSTER '{cluster}' AS aitrail_local.ai_commit_files
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_commit_files', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_commit_files_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_commit_files
 AS SELECT
     tenant, timestamp, repository, commit,
     f.1 AS file_path,
     f.2 AS lines_added,
     f.3 AS ai_lines,
     team, author_email, recorded_at
-FROM `aitrail`.ai_commits
+FROM `aitrail_local`.ai_commits
 ARRAY JOIN JSONExtract(files, 'Array(Tuple(path String, added UInt32, ai UInt32))') AS f;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_line_origins ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_line_origins ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     fingerprint UInt64,
     timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
@@ -708,13 +757,16 @@ ORDER BY (tenant, fingerprint, timestamp)
 SETTINGS index_granularity = 256, min_compress_block_size = 4096, max_compress_block_size = 16384,
     replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_line_origins_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_line_origins
+CREATE TABLE IF NOT EXISTS aitrail.ai_line_origins ON CLUSTER '{cluster}' AS aitrail_local.ai_line_origins
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_line_origins', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_line_origins_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_line_origins
 AS SELECT tenant, fingerprint, timestamp, repository, file_path, trace_id, span_id, assistant, model, user_email, team
-FROM `aitrail`.ai_generations
+FROM `aitrail_local`.ai_generations
 ARRAY JOIN line_fingerprints AS fingerprint;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_findings ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_findings ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     finding_id String,
     timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
@@ -744,8 +796,11 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_findings ON CLUSTER '{cluster}' (
 ORDER BY (tenant, finding_id)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_findings_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_findings
+CREATE TABLE IF NOT EXISTS aitrail.ai_findings ON CLUSTER '{cluster}' AS aitrail_local.ai_findings
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_findings', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_findings_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_findings
 AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
 SELECT
     ResourceAttributes['aitrail.tenant.id'] AS tenant,
@@ -773,10 +828,10 @@ SELECT
     toDateTime(toUInt32OrZero(a['aitrail.finding.introduced.time']), 'UTC') AS introduced_at,
     a['aitrail.finding.introduced.author'] AS introduced_author,
     now64(9) AS recorded_at
-FROM `aitrail`.otel_traces
+FROM `aitrail_local`.otel_traces
 WHERE SpanAttributes['aitrail.kind'] = 'finding';
 
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_incidents ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_incidents ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     incident_id String,
     timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
@@ -794,8 +849,11 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_incidents ON CLUSTER '{cluster}' (
 ORDER BY (tenant, incident_id)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_incidents_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_incidents
+CREATE TABLE IF NOT EXISTS aitrail.ai_incidents ON CLUSTER '{cluster}' AS aitrail_local.ai_incidents
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_incidents', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_incidents_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_incidents
 AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
 SELECT
     ResourceAttributes['aitrail.tenant.id'] AS tenant,
@@ -811,18 +869,18 @@ SELECT
     a['vcs.repository.url.full'] AS repository,
     a['aitrail.team'] AS team,
     now64(9) AS recorded_at
-FROM `aitrail`.otel_traces
+FROM `aitrail_local`.otel_traces
 WHERE SpanAttributes['aitrail.kind'] = 'incident';
 
-INSERT INTO `aitrail`.ai_line_origins (tenant, fingerprint, timestamp, repository, file_path, trace_id, span_id,
+INSERT INTO `aitrail_local`.ai_line_origins (tenant, fingerprint, timestamp, repository, file_path, trace_id, span_id,
                                         assistant, model, user_email, team)
 SELECT tenant, fingerprint, timestamp, repository, file_path, trace_id, span_id, assistant, model, user_email, team
-FROM `aitrail`.ai_generations
+FROM `aitrail_local`.ai_generations
 ARRAY JOIN line_fingerprints AS fingerprint
 ORDER BY tenant, fingerprint, timestamp
 SETTINGS insert_deduplication_token = '0008_commits_findings_incidents.ai_line_origins';
 
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_commits_daily ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_commits_daily ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     day Date,
     repository LowCardinality(String),
@@ -834,8 +892,11 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_commits_daily ON CLUSTER '{cluster}' (
 ) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
 ORDER BY (tenant, day, repository, team, author_email);
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_commits_daily_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_commits_daily
+CREATE TABLE IF NOT EXISTS aitrail.ai_commits_daily ON CLUSTER '{cluster}' AS aitrail_local.ai_commits_daily
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_commits_daily', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_commits_daily_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_commits_daily
 AS SELECT
     tenant,
     toDate(timestamp, 'UTC') AS day,
@@ -845,11 +906,11 @@ AS SELECT
     uniqExactState(commit) AS commits,
     sum(toUInt64(lines_added)) AS lines_added,
     sum(toUInt64(ai_lines)) AS ai_lines
-FROM `aitrail`.ai_commits
+FROM `aitrail_local`.ai_commits
 GROUP BY tenant, day, repository, team, author_email;
 
 -- 0009_signoffs
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_signoffs ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_signoffs ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     signoff_id String,
     timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
@@ -870,8 +931,11 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_signoffs ON CLUSTER '{cluster}' (
 ORDER BY (tenant, signoff_id)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_signoffs_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_signoffs
+CREATE TABLE IF NOT EXISTS aitrail.ai_signoffs ON CLUSTER '{cluster}' AS aitrail_local.ai_signoffs
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_signoffs', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_signoffs_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_signoffs
 AS WITH mapUpdate(ResourceAttributes, SpanAttributes) AS a
 SELECT
     ResourceAttributes['aitrail.tenant.id'] AS tenant,
@@ -890,10 +954,10 @@ SELECT
     a['aitrail.signoff.note'] AS note,
     a['aitrail.team'] AS team,
     now64(9) AS recorded_at
-FROM `aitrail`.otel_traces
+FROM `aitrail_local`.otel_traces
 WHERE SpanAttributes['aitrail.kind'] = 'signoff';
 
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_prices ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS aitrail.ai_prices ON CLUSTER '{cluster}' (
     model String,
     provider LowCardinality(String),
     input_usd_per_mtok Float64,
@@ -903,10 +967,10 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_prices ON CLUSTER '{cluster}' (
     taken_on Date,
     source String,
     updated_at DateTime64(3) DEFAULT now64(3)
-) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', updated_at)
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}', updated_at)
 ORDER BY model;
 
-CREATE TABLE IF NOT EXISTS `aitrail`.ai_cost_estimates ON CLUSTER '{cluster}' (
+CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_cost_estimates ON CLUSTER '{cluster}' (
     tenant LowCardinality(String),
     timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     trace_id String CODEC(ZSTD(1)),
@@ -926,8 +990,11 @@ CREATE TABLE IF NOT EXISTS `aitrail`.ai_cost_estimates ON CLUSTER '{cluster}' (
 ORDER BY (tenant, span_id)
 SETTINGS replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail`.ai_cost_estimates_mv ON CLUSTER '{cluster}'
-TO `aitrail`.ai_cost_estimates
+CREATE TABLE IF NOT EXISTS aitrail.ai_cost_estimates ON CLUSTER '{cluster}' AS aitrail_local.ai_cost_estimates
+ENGINE = Distributed('{cluster}', 'aitrail_local', 'ai_cost_estimates', cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_cost_estimates_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_cost_estimates
 AS SELECT
     s.tenant AS tenant, s.timestamp AS timestamp, s.trace_id AS trace_id, s.span_id AS span_id, s.team AS team,
     s.user_email AS user_email, s.repository AS repository, s.model AS model, p.model AS price_model,
@@ -952,7 +1019,7 @@ FROM (
         toUInt64OrZero(a['gen_ai.usage.output_tokens']) AS output_tokens,
         toUInt64OrZero(a['gen_ai.usage.cache_read.input_tokens']) AS cache_read_tokens,
         toUInt64OrZero(a['gen_ai.usage.cache_creation.input_tokens']) AS cache_write_tokens
-    FROM `aitrail`.otel_traces
+    FROM `aitrail_local`.otel_traces
     WHERE toFloat64OrZero(mapUpdate(ResourceAttributes, SpanAttributes)['aitrail.cost.usd']) = 0
       AND (SpanAttributes['aitrail.kind'] = 'generation'
            OR (SpanAttributes['aitrail.kind'] = ''
@@ -962,7 +1029,7 @@ FROM (
                AND (SpanAttributes['gen_ai.operation.name'] IN ('chat', 'text_completion', 'generate_content')
                     OR (SpanAttributes['gen_ai.operation.name'] = '' AND SpanAttributes['gen_ai.request.model'] != ''))))
 ) AS s
-INNER JOIN (SELECT * FROM `aitrail`.ai_prices FINAL) AS p ON p.model = s.price_key
+INNER JOIN (SELECT * FROM aitrail.ai_prices FINAL) AS p ON p.model = s.price_key
 WHERE s.input_tokens + s.output_tokens > 0;
 
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.

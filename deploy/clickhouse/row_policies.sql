@@ -9,6 +9,11 @@
 --
 -- Convention: a tenant's ClickHouse user is named exactly like its tenant id (aitrail.tenant.id), so
 -- one policy per table serves every tenant: rows whose tenant is currentUser().
+--
+-- On a cluster (cluster.sql) the rows are in each shard's aitrail_local tables, under the Distributed
+-- tables of aitrail: create every policy and grant below on aitrail_local.<table> too, and give the
+-- cluster an interserver secret (<secret> in remote_servers), so the shards run a tenant's query as the
+-- tenant's user; without it they run it as the cluster's configured user, whom no policy filters.
 
 CREATE ROLE IF NOT EXISTS aitrail_tenant_reader;
 GRANT SELECT ON aitrail.otel_traces TO aitrail_tenant_reader;

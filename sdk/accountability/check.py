@@ -11,6 +11,8 @@ Offline first — everything it needs can come from the repository and this mach
 - **Sign-offs**: the commit's trailers (the policy's ``[trailers]``), the local sign-off journal
   (``aitrail signoff`` and ``aitrail signoff import`` write it), and with a collector ``ai_signoffs``.
 - **Owners**: CODEOWNERS as it was at that commit.
+- **The policy**: ``.aitrail/policy.toml`` as committed where the range starts (:func:`policy_in_force`), never
+  the working tree, so a commit of the range cannot weaken what it is checked against.
 
 A commit needs sign-off when it changes a path of the policy's ``paths`` (with AI-written lines there,
 unless ``changes = "all"``). Each gap is one human sentence in :attr:`CommitCheck.missing`.
@@ -24,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aitrail.errors import UsageError
-from aitrail.sdk.accountability.history import Commit, changed_paths, file_at, read_commit, resolve_commits
-from aitrail.sdk.accountability.policy import Policy
+from aitrail.sdk.accountability.history import Commit, changed_paths, file_at, range_base, read_commit, resolve_commits
+from aitrail.sdk.accountability.policy import Policy, policy_at
 from aitrail.sdk.accountability.signoff import APPROVER, REVIEWER, Signoff, SignoffJournal, from_trailers
 from aitrail.sdk.identity import CODEOWNERS_LOCATIONS, owners_in, path_matches
 
@@ -80,7 +82,8 @@ class CheckResult:
         return all(c.ok for c in self.commits)
 
     def as_json(self) -> dict[str, object]:
-        return {"ok": self.ok, "policy": self.policy.source, "commits": [c.as_json() for c in self.commits]}
+        return {"ok": self.ok, "policy": self.policy.source, "policy_file": self.policy.file or None,
+                "policy_revision": self.policy.revision or None, "commits": [c.as_json() for c in self.commits]}
 
 
 def default_range(root: Path | str) -> str:
@@ -89,6 +92,13 @@ def default_range(root: Path | str) -> str:
 
     upstream = run_git(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
     return f"{upstream}..HEAD" if upstream else "HEAD"
+
+
+def policy_in_force(root: Path | str, spec: str | Sequence[str]) -> Policy:
+    """The policy ``spec``'s commits are checked against: as committed where the range starts
+    (:func:`~aitrail.sdk.accountability.history.range_base`), so no commit of the range can weaken it; a bad file
+    there is a :class:`~aitrail.errors.ConfigError` naming the revision, the key and what is wrong."""
+    return policy_at(root, range_base(root, spec) if spec else None)
 
 
 def check(root: Path | str, spec: str | Sequence[str], policy: Policy, evidence: Evidence | None = None,
@@ -249,8 +259,8 @@ def describe(result: CheckResult) -> list[str]:
         lines.append(f"{mark} {c.commit[:12]}  {what}" + (f"; signed: {signed}" if signed and c.needs_signoff else ""))
         lines.extend(f"       missing {gap}" for gap in c.missing)
     failing = sum(not c.ok for c in result.commits)
-    lines.append(f"{len(result.commits) - failing} of {len(result.commits)} commits meet the policy "
-                 f"({result.policy.source})")
+    lines.append(f"{len(result.commits) - failing} of {len(result.commits)} commits meet the policy; "
+                 f"policy: {result.policy.source}")
     return lines
 
 

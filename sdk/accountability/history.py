@@ -9,6 +9,7 @@ naming it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,43 @@ def resolve_commits(root: Path | str, spec: str) -> list[str]:
     if not sha:
         raise UsageError(f"unknown revision {spec!r}: name a commit git knows (HEAD, a sha, a branch)")
     return [sha]
+
+
+@dataclass(frozen=True)
+class Base:
+    """The commit a set of commits is checked against: as the user named it, and its id."""
+
+    name: str
+    sha: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sha[:12]})"
+
+
+def range_base(root: Path | str, spec: str | Sequence[str]) -> Base | None:
+    """What ``spec``'s commits are measured against, which none of them can change: the left side of ``A..B``,
+    the merge base of ``A...B``, the first parent of one revision, and for a list of commits the first parent
+    that is not itself listed (the oldest commit's, as listed oldest first). None when nothing comes before them
+    (a repository's first commit, commits this clone does not have) or the two sides of ``A...B`` share no
+    history."""
+    if isinstance(spec, str):
+        if "..." in spec:
+            left, right = (side or "HEAD" for side in spec.split("...", 1))
+            sha = run_git(root, "merge-base", left, right, timeout=GIT_TIMEOUT)
+            return Base(f"merge-base of {left} and {right}", sha) if sha else None
+        if ".." in spec:
+            left = spec.split("..", 1)[0] or "HEAD"
+            name = left
+        else:
+            name = f"{spec}^"
+        sha = run_git(root, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", timeout=GIT_TIMEOUT)
+        return Base(name, sha) if sha else None
+    listed = set(spec)
+    for commit in spec:  # a commit this clone does not have (a pull request's, from the API) is passed over
+        parent = run_git(root, "rev-parse", "--verify", "--quiet", f"{commit}^1^{{commit}}", timeout=GIT_TIMEOUT)
+        if parent and parent not in listed:
+            return Base(f"the parent of {commit[:12]}", parent)
+    return None
 
 
 def parse_trailers(text: str) -> tuple[tuple[str, str], ...]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from aitrail.errors import ConfigError
+from aitrail.sdk.accountability.history import Base, file_at
 from aitrail.sdk.accountability.signoff import DEFAULT_GITHUB_STATES, DEFAULT_TRAILERS, ROLES
 
 POLICY_FILE = ".aitrail/policy.toml"
@@ -55,7 +56,11 @@ class Policy:
     people: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """A GitHub login (``octocat``) or owner handle (``@octocat``, ``@acme/payments``) -> e-mail addresses."""
     source: str = "defaults"
-    """Where it was read from: the file's path, or ``defaults``."""
+    """Where it was read from, for people: the file's path (and the commit), or ``defaults`` and why."""
+    file: str = ""
+    """The file read (``.aitrail/policy.toml``); "" for the defaults."""
+    revision: str = ""
+    """The commit it was read at; "" for the working tree, or the defaults when no commit came before."""
 
     def emails_of(self, handle: str) -> tuple[str, ...]:
         """The addresses the people table gives a login or handle (case-insensitive)."""
@@ -67,7 +72,8 @@ class Policy:
 
 
 def load_policy(root: Path | str) -> Policy:
-    """The policy of the repository at ``root``: its ``.aitrail/policy.toml``, else the defaults."""
+    """The policy in the working tree of the repository at ``root``: its ``.aitrail/policy.toml``, else the
+    defaults. What a change is checked against is the committed policy before it (:func:`policy_at`)."""
     path = Path(root) / POLICY_FILE
     if not path.exists():
         return Policy()
@@ -75,7 +81,23 @@ def load_policy(root: Path | str) -> Policy:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{POLICY_FILE}: cannot read it: {exc.strerror or exc}") from None
-    return parse_policy(text, POLICY_FILE)
+    return replace(parse_policy(text, POLICY_FILE), file=POLICY_FILE)
+
+
+def policy_at(root: Path | str, base: Base | None) -> Policy:
+    """The policy as committed at ``base``: its ``.aitrail/policy.toml`` there, else the defaults; with no
+    ``base`` (nothing came before the commits checked), the defaults — the policy in force before any file.
+
+    Reading it at the commit the checked ones are measured against, never from the working tree, means a change
+    cannot weaken the policy it is checked against: an edit of the file takes effect for the commits after it
+    lands, as CODEOWNERS is read as it was at each commit."""
+    if base is None:
+        return Policy(source="defaults: no commit before the commits checked")
+    text = file_at(root, base.sha, POLICY_FILE)
+    if text is None:
+        return Policy(source=f"defaults: no {POLICY_FILE} at {base}", revision=base.sha)
+    where = f"{POLICY_FILE} at {base}"
+    return replace(parse_policy(text, where), file=POLICY_FILE, revision=base.sha)
 
 
 class _Reader:

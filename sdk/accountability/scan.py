@@ -1,8 +1,9 @@
 """The early safeguard: AI-written code is scanned as it is born.
 
-When the SDK records a generation (``aitrail.track``, ``aitrail wrap``) it hands the written text to the
-:class:`Scanner`: one daemon thread behind a bounded queue, so the caller's thread only enqueues (and a full
-queue drops the scan, counted, never the caller). Each file the generation wrote is scanned
+When the SDK records a generation (``aitrail.track``, ``aitrail wrap``), its finisher thread — never the caller's
+— hands the written text to the :class:`Scanner`: one daemon thread behind a bounded queue
+(:class:`aitrail.sdk.background.Worker`; a full queue drops the scan, counted). Each file the generation wrote is
+scanned
 
 - by **Bandit** for Python, through its API, on the written text (nothing is written to disk);
 - by **Semgrep** when the ``semgrep`` command is installed, with the rules kept in this package
@@ -21,7 +22,6 @@ import io
 import json
 import logging
 import os
-import queue
 import shutil
 import subprocess
 import tempfile
@@ -34,6 +34,7 @@ from importlib import resources
 from typing import Any
 
 from aitrail.sdk import vocabulary as v
+from aitrail.sdk.background import Worker
 
 log = logging.getLogger("aitrail.sdk")
 
@@ -137,29 +138,25 @@ class Scanner:
     """One background thread scanning what generations wrote (bounded queue; overflow counted, never blocking)."""
 
     def __init__(self, max_queue: int = 1000, keep: int = 1000) -> None:
-        self._queue: queue.Queue[tuple[Any, ScanJob]] = queue.Queue(max_queue)
         self.recent: deque[ScanFinding] = deque(maxlen=keep)
         self.notes: set[str] = set()
-        self.dropped = 0
         self.scanned = 0
         self.seconds = 0.0
-        """Time spent scanning, on this thread (the benchmark reports it per generation)."""
+        """Processor time spent scanning, on this thread (the benchmark reports it per generation)."""
         self._semgrep = shutil.which("semgrep")
-        self._thread = threading.Thread(target=self._run, name="aitrail-scanner", daemon=True)
-        self._thread.start()
+        self._worker: Worker[tuple[Any, ScanJob]] = Worker("aitrail-scanner", self._scan_and_emit, max_queue)
+
+    @property
+    def dropped(self) -> int:
+        """Generations not scanned because the queue was full."""
+        return self._worker.dropped
 
     def submit(self, rt: Any, job: ScanJob) -> None:
-        try:
-            self._queue.put_nowait((rt, job))
-        except queue.Full:
-            self.dropped += 1
+        self._worker.submit((rt, job))
 
     def wait(self, timeout: float = 5.0) -> bool:
         """Wait until everything submitted so far is scanned (at most ``timeout`` seconds)."""
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.005)
-        return not self._queue.unfinished_tasks
+        return self._worker.wait(timeout)
 
     def findings_of(self, span_ids: Sequence[str]) -> list[ScanFinding]:
         """The findings of these generations, among the recent ones."""
@@ -193,20 +190,16 @@ class Scanner:
                       for r in results if _on_ai_lines(r.line, ranges)]
         return found
 
-    def _run(self) -> None:
-        while True:
-            rt, job = self._queue.get()
-            started = time.perf_counter()
-            try:
-                findings = self.scan(job)
-                self.recent.extend(findings)
-                emit(rt, job, findings)
-            except Exception:  # noqa: BLE001
-                log.debug("aitrail: could not scan a generation", exc_info=True)
-            finally:
-                self.seconds += time.perf_counter() - started
-                self.scanned += 1
-                self._queue.task_done()
+    def _scan_and_emit(self, item: tuple[Any, ScanJob]) -> None:
+        rt, job = item
+        started = time.thread_time()
+        try:
+            findings = self.scan(job)
+            self.recent.extend(findings)
+            emit(rt, job, findings)
+        finally:
+            self.seconds += time.thread_time() - started
+            self.scanned += 1
 
 
 def emit(rt: Any, job: ScanJob, findings: Sequence[ScanFinding]) -> None:

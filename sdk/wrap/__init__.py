@@ -132,8 +132,10 @@ class _Recording:
         common: dict[str, Any] = {v.PROCESS_EXIT_CODE: status}
         if getattr(self, "native", False):
             common[v.KIND] = v.KIND_OBSERVED
-        if self.git is not None and self.git.commit:
-            common[v.VCS_REF_HEAD_REVISION] = self.git.commit  # where the work started, even if the assistant committed
+        if self.git is not None:
+            common[v.REPO_ROOT] = str(self.git.root)  # for the assistant's own events, should their resource lose it
+            if self.git.commit:
+                common[v.VCS_REF_HEAD_REVISION] = self.git.commit  # where the work started, even if the assistant committed
         error = AssistantExited(f"{self.assistant} exited with status {status}") if status != 0 else None
         inside = trace.set_span_in_context(trace.NonRecordingSpan(self.span_context))
         for i, change in enumerate(found or [None]):

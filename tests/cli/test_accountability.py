@@ -36,10 +36,13 @@ def test_check_exits_0_1_and_2_with_a_clear_list_and_json(repo, monkeypatch):
     assert failing.exit_code == 1
     assert f"FAIL {sha[:12]}  2 AI lines, prompted by {ANA[1]}" in failing.stdout
     assert "missing reviewers: 0 of 1" in failing.stdout and "missing approvers: 0 of 1" in failing.stdout
-    assert "0 of 1 commits meet the policy (defaults)" in failing.stdout
+    parent = git(repo, "rev-parse", "HEAD^")
+    assert f"0 of 1 commits meet the policy; policy: defaults: no .aitrail/policy.toml at HEAD^ ({parent[:12]})" \
+        in failing.stdout
 
     as_json = json.loads(run("check", "HEAD", "--json").stdout)
     assert as_json["ok"] is False
+    assert (as_json["policy_file"], as_json["policy_revision"]) == (None, parent)
     assert [(c["commit"], c["ok"], c["ai_lines"], len(c["missing"])) for c in as_json["commits"]] == [(sha, False, 2, 2)]
 
     for who, role in ((BO, "reviewer"), (CY, "approver")):
@@ -55,13 +58,68 @@ def test_check_exits_0_1_and_2_with_a_clear_list_and_json(repo, monkeypatch):
     assert run("check", "--no-such-option").exit_code == 2
 
 
-def test_a_bad_policy_file_is_a_usage_error_naming_the_key(repo, monkeypatch):
-    (repo / ".aitrail").mkdir()
-    (repo / ".aitrail" / "policy.toml").write_text("[signoff]\napprovers = \"all of them\"\n")
+def write_policy(repo: Path, text: str) -> None:
+    (repo / ".aitrail").mkdir(exist_ok=True)
+    (repo / ".aitrail" / "policy.toml").write_text(text)
+
+
+def test_a_bad_policy_file_is_a_usage_error_naming_the_key_and_the_revision(repo, monkeypatch):
+    write_policy(repo, "[signoff]\napprovers = \"all of them\"\n")
+    commit(repo, "policy")
+    ai_write(repo, "refund.py", LINES)
+    commit(repo, "refund")
     monkeypatch.chdir(repo)
-    result = run("check")
+    result = run("check", "HEAD")
+    parent = git(repo, "rev-parse", "HEAD^")
     assert result.exit_code == 2
-    assert "signoff.approvers: must be a whole number" in result.output and "Traceback" not in result.output
+    assert f".aitrail/policy.toml at HEAD^ ({parent[:12]}): signoff.approvers: must be a whole number" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_range_is_checked_against_the_policy_committed_where_it_starts_not_one_it_edits(repo, monkeypatch):
+    """main asks two reviewers; the branch's first commit lowers that to none and its second is AI-written with
+    one approver: checked as a range, the branch still needs two reviewers (main's policy); an uncommitted edit
+    changes nothing either. Once the lowered policy is on main, the commits after it are held to it."""
+    write_policy(repo, "[signoff]\nreviewers = 2\napprovers = 1\n")
+    commit(repo, "policy: two reviewers")
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "switch", "-q", "-c", "feature")
+    write_policy(repo, "[signoff]\nreviewers = 0\napprovers = 1\n")
+    commit(repo, "policy: no reviewers")
+    ai_write(repo, "refund.py", LINES)
+    sha = commit(repo, "refund", f"Approved-by: {CY[0]} <{CY[1]}>")
+    write_policy(repo, "[signoff]\nreviewers = 0\napprovers = 0\n")  # in the working tree only
+    monkeypatch.chdir(repo)
+
+    checked = run("check", "main..feature", "--json")
+    assert checked.exit_code == 1, checked.output
+    found = json.loads(checked.stdout)
+    assert (found["policy"], found["policy_file"], found["policy_revision"]) == (
+        f".aitrail/policy.toml at main ({base[:12]})", ".aitrail/policy.toml", base)
+    assert [(c["commit"], c["ok"], c["missing"]) for c in found["commits"] if c["needs_signoff"]] == [
+        (sha, False, [f"reviewers: 0 of 2 (a reviewer other than the prompter ({ANA[1]}) and the other signers)"])]
+    said = run("check", "main..feature")
+    assert f"policy: .aitrail/policy.toml at main ({base[:12]})" in said.stdout
+
+    lowered = git(repo, "rev-parse", "HEAD^")
+    held = json.loads(run("check", "HEAD", "--json").stdout)  # the policy commit is HEAD's parent
+    assert (held["ok"], held["policy_revision"]) == (True, lowered)
+
+
+def test_a_first_commit_is_checked_against_the_defaults_whatever_policy_it_adds(env, spans, monkeypatch):
+    fresh = env / "fresh"
+    fresh.mkdir()
+    git(fresh, "init", "-q", "-b", "main")
+    write_policy(fresh, "[signoff]\nreviewers = 0\napprovers = 0\n")
+    ai_write(fresh, "refund.py", LINES)
+    sha = commit(fresh, "first")
+    monkeypatch.chdir(fresh)
+    result = run("check", "HEAD", "--json")
+    found = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert (found["policy"], found["policy_file"], found["policy_revision"]) == (
+        "defaults: no commit before the commits checked", None, None)
+    assert [(c["commit"], len(c["missing"])) for c in found["commits"]] == [(sha, 2)]  # a reviewer, an approver
 
 
 def test_signoff_usage_errors_are_exit_2_with_what_to_do(repo, monkeypatch):
@@ -70,6 +128,9 @@ def test_signoff_usage_errors_are_exit_2_with_what_to_do(repo, monkeypatch):
     assert run("signoff", "HEAD").exit_code == 2
     assert run("signoff", "HEAD", "--role", "boss").exit_code == 2
     assert "KEY=yes" in run("signoff", "HEAD", "--role", "reviewer", "--answer", "tests").output
+    misspelt = run("signoff", "HEAD", "--role", "reviewer", "--answer", "test=yes")
+    assert misspelt.exit_code == 2
+    assert "checklist answer 'test': the policy asks no such question; its keys: tests, security" in misspelt.output
     missing = run("signoff", "import", str(repo / "nothing.json"), "--range", "HEAD~1..HEAD")
     assert missing.exit_code == 2 and "cannot read" in missing.output
 
@@ -85,6 +146,9 @@ def test_signoff_import_of_github_reviews_satisfies_the_policy(repo, env, monkey
     assert imported.exit_code == 0, imported.output
     assert sorted((s["role"], s["signer"]) for s in json.loads(imported.stdout)) == [
         ("approver", "cy-approver"), ("reviewer", "bo-li")]
+    again = run("signoff", "import", str(reviews), "--range", "HEAD~1..HEAD")
+    parent = git(repo, "rev-parse", "HEAD^")
+    assert f"policy: defaults: no .aitrail/policy.toml at the parent of {sha[:12]} ({parent[:12]})" in again.stdout
     assert run("check", "HEAD").exit_code == 0
 
 

@@ -15,7 +15,9 @@ import pytest
 # --import-mode=importlib nothing puts this folder on sys.path, so do it once, here.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from deploy_support import DATABASE, DEPLOY, ClickHouse, Instruction, Schema, dockerfile_instructions, load_yaml, migration_sql  # noqa: E402
+from deploy_support import (  # noqa: E402
+    DATABASE, DEPLOY, ClickHouse, Instruction, Schema, dockerfile_instructions, load_yaml, migration_sql, sql_statements,
+)
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +66,9 @@ def serve_flags(serve_help: str) -> set[str]:
 @pytest.fixture(scope="session")
 def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> ClickHouse:
     return ClickHouse(tmp_path_factory.mktemp("chdb"))
+
+
+@pytest.fixture(scope="session")
+def cluster_statements() -> list[str]:
+    """The statements of deploy/clickhouse/cluster.sql."""
+    return sql_statements((DEPLOY / "clickhouse" / "cluster.sql").read_text())

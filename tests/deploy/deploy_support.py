@@ -88,7 +88,7 @@ def exec_form(instruction: Instruction) -> list[str]:
 
 
 _CHDB_CHILD = r"""
-import json, sys
+import json, pathlib, sys
 import chdb
 job = json.load(sys.stdin)
 out = []
@@ -104,6 +104,16 @@ if job["mode"] == "parse":
         try:
             res = chdb.query("SELECT formatQuery({q:String})", "JSONCompact", params={"q": escaped(statement)})
             out.append({"ok": True, "formatted": json.loads(res.data())["data"][0][0]})
+        except Exception as exc:
+            out.append({"ok": False, "error": str(exc)})
+elif job["mode"] == "session":
+    # One engine for every step, started with a server configuration (clusters, macros).
+    config = pathlib.Path("config.xml")
+    config.write_text(job["config"])
+    conn = chdb.connect(f":memory:?config-file={config.resolve()}")
+    for step in job["steps"]:
+        try:
+            out.append({"ok": True, "output": conn.query(step["sql"], "TSV", params=step.get("params") or None).data()})
         except Exception as exc:
             out.append({"ok": False, "error": str(exc)})
 else:
@@ -141,6 +151,34 @@ class ClickHouse:
     def run(self, *scripts: str) -> list[dict[str, Any]]:
         """Run multi-statement scripts; each starts from an empty stateless engine (nothing carries over)."""
         return self._child({"mode": "run", "scripts": list(scripts)})
+
+    def session(self, config: str, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run ``steps`` (``sql`` and optional ``params``) one after another in one engine started with the server
+        configuration ``config`` (XML: clusters, macros); one result per step, ``output`` or ``error``."""
+        return self._child({"mode": "session", "config": config, "steps": steps})
+
+
+def de_replicate(statement: str) -> str:
+    """What a single server can run: no ON CLUSTER, plain *MergeTree."""
+    statement = re.sub(r"\s+ON CLUSTER '[^']*'", "", statement)
+    return re.sub(r"Replicated(\w*)MergeTree\('[^']*', '[^']*'(?:, )?", r"\1MergeTree(", statement)
+
+
+TWO_SHARDS = """<clickhouse>
+  <macros><cluster>aitrail</cluster><shard>01</shard><replica>r1</replica></macros>
+  <remote_servers><aitrail>
+    <shard><replica><host>127.0.0.1</host><port>19000</port></replica></shard>
+    <shard><replica><host>127.0.0.1</host><port>19001</port></replica></shard>
+  </aitrail></remote_servers>
+</clickhouse>
+"""
+"""A server that knows a cluster of two shards (nobody listens there: statements are created and planned, not
+sent), and the macros cluster.sql names."""
+
+
+def sharded_schema(cluster_statements: list[str]) -> str:
+    """cluster.sql as one engine that knows the two-shard cluster runs it: replication taken out."""
+    return ";\n".join(de_replicate(s) for s in cluster_statements)
 
 
 def env_refs(text: str) -> set[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_support import DATABASE, DEPLOY, migration_sql, sql_statements
+from deploy_support import DATABASE, DEPLOY, TWO_SHARDS, de_replicate, migration_sql, sharded_schema, sql_statements
 
 CLICKHOUSE = DEPLOY / "clickhouse"
 INIT_SCRIPT = CLICKHOUSE / "initdb" / "10-aitrail-users.sh"
@@ -30,23 +30,12 @@ def generator():
     return module
 
 
-@pytest.fixture(scope="module")
-def cluster_statements() -> list[str]:
-    return sql_statements((CLICKHOUSE / "cluster.sql").read_text())
-
-
 def assert_parses(clickhouse, statements: list[str]) -> list[str]:
     assert statements
     results = clickhouse.parse(statements)
     errors = [f"{s[:80]!r}: {r['error'][:300]}" for s, r in zip(statements, results) if not r["ok"]]
     assert not errors, "\n".join(errors)
     return [r["formatted"] for r in results]
-
-
-def de_replicate(statement: str) -> str:
-    """What a single server can run: no ON CLUSTER, plain *MergeTree."""
-    statement = re.sub(r"\s+ON CLUSTER '[^']*'", "", statement)
-    return re.sub(r"Replicated(\w*)MergeTree\('[^']*', '[^']*'(?:, )?", r"\1MergeTree(", statement)
 
 
 def test_the_parser_check_is_not_vacuous(clickhouse):
@@ -72,34 +61,78 @@ def test_cluster_sql_parses(clickhouse, cluster_statements):
     assert all(" ON CLUSTER " in f for f in creates)
 
 
-def test_cluster_sql_creates_every_table_and_view_replicated(cluster_statements, schema):
+def _created(statements: list[str], database: str) -> dict[str, str]:
+    """Name -> CREATE statement of every table and view ``statements`` create in ``database``."""
     created = {}
-    for statement in cluster_statements:
-        match = re.match(r"CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS `?aitrail`?\.(\w+) ON CLUSTER '\{cluster\}'", statement)
+    for statement in statements:
+        match = re.match(rf"CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS `?{database}`?\.(\w+) ON CLUSTER '\{{cluster\}}'",
+                         statement)
         if match:
-            created[match[2]] = statement
-    assert set(created) == schema.tables | schema.views | {"schema_migrations"}
-    for table in schema.tables | {"schema_migrations"}:
-        engine = re.search(r"ENGINE = (\w+)\(", created[table])
-        assert engine and engine[1].startswith("Replicated"), table
-        assert "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'" in created[table]
+            created[match[1]] = statement
+    return created
+
+
+def test_cluster_sql_shards_every_table_and_replicates_it_within_its_shard(cluster_statements, schema, generator):
+    local, front = _created(cluster_statements, generator.LOCAL), _created(cluster_statements, DATABASE)
+    everywhere = {"ai_prices", "schema_migrations"}
+    assert everywhere <= schema.tables | {"schema_migrations"}
+    sharded = schema.tables - everywhere
+    assert set(local) == sharded | schema.views, "every table but the price list, and every view, on each shard"
+    assert set(front) == sharded | everywhere, "a Distributed table for each, and the tables every node holds"
+    for table in sharded:
+        assert "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'" in local[table], table
+        assert re.search(r"ENGINE = Replicated\w*MergeTree\(", local[table]), table
+        engine = re.search(r"AS aitrail_local\.(\w+)\s+ENGINE = Distributed\('\{cluster\}', 'aitrail_local', '(\w+)'(.*)\)$",
+                           front[table], re.S)
+        assert engine and engine[1] == engine[2] == table, front[table]
+        key = engine[3]
+        columns = local[table]
+        if re.search(r"^\s*tenant\s", columns, re.M):
+            assert key == ", cityHash64(tenant)", (table, key)
+        elif "ResourceAttributes" in columns:
+            assert key == ", cityHash64(ResourceAttributes['aitrail.tenant.id'])", (table, key)
+        else:  # filled only by a view, beside its source's rows: read through Distributed, never inserted into
+            assert key == "" and table.endswith("_trace_id_ts"), (table, key)
+    for table in everywhere:
+        assert "'/clickhouse/tables/all/{database}/{table}', '{replica}'" in front[table], table
+    for view in schema.views:
+        text = local[view].replace("`", "")
+        assert "aitrail_local." in text and not re.search(r"\b(?:FROM|JOIN|TO)\s+aitrail\.(?!ai_prices\b)", text), (
+            f"{view} must read and write the shard's own tables (only the price list lives in aitrail)")
     text = "\n".join(cluster_statements)
     assert "non_replicated_deduplication_window" not in text
     assert not re.search(r"ENGINE\s*=\s*MergeTree", text)
-    assert re.match(r"CREATE DATABASE IF NOT EXISTS aitrail ON CLUSTER", cluster_statements[0])
+    assert [s.split(" ON ")[0] for s in cluster_statements[:2]] == [
+        "CREATE DATABASE IF NOT EXISTS aitrail", "CREATE DATABASE IF NOT EXISTS aitrail_local"]
 
 
-def test_cluster_sql_runs_on_one_server_once_replication_is_taken_out(clickhouse, cluster_statements):
-    """Everything but the replication itself: types, codecs, views, and the idempotent bookkeeping."""
-    statements = [de_replicate(s) for s in cluster_statements]
-    check = f"SELECT version, count() FROM {DATABASE}.schema_migrations GROUP BY version ORDER BY version"
-    (once, twice) = clickhouse.run(";\n".join([*statements, check]), ";\n".join([*statements, *statements, check]))
-    assert once["ok"], once.get("error")
-    assert twice["ok"], twice.get("error")
+def test_cluster_sql_runs_twice_and_its_distributed_tables_have_the_shards_columns(
+        clickhouse, cluster_statements, schema, generator):
+    """Everything but the replication itself: types, codecs, views, sharding keys, the idempotent bookkeeping,
+    and, on the real engine, the same columns (names, types, order) in front of and on the shards."""
+    script = sharded_schema(cluster_statements)
+    columns = ("SELECT database, table, name, type FROM system.columns "
+               "WHERE database IN ('aitrail', 'aitrail_local') ORDER BY database, table, position")
+    engines = "SELECT database, name, engine FROM system.tables WHERE database IN ('aitrail', 'aitrail_local')"
+    versions = f"SELECT version, count() FROM {DATABASE}.schema_migrations GROUP BY version ORDER BY version"
+    results = clickhouse.session(TWO_SHARDS, [{"sql": script}, {"sql": script}, {"sql": columns}, {"sql": engines},
+                                              {"sql": versions}])
+    errors = [r["error"][:600] for r in results if not r["ok"]]
+    assert not errors, errors
+    columns_out, engines_out, versions_out = (r["output"] for r in results[2:])
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for line in columns_out.splitlines():
+        database, table, name, type_ = line.split("\t")
+        found.setdefault((database, table), []).append((name, type_))
+    sharded_tables = schema.tables - generator.EVERYWHERE
+    for table in sharded_tables:
+        assert found[(generator.LOCAL, table)], table
+        assert found[(DATABASE, table)] == found[(generator.LOCAL, table)], f"{table}: Distributed columns differ"
+    kinds = {tuple(line.split("\t")[:2]): line.split("\t")[2] for line in engines_out.splitlines()}
+    assert {t for (d, t), e in kinds.items() if d == DATABASE and e == "Distributed"} == sharded_tables
+    assert {t for (d, t), e in kinds.items() if d == generator.LOCAL and e == "MaterializedView"} == schema.views
     versions = sorted(int(p.name[:4]) for p in (DEPLOY.parent / "collector/store/migrations").glob("[0-9]*_*.sql"))
-    expected = "".join(f"{v}\t1\n" for v in versions)
-    assert once["output"] == expected
-    assert twice["output"] == expected, "running cluster.sql again must not record a migration twice"
+    assert versions_out == "".join(f"{v}\t1\n" for v in versions), "running cluster.sql again must record nothing twice"
 
 
 def test_schema_migrations_table_is_the_one_the_collector_creates(generator):
@@ -109,20 +142,36 @@ def test_schema_migrations_table_is_the_one_the_collector_creates(generator):
 
 def test_generator_makes_other_mergetree_engines_replicated(generator):
     out = generator.replicate(
-        "CREATE TABLE IF NOT EXISTS `aitrail`.t (a UInt8, v UInt64) ENGINE = ReplacingMergeTree(v) ORDER BY a "
+        "CREATE TABLE IF NOT EXISTS `aitrail_local`.t (a UInt8, v UInt64) ENGINE = ReplacingMergeTree(v) ORDER BY a "
         "SETTINGS non_replicated_deduplication_window = 10"
     )
-    assert "ON CLUSTER '{cluster}' (a UInt8" in out
-    assert "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', v)" in out
-    assert out.endswith("replicated_deduplication_window = 10")
-    alter = generator.replicate("ALTER TABLE `aitrail`.t ADD COLUMN IF NOT EXISTS b String", cluster="prod")
-    assert alter == "ALTER TABLE `aitrail`.t ON CLUSTER 'prod' ADD COLUMN IF NOT EXISTS b String"
+    local, front = out
+    assert "ON CLUSTER '{cluster}' (a UInt8" in local
+    assert "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', v)" in local
+    assert local.endswith("replicated_deduplication_window = 10")
+    assert front == ("CREATE TABLE IF NOT EXISTS aitrail.t ON CLUSTER '{cluster}' AS aitrail_local.t\n"
+                     "ENGINE = Distributed('{cluster}', 'aitrail_local', 't')")
+    alter = generator.replicate("ALTER TABLE `aitrail_local`.t ADD COLUMN IF NOT EXISTS b String", cluster="prod")
+    assert alter == ["ALTER TABLE `aitrail_local`.t ON CLUSTER 'prod' ADD COLUMN IF NOT EXISTS b String",
+                     "ALTER TABLE aitrail.t ON CLUSTER 'prod' ADD COLUMN IF NOT EXISTS b String"]
+    (view,) = generator.replicate("ALTER TABLE `aitrail_local`.t_mv MODIFY QUERY SELECT 1")
+    assert view == "ALTER TABLE `aitrail_local`.t_mv ON CLUSTER '{cluster}' MODIFY QUERY SELECT 1", "no Distributed view"
+
+
+def test_generator_keeps_the_price_list_whole_on_every_node(generator):
+    (prices,) = generator.replicate("CREATE TABLE IF NOT EXISTS `aitrail_local`.ai_prices (model String) "
+                                    "ENGINE = ReplacingMergeTree ORDER BY model")
+    assert prices.startswith("CREATE TABLE IF NOT EXISTS aitrail.ai_prices ON CLUSTER")
+    assert "ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}')" in prices
+    (view,) = generator.replicate("CREATE MATERIALIZED VIEW `aitrail_local`.v TO `aitrail_local`.c AS SELECT * "
+                                  "FROM `aitrail_local`.s JOIN `aitrail_local`.ai_prices AS p ON p.model = s.model")
+    assert "FROM `aitrail_local`.s JOIN aitrail.ai_prices AS p" in view
 
 
 def test_generator_keeps_a_backfill_as_it_is(generator):
     """INSERT ... SELECT runs on the replica cluster.sql is run on and replicates from there."""
     backfill = "INSERT INTO `aitrail`.r\nSELECT a FROM `aitrail`.t SETTINGS insert_deduplication_token = 'x'"
-    assert generator.replicate(backfill) == backfill
+    assert generator.replicate(backfill) == [backfill]
 
 
 @pytest.mark.parametrize(
@@ -155,7 +204,7 @@ def test_users_have_least_privilege(schema):
     for privileges, on, user in grants:
         assert user in users
         database, _, table = on.partition(".")
-        assert database == DATABASE, f"{user} gets rights beyond aitrail: {on}"
+        assert database in (DATABASE, "aitrail_local"), f"{user} gets rights beyond aitrail: {on}"
         assert table == "*" or table in schema.tables, f"{on} is not a table of the schema"
         assert not re.search(r"\b(ALL|DROP|TRUNCATE|ACCESS MANAGEMENT|SYSTEM|GRANT OPTION)\b", privileges + on), privileges
     by_user = {}

@@ -260,3 +260,34 @@ def test_aitrail_commands_in_the_guide_use_real_flags():
         assert done.returncode == 0, done.stderr
         known = set(re.findall(r"--[a-z][a-z-]*", done.stdout))
         assert flags <= known, f"aitrail {command}: {flags - known}"
+
+
+def test_clickhouse_finds_the_format_schema_the_collector_generates(compose):
+    """The server parses OTLP with aitrail's otlp.proto: compose mounts the generated file where the server's
+    configuration (config.d/aitrail.xml) says format schemas are."""
+    import xml.etree.ElementTree as ET
+
+    from aitrail.collector.engine import schema
+
+    mounts = {target: source for source, target in bind_mounts(services(compose)["clickhouse"])}
+    configs = [(DEPLOY / s).resolve() for t, s in mounts.items() if t.startswith("/etc/clickhouse-server/config.d/")]
+    paths = [e.text for c in configs for e in ET.parse(c).getroot().iter("format_schema_path")]
+    assert len(paths) == 1 and paths[0].startswith("/") and paths[0].endswith("/"), paths
+    deployed = mounts.get(paths[0] + schema.PROTO_FILE)
+    assert deployed, f"nothing mounted at {paths[0]}{schema.PROTO_FILE}"
+    assert (DEPLOY / deployed).resolve().read_text() == schema.proto_text(), (
+        f"{deployed} is not the format schema aitrail generates: write schema.proto_text() to it")
+
+
+def test_the_collectors_spool_is_on_a_named_volume(compose, dockerfile):
+    """A 2xx means fsync'd in the spool: a container replaced with its spool in the container's own layer would
+    lose what it had acknowledged and not stored yet."""
+    (entry,) = [i for i in dockerfile if i.keyword == "ENTRYPOINT"]
+    args = [*exec_form(entry), *services(compose)["collector"].get("command", [])]
+    spool = Path(args[args.index("--spool-dir") + 1])
+    volumes = [v.split(":") for v in services(compose)["collector"].get("volumes", [])]
+    named = [(source, Path(target)) for source, target, *_ in volumes if not source.startswith((".", "/"))]
+    assert any(spool == target or target in spool.parents for source, target in named), (spool, volumes)
+    assert {source for source, _ in named} <= set(compose["volumes"])
+    runs = " ".join(i.args for i in dockerfile if i.keyword == "RUN")
+    assert re.search(rf"chown -R 10001:10001 {next(t for _, t in named)}\b", runs), "the volume must be the user's"

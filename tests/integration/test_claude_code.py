@@ -9,6 +9,7 @@ Write a file and then Edit it; nothing leaves the machine.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib puts n
 
 from anthropic_standin import AnthropicStandin, ToolUse  # noqa: E402
 
+from aitrail.collector.derive import Window, derive_once  # noqa: E402
 from aitrail.sdk.fingerprint import fingerprints  # noqa: E402
 
 PACKAGE = "@anthropic-ai/claude-code"
@@ -146,20 +148,19 @@ def test_claude_codes_own_telemetry_becomes_generations(claude, make_collector, 
     assert total() == 321 * requests()
 
 
-def test_under_aitrail_wrap_the_generations_carry_the_author_and_the_team(claude, make_collector, tmp_path):
-    """``aitrail wrap -- claude -p ...``: Claude Code knows an opaque id at best; the wrap gives it the person
-    (git's user.email) and the team (AITRAIL_TEAM) in its resource, and the derived generations carry them."""
+def _wrapped_claude(claude: Path, collector, tmp_path: Path, settings: dict | None = None) -> Path:
+    """``aitrail wrap -- claude -p ...`` in a fresh repository (git user.email and user.name set, AITRAIL_TEAM=payments)
+    that Claude Code, given ``settings`` as its ~/.claude/settings.json, answers with a Write; the repository."""
     repo, home = tmp_path / "repo", tmp_path / "home"
     (repo / "src").mkdir(parents=True)
-    home.mkdir()
+    (home / ".claude").mkdir(parents=True)
+    if settings is not None:
+        (home / ".claude" / "settings.json").write_text(json.dumps(settings))
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run(["git", "-C", str(repo), "config", "user.email", "ana@example.com"], check=True)
     subprocess.run(["git", "-C", str(repo), "config", "user.name", "Ana Lima"], check=True)
-    target = str(repo / "src" / "retry.py")
-    collector = make_collector(derive_interval=0.2, derive_settle=1.0, derive_wait=30.0)
     aitrail = Path(sys.executable).with_name("aitrail")
-
-    with AnthropicStandin([ToolUse("Write", {"file_path": target, "content": CONTENT})]) as api:
+    with AnthropicStandin([ToolUse("Write", {"file_path": str(repo / "src" / "retry.py"), "content": CONTENT})]) as api:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
             "ANTHROPIC_BASE_URL": api.url, "ANTHROPIC_API_KEY": "sk-ant-test-key",
@@ -172,6 +173,14 @@ def test_under_aitrail_wrap_the_generations_carry_the_author_and_the_team(claude
                               "--permission-mode", "acceptEdits"], cwd=repo, env=env, capture_output=True, text=True,
                              timeout=180)
         assert run.returncode == 0, run.stderr[-2000:]
+    return repo
+
+
+def test_under_aitrail_wrap_the_generations_carry_the_author_and_the_team(claude, make_collector, tmp_path):
+    """``aitrail wrap -- claude -p ...``: Claude Code knows an opaque id at best; the wrap gives it the person
+    (git's user.email) and the team (AITRAIL_TEAM) in its resource, and the derived generations carry them."""
+    collector = make_collector(derive_interval=0.2, derive_settle=1.0, derive_wait=30.0)
+    _wrapped_claude(claude, collector, tmp_path)
 
     query = ("SELECT user_email, user_name, team FROM aitrail.ai_generations "
              "WHERE assistant = 'claude-code' AND file_path = 'src/retry.py'")
@@ -179,3 +188,28 @@ def test_under_aitrail_wrap_the_generations_carry_the_author_and_the_team(claude
     while time.monotonic() < deadline and not collector.store.rows(query):
         time.sleep(0.25)
     assert collector.store.rows(query) == [{"user_email": "ana@example.com", "user_name": "Ana Lima", "team": "payments"}]
+
+
+def test_when_claude_codes_settings_replace_its_resource_the_wrap_still_names_the_author(claude, make_collector, tmp_path):
+    """An organisation's ~/.claude/settings.json sets OTEL_RESOURCE_ATTRIBUTES (its "env" wins over the process's):
+    the person, the team, the repository root and the wrap's trace id never reach Claude Code's telemetry. It still
+    joins the wrap's trace (TRACEPARENT), and the derivation takes from the wrap's span what its events lack."""
+    collector = make_collector(derive_interval=0)  # derived below, once everything is stored
+    repo = _wrapped_claude(claude, collector, tmp_path, {"env": {"OTEL_RESOURCE_ATTRIBUTES": "department=engineering"}})
+    store = collector.store
+    arrived = ("SELECT (SELECT count() FROM aitrail.otel_traces WHERE SpanName = 'generation claude-code') AS wrap, "
+               "(SELECT count() FROM aitrail.otel_traces WHERE SpanName = 'claude_code.tool') AS tool, "
+               "(SELECT count() FROM aitrail.otel_logs WHERE EventName = 'tool_result') AS result, "
+               "(SELECT count() FROM aitrail.otel_logs WHERE ResourceAttributes['department'] = 'engineering') AS own")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(store.rows(arrived)[0].values()):
+        time.sleep(0.25)
+    assert all(store.rows(arrived)[0].values()), store.rows(arrived)
+    derive_once(store, Window(settle=0.0))
+
+    branch = subprocess.run(["git", "-C", str(repo), "symbolic-ref", "--short", "HEAD"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    rows = store.rows("SELECT user_email, user_name, team, branch, file_path FROM aitrail.ai_generations "
+                      "WHERE assistant = 'claude-code' AND file_path != ''")
+    assert rows == [{"user_email": "ana@example.com", "user_name": "Ana Lima", "team": "payments", "branch": branch,
+                     "file_path": "src/retry.py"}]

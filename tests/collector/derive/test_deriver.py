@@ -66,9 +66,9 @@ def test_aitrail_derive_goes_over_history_once(tmp_path):
     runner = CliRunner()
     recent = runner.invoke(app, ["derive", "--data-dir", str(data_dir), "--json"])
     assert recent.exit_code == 0, recent.output
-    assert json.loads(recent.output) == {"claude_code": 0, "codex": 0, "gemini_cli": 0}  # three days ago: not in 1 day
+    assert json.loads(recent.output) == {"claude_code": 0, "codex": 0, "gemini_cli": 0, "genai": 0}  # three days ago: not in 1 day
     week = runner.invoke(app, ["derive", "--data-dir", str(data_dir), "--days", "7", "--json"])
-    assert json.loads(week.output) == {"claude_code": 3, "codex": 0, "gemini_cli": 0}
+    assert json.loads(week.output) == {"claude_code": 3, "codex": 0, "gemini_cli": 0, "genai": 0}
     again = runner.invoke(app, ["derive", "--data-dir", str(data_dir), "--days", "7"])
     assert again.exit_code == 0 and "claude_code" in again.output
     with open_store(StoreLocation(data_dir=data_dir)) as store:
@@ -99,7 +99,7 @@ def test_the_view_keeps_generic_genai_spans_and_leaves_the_assistants_own_out(st
 
 
 def test_derive_once_reports_each_dialect(store):
-    assert derive_once(store, Window()) == {"claude_code": 0, "codex": 0, "gemini_cli": 0}
+    assert derive_once(store, Window()) == {"claude_code": 0, "codex": 0, "gemini_cli": 0, "genai": 0}
 
 
 def test_the_deriver_runs_while_data_may_be_pending_and_rarely_otherwise(store):

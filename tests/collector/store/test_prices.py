@@ -6,6 +6,8 @@ csv module and the tokens the test sent."""
 from __future__ import annotations
 
 import csv
+import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,19 @@ def test_the_configuration_overrides_the_shipped_prices(make_collector):
 def test_a_bad_price_override_is_refused_with_its_row_and_key(row, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_overrides([row])
+
+
+LITELLM_SOURCE = re.compile(r"^litellm==(\d+\.\d+\.\d+) model_prices_and_context_window_backup\.json#(\S+)$")
+
+
+def test_every_shipped_price_names_where_it_was_read_and_when():
+    """A row comes from a provider's price page (its address) or from an entry of the price file a named litellm
+    release ships, the entry's key naming the row's model; each says the day it was read."""
+    assert PRICES
+    for model, row in PRICES.items():
+        date.fromisoformat(row["taken_on"])
+        matched = LITELLM_SOURCE.match(row["source"])
+        if matched:
+            assert matched[2].split("/", 1)[-1] == model, row
+        else:
+            assert row["source"].startswith("https://") and row["provider"] in row["source"], row

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from accountability_support import ANA, BO, CY, ai_write, commit, git
 
-from aitrail.sdk.accountability.check import check, pushed_commits
+from aitrail.sdk.accountability.check import check, policy_in_force, pushed_commits
+from aitrail.sdk.accountability.history import range_base, resolve_commits
 from aitrail.sdk.accountability.policy import Policy, parse_policy
 from aitrail.sdk.accountability.signoff import Signoff, SignoffJournal, from_cli
 from aitrail.sdk.fingerprint import line_fingerprint
@@ -150,3 +151,60 @@ def test_a_signoff_id_is_deterministic_and_differs_by_role_signer_and_source():
     assert len({base.id, Signoff("c" * 40, "approver", "bo@example.com", "Bo", "cli").id,
                 Signoff("c" * 40, "reviewer", "cy@example.com", "Cy", "cli").id,
                 Signoff("c" * 40, "reviewer", "bo@example.com", "Bo", "trailer").id}) == 4
+
+
+def test_the_policy_in_force_is_read_where_the_commits_start_for_every_way_of_naming_them(repo):
+    """Each form of range against its base, found here with git's own commands: A..B its left side, A...B the
+    merge base, one revision its parent, a list (a push) the parent of its oldest commit; before the first
+    commit, and for commits this clone lacks, nothing (the defaults)."""
+    root_commit = git(repo, "rev-parse", "HEAD")
+    (repo / ".aitrail").mkdir()
+    (repo / ".aitrail" / "policy.toml").write_text("[signoff]\nreviewers = 2\n")
+    strict = commit(repo, "policy: two reviewers")
+    git(repo, "switch", "-q", "-c", "topic")
+    (repo / ".aitrail" / "policy.toml").write_text("[signoff]\nreviewers = 0\n")
+    lowered = commit(repo, "policy: none")
+    (repo / "a.py").write_text("value = compute_value()\n")
+    topic = commit(repo, "a")
+    git(repo, "switch", "-q", "main")
+    (repo / "b.py").write_text("other = compute_other()\n")
+    main = commit(repo, "b")
+
+    def read(spec):  # (revision, reviewers) of the policy in force
+        policy = policy_in_force(repo, spec)
+        return policy.revision, policy.reviewers
+
+    assert read("main..topic") == (main, 2)
+    assert range_base(repo, "main..topic").name == "main"
+    assert git(repo, "merge-base", "main", "topic") == strict
+    assert read("main...topic") == (strict, 2)
+    assert read("topic") == (lowered, 0)  # one revision: its parent, where the lowering has landed
+    assert read(resolve_commits(repo, "main..topic")) == (strict, 2)
+    assert read(["f" * 40, topic]) == (lowered, 0)  # a commit the clone lacks is passed over
+    assert read(["f" * 40]) == ("", Policy().reviewers)
+    assert read(root_commit) == ("", Policy().reviewers)
+    assert policy_in_force(repo, root_commit).source == "defaults: no commit before the commits checked"
+    assert policy_in_force(repo, "HEAD~1..HEAD").source == f".aitrail/policy.toml at HEAD~1 ({strict[:12]})"
+
+
+def test_the_pre_push_hook_holds_a_push_to_the_policy_before_it(repo, env):
+    """A push whose first commit removes the reviewers the policy asks is still held to the remote's policy."""
+    from aitrail.sdk.hooks import _pre_push
+
+    (repo / ".aitrail").mkdir()
+    (repo / ".aitrail" / "policy.toml").write_text("[signoff]\nreviewers = 1\napprovers = 0\n")
+    commit(repo, "policy")
+    remote = env / "remote.git"
+    git(env, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    pushed = git(repo, "rev-parse", "HEAD")
+    (repo / ".aitrail" / "policy.toml").write_text("[signoff]\nreviewers = 0\napprovers = 0\n")
+    commit(repo, "policy: nobody")
+    ai_write(repo, "pricing.py", PRICING)
+    sha = commit(repo, "pricing")
+    refs = f"refs/heads/main {sha} refs/heads/main {pushed}\n"
+    policy = policy_in_force(repo, pushed_commits(repo, refs))
+    assert (policy.revision, policy.reviewers) == (pushed, 1)
+    result = check(repo, pushed_commits(repo, refs), policy)
+    assert [(c.commit, c.ok) for c in result.commits if c.needs_signoff] == [(sha, False)]
