@@ -128,6 +128,13 @@ def settings(schema: str | None = None) -> str:
     return settings_clause(format_settings("traces", schema, spooled=True))
 
 
+_REPEATABLE = {"max_threads": 1, "max_insert_threads": 1}
+"""One stream reads, flattens and inserts a batch: the same blocks in the same order at every retry, so the
+batch's deduplication token, numbered block by block in the raw table and in every view, names the same rows
+each time (ClickHouse deduplicates a retried ``INSERT … SELECT`` only then; several streams made a retry after
+a killed server count a batch twice in the daily rollup)."""
+
+
 def store_requests(store: Any, data: bytes, dedup_token: str | None = None, table: str = TABLE,
                    deep: bool = False) -> None:
     """Store the rows of ``data`` (length-delimited spooled requests) in ``table`` of ``store``: read from a file
@@ -135,7 +142,7 @@ def store_requests(store: Any, data: bytes, dedup_token: str | None = None, tabl
     ``otlp.proto``)."""
     schema = None if store.in_process else PROTO_FILE
     store.insert_requests(insert_sql(store.qualified(table), deep), structure_of(deep),
-                          format_settings("traces", schema, spooled=True), data, dedup_token)
+                          {**format_settings("traces", schema, spooled=True), **_REPEATABLE}, data, dedup_token)
 
 
 def to_spool(request: Any, tenant: str, team: str | None, depth: int) -> Flattened:
