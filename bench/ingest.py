@@ -17,10 +17,11 @@ Figures, each beside its baseline from the same run:
 * the floor: spans/s to only parse the same bytes (``ExportTraceServiceRequest.FromString``), and the
   ratio of the two;
 * where the time goes: the pipeline stages run in-process on the same bodies (decode, item limits, each
-  processor, flatten to Arrow, the spool's Arrow IPC encoding, the insert into ``otel_traces`` alone and
-  with its materialized views), each stage's share of CPU time, and the top functions of a cProfile;
-* the engine path: the collector's own ingest SQL (``aitrail.collector.engine.traces``, full fidelity) on the
-  same bodies, parsed and flattened alone and inserted with the views, beside the ClickHouse-native floor;
+  processor, the request re-serialized beside its tenant, the spool record, the engine's statement into
+  ``otel_traces`` alone and with its materialized views), each stage's share of CPU time, and the top
+  functions of a cProfile;
+* the engine path: the collector's ingest SQL (``aitrail.collector.engine.traces``, what its drain runs) on
+  the same bodies, parsed and flattened alone and inserted with the views, beside the ClickHouse-native floor;
 * the resident memory (VmHWM, VmRSS) of an ``aitrail serve`` subprocess under sustained maximum ingest,
   and its CPU per span by thread: the collector's own (Python) threads, the engine's query threads and
   its background merges.
@@ -320,19 +321,18 @@ def parse_floor(bodies: list[bytes], rounds: int) -> dict[str, Any]:
     return {"spans_per_s": round(spans / best), "us_per_span": round(best / spans * 1e6, 2)}
 
 
-def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None) -> list[Any]:
-    """The pipeline's work on each body, stage by stage (CPU time per stage into ``times``); the Arrow tables."""
-    import pyarrow as pa
-
+def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None) -> list[dict[str, Any]]:
+    """The pipeline's work on each body, stage by stage (CPU time per stage into ``times``); the spooled parts."""
+    from aitrail.collector.engine import traces
     from aitrail.collector.limits import enforce
     from aitrail.collector.otlp import Limits, decode_request
     from aitrail.collector.pipeline import standard_processors
     from aitrail.collector.processors import IngestContext
-    from aitrail.collector.rows.traces import spans_to_table
+    from aitrail.collector.spool import encode_record
 
     processors = [(type(p).__name__, p) for p in standard_processors(cfg)]  # the collector's, in its order
     context, limits = IngestContext(), Limits(max_body_bytes=64 << 20, max_decompressed_bytes=64 << 20)
-    tables = []
+    parts = []
     clock = time.thread_time  # this thread's CPU: not the engine's background merges meanwhile
 
     def timed(stage: str, fn: Any, *args: Any) -> Any:
@@ -342,48 +342,50 @@ def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None) -> li
             times[stage] += clock() - started
         return out
 
-    def ipc(table: Any) -> bytes:
-        sink = io.BytesIO()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        return sink.getvalue()
-
     for body in bodies:
         request = timed("decode (protobuf)", decode_request, "traces", body, "application/x-protobuf", None, limits)
-        timed("item limits", enforce, "traces", request, cfg.item_limits)
+        enforced = timed("item limits", enforce, "traces", request, cfg.item_limits)
         for name, processor in processors:
             timed(f"processor: {name}", processor.process, "traces", request, context)
-        flattened = timed("flatten to Arrow", spans_to_table, request)
-        table = flattened.tables["otel_traces"]
-        timed("spool record (Arrow IPC encode)", ipc, table)
-        tables.append(table)
-    return tables
+        spooled = timed("spool part (the request re-serialized beside its tenant)", traces.to_spool, request,
+                        context.tenant, context.team, enforced.depth)
+        timed("spool record (encode)", encode_record, spooled.tables)
+        parts.append(spooled.tables)
+    return parts
 
 
 def profile_stages(store: Any, cfg: Any, bodies: list[bytes]) -> dict[str, Any]:
-    """Each stage's CPU share, the insert split into the raw table and its views; a cProfile's top functions."""
-    import pyarrow as pa
+    """Each stage's CPU share, the engine's insert split into the raw table and its views; a cProfile's top
+    functions."""
+    from aitrail.collector.engine import ingest
+    from aitrail.collector.spool import Requests
 
     _stages(bodies[:1], cfg, None)  # warm: imports, the redaction cache of clean values
     times: dict[str, float] = defaultdict(float)
-    tables = _stages(bodies, cfg, times)
-    batch = pa.concat_tables(tables)  # the drain inserts many requests' rows at once
-    spans = batch.num_rows
+    merged: dict[str, list[Requests]] = defaultdict(list)
+    for parts in _stages(bodies, cfg, times):
+        for name, requests in parts.items():
+            merged[name].append(requests)
+    batch = {name: Requests(b"".join(r.data for r in every), sum(r.num_rows for r in every))
+             for name, every in merged.items()}  # the drain stores many requests at once
+    spans = sum(requests.num_rows for requests in batch.values())
     store.command("DROP TABLE IF EXISTS aitrail.bench_otel_traces_alone")
     store.command("CREATE TABLE aitrail.bench_otel_traces_alone AS aitrail.otel_traces")
     try:
         started = time.process_time()
-        store.insert("bench_otel_traces_alone", batch)
+        for name, requests in batch.items():
+            ingest.insert(store, name, requests, into="bench_otel_traces_alone")
         alone = time.process_time() - started
         started = time.process_time()
-        store.insert("otel_traces", batch)
+        for name, requests in batch.items():
+            ingest.insert(store, name, requests)
         full = time.process_time() - started
     finally:
         store.command("DROP TABLE IF EXISTS aitrail.bench_otel_traces_alone")
-    times["insert: otel_traces (ClickHouse)"] = alone
+    times["engine: plan, parse, flatten, insert into otel_traces (ClickHouse)"] = alone
     times["insert: materialized views (ClickHouse)"] = max(full - alone, 0.0)
     total = sum(times.values())
-    python = total - alone - times["insert: materialized views (ClickHouse)"]
+    python = total - full
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -487,18 +489,17 @@ def clickhouse_native(store: Any, bodies: list[bytes], scratch: Path, rounds: in
 
 
 def engine_path(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> dict[str, Any]:
-    """The engine's ingest SQL (``aitrail.collector.engine.traces``) on the same bodies: what the collector's
-    per-span work costs once ClickHouse does it at full fidelity (every value type rendered as the exporter
-    does, the tenant stamp, refused ids; limits, aliases and redaction still Python's), alone and inserted.
+    """The engine's ingest SQL (``aitrail.collector.engine.traces``) on the same bodies, spooled as the collector
+    spools them (beside their tenant): the statement the drain runs per batch, at full fidelity (every value type
+    rendered as the exporter does, the tenant stamp, refused ids), alone and inserted.
 
-    A batch costs the check for values nesting past the common depth (it reads only the kinds of values), then
-    the common statement; the deep statement runs only when the check finds such values (none here, as in nearly
-    every batch), so only its planning is measured. Each statement costs a fixed planning time besides its
-    per-span work: both are measured, from one body and from all of them; the insert into the raw table alone
-    (a copy without views) tells the table's cost from its views'."""
+    These requests go to the common statement (values two levels deep); the deep one is measured on the same
+    requests for comparison. Each statement costs a fixed planning time besides its per-span work: both are
+    measured, from one body and from all of them; the insert into the raw table alone (a copy without views)
+    tells the table's cost from its views'."""
     from aitrail.collector.engine import traces
+    from aitrail.collector.engine.schema import spooled
 
-    params = {"tenant": "default", "team": ""}
     columns = ", ".join(f"`{c}`" for c in traces.COLUMNS)
     settings = traces.settings()
 
@@ -506,7 +507,7 @@ def engine_path(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> 
         best = float("inf")
         for _ in range(rounds):
             started = time.process_time()
-            store.command(sql, params)
+            store.command(sql)
             best = min(best, time.process_time() - started)
         return best
 
@@ -515,14 +516,12 @@ def engine_path(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> 
     figures: dict[str, dict[str, float]] = {}
     try:
         for name, some in (("one", bodies[:1]), ("all", bodies)):
-            path = requests_file(some, scratch)
+            path = scratch / "spooled.protobuf"
+            path.write_bytes(b"".join(spooled(body, "default", None) for body in some))
             common = traces.select_sql(traces.source(str(path)))
-            nesting = traces.nesting_sql(traces.kinds_source(str(path)))
             deep = traces.select_sql(traces.source(str(path), deep=True), deep=True)
             figures[name] = {
-                "spans": int(store.query(f"SELECT count() FROM ({common}) {settings}", params, fmt="TSV")),
-                "deep_requests": int(store.query(f"{nesting} {settings}", fmt="TSV")),
-                "nesting": cpu(f"INSERT INTO FUNCTION null('n UInt64') {nesting} {settings}"),
+                "spans": int(store.query(f"SELECT count() FROM ({common}) {settings}", fmt="TSV")),
                 "parse": cpu(f"SELECT count() FROM ({common}) WHERE NOT ignore(*) {settings}"),
                 "alone": cpu(f"INSERT INTO aitrail.bench_engine_alone ({columns}) {common} {settings}"),
                 "insert": cpu(f"INSERT INTO aitrail.otel_traces ({columns}) {common} {settings}"),
@@ -540,19 +539,16 @@ def engine_path(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> 
     def planning(stage: str) -> float:
         return round(max(one[stage] - per_span(stage) * one["spans"], 0.0), 3)
 
-    batch = every["nesting"] + every["insert"]
     return {
         "spans": spans,
-        "deep_requests": int(every["deep_requests"]),
-        "nesting_check_us_per_span": round(per_span("nesting") * 1e6, 2),
         "parse_and_flatten_us_per_span": round(per_span("parse") * 1e6, 2),
         "flatten_insert_raw_table_only_us_per_span": round(per_span("alone") * 1e6, 2),
         "parse_flatten_insert_us_per_span": round(per_span("insert") * 1e6, 2),
-        "planning_s_nesting_check": planning("nesting"),
+        "deep_statement_us_per_span": round(per_span("deep") * 1e6, 2),
         "planning_s_per_statement": planning("insert"),
         "planning_s_deep_statement": planning("deep"),
-        "spans_per_cpu_s": round(spans / batch),
-        "spans_per_cpu_s_without_planning": round(1 / (per_span("nesting") + per_span("insert"))),
+        "spans_per_cpu_s": round(spans / every["insert"]),
+        "spans_per_cpu_s_without_planning": round(1 / per_span("insert")) if per_span("insert") else None,
     }
 
 
@@ -740,16 +736,14 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
               f"{n['spans_per_cpu_s']:,} spans per CPU-second, vs {p['in_process_us_per_span']} µs/span the collector's way")
         e = result["engine_path"]
         print(f"ingest, the engine's ingest SQL at full fidelity (every value type as the exporter writes it, tenant "
-              f"stamp, refused ids): a check for values nesting deeper than the common statement reads "
-              f"({e['planning_s_nesting_check']} s to plan, {e['nesting_check_us_per_span']} µs/span; "
-              f"{e['deep_requests']} such requests here), then the common statement: {e['planning_s_per_statement']} s "
-              f"CPU to plan, {e['parse_and_flatten_us_per_span']} µs/span to parse and flatten, "
-              f"{e['flatten_insert_raw_table_only_us_per_span']} µs/span into the raw table alone, "
+              f"stamp, refused ids), one batch of {e['spans']:,} spans: the common statement plans in "
+              f"{e['planning_s_per_statement']} s CPU, then {e['parse_and_flatten_us_per_span']} µs/span to parse and "
+              f"flatten, {e['flatten_insert_raw_table_only_us_per_span']} µs/span into the raw table alone, "
               f"{e['parse_flatten_insert_us_per_span']} µs/span with its views; {e['spans_per_cpu_s']:,} spans per "
-              f"CPU-second for these {e['spans']:,} spans in one batch "
-              f"({round(e['spans_per_cpu_s'] / n['spans_per_cpu_s'], 2)} of the floor), "
-              f"{e['spans_per_cpu_s_without_planning']:,} without planning; the deep statement (values nesting "
-              f"deeper, rare) plans in {e['planning_s_deep_statement']} s")
+              f"CPU-second ({round(e['spans_per_cpu_s'] / n['spans_per_cpu_s'], 2)} of the floor), "
+              f"{e['spans_per_cpu_s_without_planning']:,} without planning; the deep statement (for requests whose "
+              f"values nest deeper, rare) plans in {e['planning_s_deep_statement']} s, "
+              f"{e['deep_statement_us_per_span']} µs/span")
         m = result["serve_memory"]
         print(f"collector memory (aitrail serve) under sustained maximum ingest of {m['spans']:,} spans "
               f"({m['spans_per_s']:,} spans/s, {m['spans_per_collector_cpu_s']:,} spans per CPU-second): "

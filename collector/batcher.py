@@ -27,6 +27,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,7 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aitrail.collector.config import CollectorConfig
-from aitrail.collector.spool import Batch, Position, Spool, encode_record, record_rows
+from aitrail.collector.engine import ingest
+from aitrail.collector.spool import Batch, Position, Requests, Spool, encode_record, record_rows
 from aitrail.collector.store import Store
 from aitrail.collector.telemetry import SelfMetrics
 from aitrail.errors import Backpressure, StoreError, StoreUnavailable
@@ -155,9 +157,9 @@ class _Interrupted(Exception):
     """Shutting down: the batch stays in the spool (and in flight) for the next start."""
 
 
-def _merge(batch: Batch) -> dict[str, pa.Table | Exception]:
+def _merge(batch: Batch) -> dict[str, pa.Table | Requests | Exception]:
     """The batch's rows, one sorted table per table name (or why they cannot be combined)."""
-    parts: dict[str, list[pa.Table]] = {}
+    parts: dict[str, list[Any]] = {}
     for record in batch.records:
         try:
             tables = record.tables()
@@ -165,10 +167,13 @@ def _merge(batch: Batch) -> dict[str, pa.Table | Exception]:
             return {name: exc for name in _names(batch)}
         for name, table in tables.items():
             parts.setdefault(name, []).append(table)
-    merged: dict[str, pa.Table | Exception] = {}
-    for name, tables in parts.items():
+    merged: dict[str, pa.Table | Requests | Exception] = {}
+    for name, pieces in parts.items():
+        if all(isinstance(piece, Requests) for piece in pieces):  # one INSERT … SELECT over all the requests
+            merged[name] = Requests(b"".join(piece.data for piece in pieces), sum(piece.num_rows for piece in pieces))
+            continue
         try:
-            table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+            table = pa.concat_tables(pieces, promote_options="default") if len(pieces) > 1 else pieces[0]
             keys = [k for k in SORT_KEYS.get(name, []) if k in table.schema.names]
             merged[name] = table.sort_by([(k, "ascending") for k in keys]) if keys else table
         except Exception as exc:  # noqa: BLE001 - incompatible schemas: insert record by record
@@ -266,7 +271,7 @@ class Batcher:
         """Rows accepted (or being accepted) and not yet in the store."""
         return self.spool.pending_rows + self._queued_rows
 
-    async def submit(self, tables: dict[str, pa.Table]) -> None:
+    async def submit(self, tables: dict[str, pa.Table | Requests]) -> None:
         """Spool rows; return once they are fsync'd (raise Backpressure when full, StoreUnavailable if the disk fails)."""
         tables = {name: table for name, table in tables.items() if table.num_rows}
         rows = sum(t.num_rows for t in tables.values())
@@ -440,9 +445,11 @@ class Batcher:
             await self._insert_each(batch, table)
         await self._in_drain(self.spool.commit, batch)
 
-    async def _verify(self, table: str, data: pa.Table) -> None:
-        """After a crash, check that the batch's rows are really in ``table``; put back the ones that are not."""
+    async def _verify(self, part: str, data: pa.Table | Requests) -> None:
+        """After a crash, check that the batch's rows are really in their table; put back the ones that are not."""
+        table = ingest.table(part)
         try:
+            data = await self._in_drain(ingest.rows, self.store, part, data)
             missing = await self._in_drain(missing_rows, self.store, table, data)
             if missing is None or missing.num_rows == 0:
                 return
@@ -468,12 +475,12 @@ class Batcher:
             except _Refused as exc:
                 await self._in_drain(self.spool.bury, batch, record, table, str(exc))
 
-    async def _insert(self, table: str, data: pa.Table, token: str) -> None:
+    async def _insert(self, table: str, data: pa.Table | Requests, token: str) -> None:
         attempt, delay = 0, 0.1
         while True:
             started = time.perf_counter()
             try:
-                await self._in_drain(self.store.insert, table, data, token)
+                await self._in_drain(ingest.insert, self.store, table, data, token)
             except Exception as exc:  # noqa: BLE001 - classified below
                 error = exc if isinstance(exc, StoreError) else StoreError(f"{type(exc).__name__}: {exc}")
                 attempt += 1
@@ -490,7 +497,7 @@ class Batcher:
             if self.last_error is not None:
                 log.warning("the store takes inserts again")
             self.last_error = None
-            self.metrics.batch(table, data.num_rows, time.perf_counter() - started)
+            self.metrics.batch(ingest.table(table), data.num_rows, time.perf_counter() - started)
             return
 
     async def _backoff(self, seconds: float) -> None:
@@ -532,6 +539,10 @@ class ReadAfterWrite(Store):
 
     def insert(self, table: str, batch: Any, dedup_token: str | None = None) -> None:
         self._store.insert(table, batch, dedup_token)
+
+    def insert_requests(self, statement: Callable[[str], str], structure: str, settings: Mapping[str, Any],
+                        data: bytes, dedup_token: str | None = None) -> None:
+        self._store.insert_requests(statement, structure, settings, data, dedup_token)
 
     def close(self) -> None:
         """The collector owns the store and closes it; this view of it has nothing of its own to release."""

@@ -77,11 +77,12 @@ def send(endpoint: str, body: bytes, token: str | None = None) -> None:
 
 
 def write_direct(location: StoreLocation, body: bytes) -> None:
-    """Run the collector's processors and flattener on ``body`` in this process and insert the rows, each table
-    with a deduplication token made of the body's hash (the same import run twice inserts once)."""
+    """Run the collector's processors on ``body`` in this process and store it (the engine makes its rows), each
+    part with a deduplication token made of the body's hash (the same import run twice inserts once)."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     from aitrail.collector.config import load
+    from aitrail.collector.engine import ingest
     from aitrail.collector.pipeline import prepare
     from aitrail.collector.processors import IngestContext
 
@@ -90,8 +91,8 @@ def write_direct(location: StoreLocation, body: bytes) -> None:
     flattened = prepare("traces", request, IngestContext(), load(None, location=location))
     digest = hashlib.sha256(body).hexdigest()[:32]
     with open_store(location) as store:
-        for table, rows in flattened.tables.items():
-            store.insert(table, rows, f"import:{digest}:{table}")
+        for part, rows in flattened.tables.items():
+            ingest.insert(store, part, rows, f"import:{digest}:{part}")
 
 
 def deliver(

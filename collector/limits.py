@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aitrail.errors import InvalidPayload, PayloadTooLarge
 
@@ -25,7 +25,26 @@ class ItemLimits:
     max_depth: int = 16
 
 
-def _too_deep_or_long(value: Any, limits: ItemLimits, depth: int = 1) -> str | None:
+_UNLIMITED = ItemLimits(max_value_bytes=1 << 62, max_depth=1 << 30)
+
+
+class Enforced(NamedTuple):
+    """What :func:`enforce` did to a request: items refused, up to five reasons, and how many levels its values
+    nest (a scalar attribute 1, an array of scalars 2: the columns the engine must read them with)."""
+
+    refused: int
+    reasons: list[str]
+    depth: int
+
+
+class _Depth:
+    """The deepest level of AnyValue columns a walk met (the walk reads every value once, for the limits)."""
+
+    def __init__(self) -> None:
+        self.levels = 1
+
+
+def _too_deep_or_long(value: Any, limits: ItemLimits, depth: int = 1, seen: _Depth | None = None) -> str | None:
     kind = value.WhichOneof("value")
     if kind == "string_value":
         if len(value.string_value) > limits.max_value_bytes:
@@ -36,19 +55,21 @@ def _too_deep_or_long(value: Any, limits: ItemLimits, depth: int = 1) -> str | N
     elif kind in ("array_value", "kvlist_value"):
         if depth >= limits.max_depth:
             return f"values nest deeper than {limits.max_depth} levels"
+        if seen is not None and depth + 1 > seen.levels:  # its items are read at the next level, even when none
+            seen.levels = depth + 1
         children = value.array_value.values if kind == "array_value" else (kv.value for kv in value.kvlist_value.values)
         for child in children:
-            problem = _too_deep_or_long(child, limits, depth + 1)
+            problem = _too_deep_or_long(child, limits, depth + 1, seen)
             if problem:
                 return problem
     return None
 
 
-def _problem(attributes: Any, limits: ItemLimits) -> str | None:
+def _problem(attributes: Any, limits: ItemLimits, seen: _Depth | None = None) -> str | None:
     if len(attributes) > limits.max_attributes:
         return f"{len(attributes)} attributes are over the {limits.max_attributes} limit"
     for kv in attributes:
-        problem = _too_deep_or_long(kv.value, limits)
+        problem = _too_deep_or_long(kv.value, limits, 1, seen)
         if problem:
             return f"attribute {kv.key[:64]!r}: {problem}"
     return None
@@ -70,13 +91,16 @@ def _item_lists(signal: str, request: Any) -> Iterator[tuple[Any, str]]:
                 yield sm.metrics, "metric"
 
 
-def _item_problem(signal: str, item: Any, limits: ItemLimits) -> str | None:
-    problem = _problem(item.attributes, limits) if signal != "metrics" else None
+def _item_problem(signal: str, item: Any, limits: ItemLimits, seen: _Depth) -> str | None:
+    problem = _problem(item.attributes, limits, seen) if signal != "metrics" else None
     if problem is None and signal == "logs":
-        problem = _too_deep_or_long(item.body, limits) if item.HasField("body") else None
+        problem = _too_deep_or_long(item.body, limits, 1, seen) if item.HasField("body") else None
     if problem is None and signal == "traces":
         for event in item.events:
-            problem = problem or _problem(event.attributes, limits)
+            problem = problem or _problem(event.attributes, limits, seen)
+        for link in item.links:  # not limited, but read by the engine as deep as they nest
+            for kv in link.attributes:
+                _too_deep_or_long(kv.value, _UNLIMITED, 1, seen)
     if problem is None and signal == "metrics":
         kind = item.WhichOneof("data")
         for point in getattr(item, kind).data_points if kind else ():
@@ -84,28 +108,30 @@ def _item_problem(signal: str, item: Any, limits: ItemLimits) -> str | None:
     return problem
 
 
-def enforce(signal: str, request: Any, limits: ItemLimits) -> tuple[int, list[str]]:
-    """Drop the items over the limits from ``request``; return how many and why. Raises when the request is too big."""
+def enforce(signal: str, request: Any, limits: ItemLimits) -> Enforced:
+    """Drop the items over the limits from ``request``; return how many and why, and how deep its values nest.
+    Raises when the request is too big."""
     total = 0
-    refused, reasons = 0, []
+    refused, reasons = 0, list[str]()
+    seen = _Depth()
     for items, noun in _item_lists(signal, request):
         total += len(items)
         if total > limits.max_items:
             raise PayloadTooLarge(f"the request holds more than {limits.max_items} items; send smaller batches")
-        bad = [(i, p) for i, item in enumerate(items) if (p := _item_problem(signal, item, limits))]
+        bad = [(i, p) for i, item in enumerate(items) if (p := _item_problem(signal, item, limits, seen))]
         for index, problem in reversed(bad):
             del items[index]
             refused += 1
             if len(reasons) < 5:
                 reasons.append(f"{noun} refused: {problem}")
-    for resource_problem in _resource_problems(signal, request, limits):
+    for resource_problem in _resource_problems(signal, request, limits, seen):
         raise InvalidPayload(resource_problem)
-    return refused, reasons
+    return Enforced(refused, reasons, seen.levels)
 
 
-def _resource_problems(signal: str, request: Any, limits: ItemLimits) -> Iterator[str]:
+def _resource_problems(signal: str, request: Any, limits: ItemLimits, seen: _Depth) -> Iterator[str]:
     field = {"traces": "resource_spans", "logs": "resource_logs", "metrics": "resource_metrics"}[signal]
     for group in getattr(request, field):
-        problem = _problem(group.resource.attributes, limits)
+        problem = _problem(group.resource.attributes, limits, seen)
         if problem:
             yield f"resource {problem}"

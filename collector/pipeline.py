@@ -1,7 +1,10 @@
 """receive -> process -> flatten -> spool (fsync) -> batch -> store: the one path every OTLP request takes.
 
 Receivers (HTTP, gRPC) only decode and answer; everything between the decoded
-request and the store happens here, once, whatever the transport.
+request and the store happens here, once, whatever the transport. A trace
+request is not flattened here: it is spooled as it is, beside its tenant and
+team, and the engine makes its rows when the drain stores it
+(:mod:`aitrail.collector.engine.traces`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aitrail.collector.batcher import Batcher
+from aitrail.collector.engine import traces
 from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext, Processor
 from aitrail.collector.processors.genai_content import GenAIContent
@@ -22,14 +26,13 @@ from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.rows import Flattened
 from aitrail.collector.rows.logs import logs_to_table
 from aitrail.collector.rows.metrics import metrics_to_tables
-from aitrail.collector.rows.traces import spans_to_table
 from aitrail.collector.telemetry import SelfMetrics
 
 FLATTEN: dict[str, Callable[[Any], Flattened]] = {
-    "traces": spans_to_table,
     "logs": logs_to_table,
     "metrics": metrics_to_tables,
 }
+"""The signals flattened in Python (traces go to the engine as requests)."""
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,15 @@ class Pipeline:
         """Limits, processors and the flattener on one request: its rows, ready for the store."""
         self.metrics.count(self.metrics.requests, signal)
         self.metrics.count(self.metrics.received, signal, count_items(signal, request))
-        refused, reasons = enforce(signal, request, self.limits)  # items over a limit leave the request here
+        refused, reasons, depth = enforce(signal, request, self.limits)  # items over a limit leave the request here
         if refused:
             self.metrics.count(self.metrics.rejected, "over_limit", refused)
         for processor in self.processors:
             processor.process(signal, request, context)
-        flattened = FLATTEN[signal](request)
+        if signal == "traces":
+            flattened = traces.to_spool(request, context.tenant, context.team, depth)
+        else:
+            flattened = FLATTEN[signal](request)
         if refused:
             flattened = Flattened(flattened.tables, flattened.rejected + refused, reasons + flattened.errors)
         return flattened

@@ -9,8 +9,10 @@ Layout of a spool directory::
       dead/                     records the store refused for good, kept for people to look at
 
 A record is a 16-byte header (magic, payload length, rows, CRC32 of length,
-rows and payload) followed by its payload: the tables of one request, each
-as its name and an Arrow IPC stream. Records never span segments; only the
+rows and payload) followed by its payload: what one request becomes, each
+part as its name and its bytes — an Arrow IPC stream of a table's rows, or,
+for a part named ``requests.*``, the request itself (:class:`Requests`),
+which the engine turns into rows when the drain stores it. Records never span segments; only the
 last segment can end in a torn record (a crash in mid-write), which recovery
 cuts off. Nothing is acknowledged before the fsync that covers it, and a torn
 record was never acknowledged.
@@ -63,17 +65,34 @@ def _crc(length: int, rows: int, payload: bytes | memoryview) -> int:
     return zlib.crc32(payload, zlib.crc32(struct.pack("<II", length, rows))) & 0xFFFFFFFF
 
 
-def encode_record(tables: dict[str, pa.Table]) -> bytes:
-    """One request's tables as one spool record (header included)."""
+REQUESTS_PREFIX = "requests."
+"""Parts named so hold :class:`Requests`, not Arrow tables."""
+
+
+@dataclass(frozen=True)
+class Requests:
+    """Requests of one signal as the collector spools them (length-delimited ``Spooled<Request>`` messages,
+    :func:`aitrail.collector.engine.schema.spooled`), stored by the engine's ``INSERT … SELECT``; ``num_rows``:
+    the rows they make. Requests of one part name concatenate into one batch."""
+
+    data: bytes
+    num_rows: int
+
+
+def encode_record(tables: dict[str, pa.Table | Requests]) -> bytes:
+    """One request's tables (or requests) as one spool record (header included)."""
     parts: list[bytes] = [struct.pack("<H", len(tables))]
     rows = 0
     for name, table in tables.items():
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        ipc = sink.getvalue()
+        if isinstance(table, Requests):
+            content = struct.pack("<Q", table.num_rows) + table.data
+        else:
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            content = sink.getvalue().to_pybytes()
         encoded = name.encode()
-        parts += [struct.pack("<H", len(encoded)), encoded, struct.pack("<Q", ipc.size), ipc.to_pybytes()]
+        parts += [struct.pack("<H", len(encoded)), encoded, struct.pack("<Q", len(content)), content]
         rows += table.num_rows
     payload = b"".join(parts)
     return HEADER.pack(MAGIC, len(payload), rows, _crc(len(payload), rows, payload)) + payload
@@ -95,19 +114,25 @@ def _aligned(buffer: pa.Buffer) -> pa.Buffer:
     return copy
 
 
-def decode_payload(payload: bytes | memoryview) -> dict[str, pa.Table]:
-    """The tables of a record's payload (views of ``payload`` where it is aligned, else aligned copies)."""
+def decode_payload(payload: bytes | memoryview) -> dict[str, pa.Table | Requests]:
+    """The tables of a record's payload (views of ``payload`` where it is aligned, else aligned copies), and its
+    requests."""
     buffer = pa.py_buffer(payload)
     view = memoryview(payload)
     (count,) = struct.unpack_from("<H", view, 0)
-    at, tables = 2, {}
+    at = 2
+    tables: dict[str, pa.Table | Requests] = {}
     for _ in range(count):
         (size,) = struct.unpack_from("<H", view, at)
         name = bytes(view[at + 2 : at + 2 + size]).decode()
         at += 2 + size
         (length,) = struct.unpack_from("<Q", view, at)
         at += 8
-        tables[name] = pa.ipc.open_stream(_aligned(buffer.slice(at, length))).read_all()
+        if name.startswith(REQUESTS_PREFIX):
+            (rows,) = struct.unpack_from("<Q", view, at)
+            tables[name] = Requests(bytes(view[at + 8 : at + length]), rows)
+        else:
+            tables[name] = pa.ipc.open_stream(_aligned(buffer.slice(at, length))).read_all()
         at += length
     return tables
 
@@ -138,7 +163,7 @@ class Record:
     rows: int
     payload: bytes
 
-    def tables(self) -> dict[str, pa.Table]:
+    def tables(self) -> dict[str, pa.Table | Requests]:
         return decode_payload(self.payload)
 
     def raw(self) -> bytes:

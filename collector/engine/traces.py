@@ -1,34 +1,71 @@
-"""otel_traces rows made by the engine from raw ExportTraceServiceRequest bodies (``traces.sql``).
+"""otel_traces rows made by the engine from the requests the collector spooled (``traces.sql``).
 
-The rules are those of :mod:`aitrail.collector.rows.traces`, written in SQL:
-a span whose trace id is not 16 bytes or all zero, whose span id is not 8
+The collector spools each ExportTraceServiceRequest's bytes beside the tenant
+and team it established (:func:`aitrail.collector.engine.schema.spooled`);
+the drain hands a batch of them to ClickHouse in one ``INSERT … SELECT``,
+which parses them and writes the rows as the contrib ClickHouse exporter does.
+
+Two statements share the work, by request: the common one reads values two
+levels deep (a value, and the items of an array or a list of scalars) and
+plans several times faster than the deep one, which reads all the levels the
+schema unrolls; the collector sends a request nesting deeper
+(``ItemLimits``' walk says so) to the deep one (:func:`entry`).
+
+A span whose trace id is not 16 bytes or all zero, whose span id is not 8
 bytes or all zero, whose parent id has an impossible length, or one of whose
-links has, is not a row (:data:`REFUSED` says why, for the answer to the client).
+links has, is not a row (:data:`REFUSED` says why, in SQL; :func:`refused`
+counts the same spans in the collector, for its answer to the client).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from string import Template
+from typing import Any
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.schema import SHALLOW_DEPTH, VALUE_DEPTH, format_settings, structure
-from aitrail.collector.rows.traces import _BAD_LINK_ID, _BAD_PARENT_ID, _BAD_SPAN_ID, _BAD_TRACE_ID, COLUMNS
+from aitrail.collector.engine.schema import (
+    PROTO_FILE,
+    SHALLOW_DEPTH,
+    VALUE_DEPTH,
+    format_settings,
+    spooled,
+    spooled_structure,
+)
+from aitrail.collector.rows.common import Flattened, summarize
+from aitrail.collector.spool import Requests
+from aitrail.collector.store.base import settings_clause
 from aitrail.sdk import vocabulary as v
+
+TABLE = "otel_traces"
+
+COLUMNS = (
+    "Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind", "ServiceName",
+    "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes", "Duration", "StatusCode", "StatusMessage",
+    "Events.Timestamp", "Events.Name", "Events.Attributes", "Links.TraceId", "Links.SpanId", "Links.TraceState",
+    "Links.Attributes",
+)
+"""The exporter's otel_traces columns the statement writes."""
+
+BAD_TRACE_ID = "invalid trace_id (must be 16 bytes, not all zero)"
+BAD_SPAN_ID = "invalid span_id (must be 8 bytes, not all zero)"
+BAD_PARENT_ID = "invalid parent_span_id (must be empty or 8 bytes)"
+BAD_LINK_ID = "invalid link trace_id/span_id (must be empty, 16 and 8 bytes)"
 
 _ZERO8 = "repeat('\\0', 8)"
 _ZERO16 = "repeat('\\0', 16)"
 
 REFUSED: dict[str, str] = {
-    _BAD_TRACE_ID: f"length(sp.trace_id) != 16 OR sp.trace_id = {_ZERO16}",
-    _BAD_SPAN_ID: f"length(sp.span_id) != 8 OR sp.span_id = {_ZERO8}",
-    _BAD_PARENT_ID: "length(sp.parent_span_id) NOT IN (0, 8)",
-    _BAD_LINK_ID: "arrayExists(l -> length(l.trace_id) NOT IN (0, 16) OR length(l.span_id) NOT IN (0, 8), sp.links)",
+    BAD_TRACE_ID: f"length(sp.trace_id) != 16 OR sp.trace_id = {_ZERO16}",
+    BAD_SPAN_ID: f"length(sp.span_id) != 8 OR sp.span_id = {_ZERO8}",
+    BAD_PARENT_ID: "length(sp.parent_span_id) NOT IN (0, 8)",
+    BAD_LINK_ID: "arrayExists(l -> length(l.trace_id) NOT IN (0, 16) OR length(l.span_id) NOT IN (0, 8), sp.links)",
 }
 """Why a span is refused, by the SQL condition that says so (tried in this order)."""
 
-_CLAIMS = (f"if({{team:String}} = '', [{values.literal(v.TENANT)}], "
+_CLAIMS = (f"if(team = '', [{values.literal(v.TENANT)}], "
            f"[{', '.join(values.literal(k) for k in (v.TENANT, v.TEAM, *v.TEAM_ALIASES))}])")
 """Keys a payload may not set (on its resource or a span): the tenant, and the team when the token fixes one."""
 
@@ -41,83 +78,106 @@ _UNREAD = frozenset({
     "KeyValue.key_strindex", "AnyValue.string_value_strindex",
 })
 """What otel_traces does not hold: the engine skips it on the wire."""
-_KINDS_ONLY = _UNREAD | {
-    "ScopeSpans.scope", "Span.trace_id", "Span.span_id", "Span.trace_state", "Span.parent_span_id", "Span.name",
-    "Span.kind", "Span.start_time_unix_nano", "Span.end_time_unix_nano", "Span.status", "Event.time_unix_nano",
-    "Event.name", "Link.trace_id", "Link.span_id", "Link.trace_state", "KeyValue.key", "AnyValue.string_value",
-    "AnyValue.bool_value", "AnyValue.int_value", "AnyValue.double_value", "AnyValue.bytes_value",
-}
-"""What telling the deep requests apart does not read: everything but the kinds of values."""
+
+ENTRIES = {False: "requests.traces", True: "requests.traces.deep"}
+"""The spool entry of a request for the common statement (False) and for the deep one (True)."""
 
 
-def _depth(deep: bool) -> int:
-    return VALUE_DEPTH if deep else SHALLOW_DEPTH
+def entry(depth: int) -> str:
+    """The spool entry (and so the statement) for a request whose values nest ``depth`` levels deep."""
+    return ENTRIES[depth > SHALLOW_DEPTH]
 
 
 def structure_of(deep: bool = False) -> str:
-    """The columns the common (``deep`` False) or the deep statement reads requests with."""
-    return structure("traces", _UNREAD, _depth(deep))
+    """The columns the common (``deep`` False) or the deep statement reads spooled requests with."""
+    return spooled_structure("traces", _UNREAD, VALUE_DEPTH if deep else SHALLOW_DEPTH)
 
 
 def source(path: str, deep: bool = False) -> str:
-    """The ``file()`` table function reading length-delimited requests at ``path`` (a path the engine sees) with
-    the columns of the common or the deep statement."""
+    """The ``file()`` table function reading length-delimited spooled requests at ``path`` (a path the engine
+    sees) with the columns of the common or the deep statement."""
     return f"file({values.literal(path)}, Protobuf, {values.literal(structure_of(deep))})"
-
-
-def _span_nests_deeper(span: str) -> str:
-    """SQL: whether a value of the span, of one of its events or of one of its links nests past the common depth."""
-    return (f"({values.nests_deeper(f'{span}.attributes', SHALLOW_DEPTH)} "
-            f"OR arrayExists(e -> {values.nests_deeper('e.attributes', SHALLOW_DEPTH)}, {span}.events) "
-            f"OR arrayExists(l -> {values.nests_deeper('l.attributes', SHALLOW_DEPTH)}, {span}.links))")
-
-
-def _resource_nests_deeper(resource_spans: str) -> str:
-    return values.nests_deeper(f"{resource_spans}.resource.attributes", SHALLOW_DEPTH)
 
 
 @cache
 def select_sql(source_sql: str, deep: bool = False) -> str:
-    """``SELECT`` of otel_traces rows (exporter column names) from the requests ``source_sql`` reads.
-
-    The common statement (``deep`` False, over :func:`source` without ``deep``) takes every span whose values,
-    and whose resource's, nest no deeper than :data:`~aitrail.collector.engine.schema.SHALLOW_DEPTH`; the deep
-    one (over the deep source) takes the others. The two together store every span once;
-    :func:`nesting_sql` says whether the deep one has anything to do.
-
-    Parameters: ``{tenant:String}``, ``{team:String}``. Append :func:`settings`.
-    """
-    depth = _depth(deep)
+    """``SELECT`` of otel_traces rows (exporter column names) from the spooled requests ``source_sql`` reads
+    (with :func:`structure_of` ``deep``). Append :func:`settings`."""
+    depth = VALUE_DEPTH if deep else SHALLOW_DEPTH
     template = Template(resources.files(__package__).joinpath("traces.sql").read_text())
-    route = f"(resource_nests_deeper OR {_span_nests_deeper('sp')})"
     return template.substitute(
         source=source_sql,
         zero8=_ZERO8,
         zero16=_ZERO16,
         resource_attributes=values.attributes("rs.resource.attributes", depth, drop=_CLAIMS),
-        resource_nests_deeper=_resource_nests_deeper("rs"),
         span_attributes=values.attributes("sp.attributes", depth, drop=_CLAIMS),
         event_attributes=values.attributes("e.attributes", depth),
         link_attributes=values.attributes("l.attributes", depth),
         valid=" AND ".join(f"NOT ({condition})" for condition in REFUSED.values()),
-        route=route if deep else f"NOT {route}",
     )
 
 
-def kinds_source(path: str) -> str:
-    """The ``file()`` table function reading only the kinds of the values of the requests at ``path``."""
-    return f"file({values.literal(path)}, Protobuf, {values.literal(structure('traces', _KINDS_ONLY, SHALLOW_DEPTH))})"
-
-
-@cache
-def nesting_sql(source_sql: str) -> str:
-    """``SELECT`` of one number: how many requests (read by :func:`kinds_source`, or the common :func:`source`)
-    hold a span the deep statement must take — 0 for nearly every batch, which then needs the common one only."""
-    spans = f"arrayExists(ss -> arrayExists(sp -> {_span_nests_deeper('sp')}, ss.spans), rs.scope_spans)"
-    return (f"SELECT countIf(arrayExists(rs -> {_resource_nests_deeper('rs')} OR {spans}, resource_spans)) "
-            f"FROM {source_sql}")
+def insert_sql(table: str, deep: bool) -> Callable[[str], str]:
+    """The statement storing the rows of the spooled requests a table function reads into ``table`` (qualified)."""
+    columns = ", ".join(f"`{c}`" for c in COLUMNS)
+    return lambda source_sql: f"INSERT INTO {table} ({columns}) {select_sql(source_sql, deep)}"
 
 
 def settings(schema: str | None = None) -> str:
     """The SETTINGS clause the SELECT needs (``schema``: the .proto path as the engine sees it)."""
-    return f"SETTINGS {format_settings('traces', schema)}"
+    return settings_clause(format_settings("traces", schema, spooled=True))
+
+
+_REPEATABLE = {"max_threads": 1, "max_insert_threads": 1}
+"""One stream reads, flattens and inserts a batch: the same blocks in the same order at every retry, so the
+batch's deduplication token, numbered block by block in the raw table and in every view, names the same rows
+each time (ClickHouse deduplicates a retried ``INSERT … SELECT`` only then; several streams made a retry after
+a killed server count a batch twice in the daily rollup)."""
+
+
+def store_requests(store: Any, data: bytes, dedup_token: str | None = None, table: str = TABLE,
+                   deep: bool = False) -> None:
+    """Store the rows of ``data`` (length-delimited spooled requests) in ``table`` of ``store``: read from a file
+    by the embedded engine, sent as the body of the INSERT to a server (whose ``format_schemas`` directory holds
+    ``otlp.proto``)."""
+    schema = None if store.in_process else PROTO_FILE
+    store.insert_requests(insert_sql(store.qualified(table), deep), structure_of(deep),
+                          {**format_settings("traces", schema, spooled=True), **_REPEATABLE}, data, dedup_token)
+
+
+def to_spool(request: Any, tenant: str, team: str | None, depth: int) -> Flattened:
+    """What the collector spools of a trace request: the request itself beside ``tenant`` and ``team``, as the
+    part of the statement its values' ``depth`` needs, with the spans the statement will refuse told apart."""
+    counts = refused(request)
+    rejected = sum(counts.values())
+    kept = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans) - rejected
+    parts: dict[str, Any] = {}
+    if kept:
+        parts[entry(depth)] = Requests(spooled(request.SerializeToString(), tenant, team), kept)
+    return Flattened(parts, rejected, summarize(counts, "span"))
+
+
+def refused(request: Any) -> dict[str, int]:
+    """How many spans of ``request`` the statement refuses, by reason (:data:`REFUSED`'s rules, read from the
+    ids alone): what the collector tells the client before the engine has seen the request."""
+    counts: dict[str, int] = {}
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                reason = _refusal(span)
+                if reason:
+                    counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
+def _refusal(span: Any) -> str | None:
+    trace_id, span_id = span.trace_id, span.span_id
+    if len(trace_id) != 16 or trace_id == bytes(16):
+        return BAD_TRACE_ID
+    if len(span_id) != 8 or span_id == bytes(8):
+        return BAD_SPAN_ID
+    if len(span.parent_span_id) not in (0, 8):
+        return BAD_PARENT_ID
+    if any(len(link.trace_id) not in (0, 16) or len(link.span_id) not in (0, 8) for link in span.links):
+        return BAD_LINK_ID
+    return None

@@ -1,10 +1,9 @@
--- otel_traces rows from OTLP ExportTraceServiceRequests, parsed by ClickHouse itself (the Protobuf format with
--- the schema aitrail.collector.engine.schema derives), as the contrib ClickHouse exporter writes them.
--- `source`: the table (function) the requests come from; the dollar-brace macros are expanded by engine.traces.
--- The tenant is the one the collector established ({tenant:String}); so is the team when the token fixes one
--- ({team:String}, '' when it does not): the payload's own claims to either are dropped, everywhere.
--- `route`: which spans this statement takes (a common one reads values to few levels and takes the spans whose
--- values, and whose resource's, nest no deeper; a deep one takes the others).
+-- otel_traces rows from spooled OTLP ExportTraceServiceRequests, parsed by ClickHouse itself (the Protobuf format
+-- with the schema aitrail.collector.engine.schema derives), as the contrib ClickHouse exporter writes them.
+-- `source`: the table (function) the SpooledExportTraceServiceRequests come from; the dollar-brace macros are
+-- expanded by engine.traces. The tenant is the one the collector established (`tenant`, beside each request);
+-- so is the team when the token fixes one (`team`, '' when it does not): the payload's own claims to either are
+-- dropped, everywhere.
 SELECT
     fromUnixTimestamp64Nano(toInt64(least(sp.start_time_unix_nano, 9223372036854775807))) AS Timestamp,
     lower(hex(sp.trace_id)) AS TraceId,
@@ -32,13 +31,12 @@ SELECT
     arrayMap(l -> ${link_attributes}, sp.links) AS `Links.Attributes`
 FROM (
     -- A resource's attributes once per resource, not once per span.
-    SELECT rs.scope_spans AS scope_spans,
+    SELECT team, rs.scope_spans AS scope_spans,
            mapUpdate(${resource_attributes},
-                     if({team:String} = '', map('aitrail.tenant.id', {tenant:String}),
-                        map('aitrail.tenant.id', {tenant:String}, 'aitrail.team', {team:String}))) AS resource_attributes,
-           ${resource_nests_deeper} AS resource_nests_deeper
+                     if(team = '', map('aitrail.tenant.id', tenant),
+                        map('aitrail.tenant.id', tenant, 'aitrail.team', team))) AS resource_attributes
     FROM ${source}
-    ARRAY JOIN resource_spans AS rs
+    ARRAY JOIN request.resource_spans AS rs
 )
 ARRAY JOIN scope_spans AS ss
-ARRAY JOIN arrayFilter(sp -> ${valid} AND ${route}, ss.spans) AS sp
+ARRAY JOIN arrayFilter(sp -> ${valid}, ss.spans) AS sp

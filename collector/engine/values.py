@@ -19,6 +19,7 @@ from __future__ import annotations
 from functools import cache
 
 from aitrail.collector.rows.common import _go_json_string
+from aitrail.collector.store.base import literal
 
 _ASCII_ESCAPED = "\\" + '"' + "".join(chr(c) for c in range(0x20)) + "<>&"
 """The ASCII characters Go's JSON encoder writes as escapes (it also escapes U+2028 and U+2029)."""
@@ -28,20 +29,6 @@ _NEEDS_ESCAPE = r'[\x00-\x1f"\\<>&]|\xE2\x80[\xA8\xA9]'
 
 _FAILED = "\\0"
 """What a NaN or an infinity renders as inside JSON: a NUL byte, which escaped JSON text never holds."""
-
-
-def literal(text: str) -> str:
-    """A ClickHouse string literal of ``text`` (UTF-8 bytes, non-printable ones as ``\\xHH``)."""
-    out = []
-    for byte in text.encode():
-        char = chr(byte)
-        if char in "\\'":
-            out.append("\\" + char)
-        elif 0x20 <= byte < 0x7F:
-            out.append(char)
-        else:
-            out.append(f"\\x{byte:02X}")
-    return "'" + "".join(out) + "'"
 
 
 def json_string(text: str) -> str:
@@ -120,19 +107,6 @@ def _scalar_as_string_of(kind: str, string: str, integer: str, boolean: str, dou
     return (f"multiIf({kind} = 'string_value', {string}, {kind} = 'int_value', toString({integer}), "
             f"{kind} = 'bool_value', if({boolean}, 'true', 'false'), {kind} = 'double_value', {_double(double)}, "
             f"{kind} = 'bytes_value', base64Encode({raw}), '')")
-
-
-def nests_deeper(key_values: str, depth: int) -> str:
-    """SQL: whether a value of an array of KeyValues nests deeper than ``depth`` levels (an array or a list at
-    level ``depth``, whose kind the columns of that depth still hold)."""
-    def deeper(value: str, level: int) -> str:
-        if level == depth:
-            return f"{value}.value IN {_NESTED}"
-        y = f"y{level}"
-        return (f"({value}.value IN {_NESTED} AND (arrayExists({y} -> {deeper(y, level + 1)}, "
-                f"{value}.array_value.values) OR arrayExists({y} -> {deeper(y + '.value', level + 1)}, "
-                f"{value}.kvlist_value.values)))")
-    return f"arrayExists(x -> {deeper('x', 1)}, {key_values}.value)"
 
 
 @cache

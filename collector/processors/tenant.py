@@ -1,4 +1,8 @@
-"""Stamp the tenant the receiver established on every resource, replacing whatever the payload claimed."""
+"""Stamp the tenant the receiver established on every resource, replacing whatever the payload claimed.
+
+Logs and metrics only: a trace request is stamped by the engine, which reads
+the tenant and team spooled beside it (``aitrail.collector.engine.traces``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,11 @@ class TenantStamp:
     """Payloads cannot choose their tenant (or team, when the token fixes one)."""
 
     def process(self, signal: str, request: Any, context: IngestContext) -> None:
+        if signal != "traces":
+            self.stamp(signal, request, context)
+
+    def stamp(self, signal: str, request: Any, context: IngestContext) -> None:
+        """Stamp a request of any signal in place (the engine's rules for traces are proven equal to this)."""
         owned = {v.TENANT: context.tenant}
         if context.team:
             owned[v.TEAM] = context.team

@@ -38,7 +38,8 @@ _INT64_MAX = (1 << 63) - 1
 class Flattened:
     """A request as rows: Arrow tables by ClickHouse table name, and what was refused and why."""
 
-    tables: dict[str, pa.Table] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+    """Arrow tables by table name, or spooled requests (:class:`aitrail.collector.spool.Requests`) by part."""
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
 

@@ -6,7 +6,7 @@ import json
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,36 @@ def check_token(token: str) -> str:
     if not _TOKEN.match(token):
         raise ValueError(f"invalid deduplication token {token!r}")
     return token
+
+
+def literal(text: str) -> str:
+    """A ClickHouse string literal of ``text`` (UTF-8 bytes, non-printable ones as ``\\xHH``)."""
+    out = []
+    for byte in text.encode():
+        char = chr(byte)
+        if char in "\\'":
+            out.append("\\" + char)
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\x{byte:02X}")
+    return "'" + "".join(out) + "'"
+
+
+def _setting(value: Any) -> str:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else literal(str(value))
+
+
+def settings_clause(settings: Mapping[str, Any]) -> str:
+    """``SETTINGS name = value, ...`` (names are ours; string values quoted)."""
+    return "SETTINGS " + ", ".join(f"{quote_identifier(name)[1:-1]} = {_setting(value)}" for name, value in settings.items())
+
+
+def dedup_settings(dedup_token: str | None) -> dict[str, Any]:
+    """The settings that make an insert (and what its materialized views write) happen once per ``dedup_token``."""
+    if not dedup_token:
+        return {}
+    return {"insert_deduplication_token": check_token(dedup_token), "deduplicate_blocks_in_dependent_materialized_views": 1}
 
 
 def default_data_dir() -> Path:
@@ -97,6 +127,14 @@ class Store(ABC):
     @abstractmethod
     def insert(self, table: str, batch: Any, dedup_token: str | None = None) -> None:
         """Insert a pyarrow Table into ``table`` of this store's database."""
+
+    @abstractmethod
+    def insert_requests(self, statement: Callable[[str], str], structure: str, settings: Mapping[str, Any],
+                        data: bytes, dedup_token: str | None = None) -> None:
+        """Run ``statement(source)``, an ``INSERT … SELECT`` whose rows come from ``data`` (length-delimited
+        Protobuf messages with the column ``structure``): ``source`` is the table function that reads them here
+        (a file the embedded engine reads; ``input()`` and the body of the request to a server). ``settings``:
+        what reading them needs (the format schema)."""
 
     @abstractmethod
     def query_in(self, database: str, sql: str, params: Mapping[str, Any] | None = None,

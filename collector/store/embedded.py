@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from clickhouse_connect.driver.binding import format_bind_value
 
-from aitrail.collector.store.base import Store, check_token, quote_identifier
+from aitrail.collector.store.base import Store, dedup_settings, literal, quote_identifier, settings_clause
 from aitrail.collector.store.ownership import DataDirLock
 from aitrail.errors import StoreError
 
@@ -74,15 +75,20 @@ class EmbeddedStore(Store):
 
     def insert(self, table: str, batch: Any, dedup_token: str | None = None) -> None:
         columns = ", ".join(f"`{name}`" for name in batch.schema.names)
-        settings = ""
-        if dedup_token:
-            settings = (
-                f" SETTINGS insert_deduplication_token = '{check_token(dedup_token)}',"
-                " deduplicate_blocks_in_dependent_materialized_views = 1"
-            )
+        settings = f" {settings_clause(dedup_settings(dedup_token))}" if dedup_token else ""
         sql = f"INSERT INTO {self.qualified(table)} ({columns}) SELECT * FROM Python(batch){settings}"
         with self._write_lock:
             self._run(self._writer, sql, "TSV", None)
+
+    def insert_requests(self, statement: Callable[[str], str], structure: str, settings: Mapping[str, Any],
+                        data: bytes, dedup_token: str | None = None) -> None:
+        with tempfile.NamedTemporaryFile(dir=self.data_dir, prefix=".requests-", suffix=".protobuf") as file:
+            file.write(data)
+            file.flush()
+            source = f"file({literal(file.name)}, Protobuf, {literal(structure)})"
+            sql = f"{statement(source)} {settings_clause({**settings, **dedup_settings(dedup_token)})}"
+            with self._write_lock:
+                self._run(self._writer, sql, "TSV", None)
 
     def query_in(self, database: str, sql: str, params: Mapping[str, Any] | None = None,
                  fmt: str = "JSONEachRow") -> bytes:

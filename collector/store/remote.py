@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from aitrail.collector.store.base import Store, check_token
+from aitrail.collector.store.base import Store, dedup_settings, literal
 from aitrail.errors import StoreError, StoreUnavailable
 
 
@@ -67,13 +67,13 @@ class RemoteStore(Store):
         )
 
     def insert(self, table: str, batch: Any, dedup_token: str | None = None) -> None:
-        settings = None
-        if dedup_token:
-            settings = {
-                "insert_deduplication_token": check_token(dedup_token),
-                "deduplicate_blocks_in_dependent_materialized_views": 1,
-            }
-        self._call(self._client.insert_arrow, f"{self.database}.{table}", batch, settings=settings)
+        self._call(self._client.insert_arrow, f"{self.database}.{table}", batch,
+                   settings=dedup_settings(dedup_token) or None)
+
+    def insert_requests(self, statement: Callable[[str], str], structure: str, settings: Mapping[str, Any],
+                        data: bytes, dedup_token: str | None = None) -> None:
+        sql = f"{statement(f'input({literal(structure)})')} FORMAT Protobuf"
+        self._call(self._client.command, sql, data=data, settings={**settings, **dedup_settings(dedup_token)})
 
     def close(self) -> None:
         self._client.close()

@@ -44,6 +44,9 @@ class FlakyStore(Store):
             self.after -= 1
             raise self.error("connection lost after writing")
 
+    def insert_requests(self, statement, structure, settings, data, dedup_token=None):
+        self.store.insert_requests(statement, structure, settings, data, dedup_token)
+
     def command(self, sql, params=None):
         self.store.command(sql, params)
 
@@ -323,19 +326,33 @@ def _requests():
             ("metrics", json_format.ParseDict(metrics, ExportMetricsServiceRequest()))]
 
 
-def _flattened():
+def _spooled_traces():
+    """The trace request as the collector spools it: (part, requests)."""
+    from aitrail.collector.engine import traces
+    from aitrail.collector.limits import ItemLimits, enforce
+
+    request = next(request for signal, request in _requests() if signal == "traces")
+    (part, requests), = traces.to_spool(request, "default", None, enforce("traces", request, ItemLimits()).depth).tables.items()
+    return part, requests
+
+
+def _flattened(store):
+    """Every raw table's rows from the requests: as the collector spools them, made rows as the drain checks them."""
+    from aitrail.collector.engine import ingest
     from aitrail.collector.pipeline import FLATTEN
 
-    tables = {}
+    part, requests = _spooled_traces()
+    tables = {ingest.table(part): ingest.rows(store, part, requests)}
     for signal, request in _requests():
-        tables.update(FLATTEN[signal](request).tables)
+        if signal in FLATTEN:
+            tables.update(FLATTEN[signal](request).tables)
     return tables
 
 
 def test_rows_just_inserted_are_found_again_in_every_raw_table(store):
     from aitrail.collector.batcher import missing_rows
 
-    tables = _flattened()
+    tables = _flattened(store)
     assert len(tables) == 7
     for table, data in tables.items():
         assert missing_rows(store, table, data).num_rows == data.num_rows, table  # not there yet
@@ -345,17 +362,18 @@ def test_rows_just_inserted_are_found_again_in_every_raw_table(store):
 
 def test_a_batch_whose_token_outlived_its_rows_is_restored_once_without_feeding_the_views_again(store, tmp_path):
     """The engine killed between recording the token and keeping the part: the retry is 'deduplicated'."""
+    from aitrail.collector.engine import ingest
     from aitrail.collector.spool import encode_record
 
     metrics = SelfMetrics()
-    request = {"otel_traces": _flattened()["otel_traces"]}
+    part, requests = _spooled_traces()
     spool = Spool(tmp_path / "spool", metrics).open()
-    spool.write([encode_record(request)])
+    spool.write([encode_record({part: requests})])
     batch = spool.read_batch(1000, 1 << 20)
     spool.begin(batch)
-    store.insert("otel_traces", request["otel_traces"], batch.token("otel_traces"))  # the views are fed here
+    ingest.insert(store, part, requests, batch.token(part))  # the views are fed here
     store.command("ALTER TABLE aitrail.otel_traces DELETE WHERE 1 SETTINGS mutations_sync = 2")  # the part is lost
-    store.insert("otel_traces", request["otel_traces"], batch.token("otel_traces"))
+    ingest.insert(store, part, requests, batch.token(part))
     assert store.rows("SELECT count() AS n FROM aitrail.otel_traces")[0]["n"] == 0  # the trap: deduplicated
     spool.close()  # SIGKILL
 

@@ -7,7 +7,11 @@ statements and queries in the ``query`` parameter or the body, with
 ``INSERT INTO t (cols) FORMAT Arrow`` with the Arrow data in the body (as
 ``insert_arrow`` sends it), inserted through chDB's ``Python()`` table
 function with the request's insert settings (``insert_deduplication_token``
-…), so deduplication behaves as on a server. Errors come back as ClickHouse
+…), so deduplication behaves as on a server; ``INSERT … SELECT … FROM
+input('structure') FORMAT Protobuf`` with the messages in the body (as the
+collector's drain sends spooled requests), read by chDB from a file with the
+request's format settings (``format_schema`` names ``otlp.proto`` in the
+server's format_schemas directory: here, where the aitrail package ships it). Errors come back as ClickHouse
 sends them (``Code: N. DB::Exception: …`` and ``X-ClickHouse-Exception-Code``).
 
 It can be stopped (SIGKILL or SIGTERM) and started again on the same data
@@ -21,6 +25,7 @@ import gzip
 import json
 import re
 import signal
+import tempfile
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,10 +35,16 @@ from urllib.parse import parse_qsl, urlsplit
 import chdb
 import pyarrow as pa
 
+from aitrail.collector.store.base import settings_clause
+
 INSERT = re.compile(r"^\s*INSERT\s+INTO\s+([\w.`]+)\s*(?:\(([^)]*)\))?\s*FORMAT\s+(\w+)\s*$", re.I | re.S)
 FORMAT = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.I)
 CODE = re.compile(r"Code: (\d+)")
-INSERT_SETTINGS = re.compile(r"^(insert_\w+|deduplicate_\w+|async_insert)$")
+MAX_URI = 1 << 20
+"""A ClickHouse server's ``http_max_uri_size``."""
+INSERT_SETTINGS = re.compile(r"^(insert_\w+|deduplicate_\w+|async_insert|format_schema|input_format_\w+)$")
+INPUT = re.compile(r"\binput\(('(?:[^'\\]|\\.)*')\)", re.S)
+PROTOBUF_INPUT = re.compile(r"\s+FORMAT\s+Protobuf\s*$", re.I)
 
 
 class Engine:
@@ -62,6 +73,19 @@ class Engine:
             self.conn.query(sql, "TSV")
         return tbl.num_rows
 
+    def insert_select(self, sql: str, data: bytes, settings: dict[str, str]) -> None:
+        """``INSERT … SELECT … FROM input(structure) FORMAT Protobuf`` as a server runs it: input() reads the body."""
+        from aitrail.collector.engine.schema import proto_path
+
+        with tempfile.NamedTemporaryFile(suffix=".protobuf") as file:
+            file.write(data)
+            file.flush()
+            sql = INPUT.sub(lambda m: f"file('{file.name}', Protobuf, {m[1]})", PROTOBUF_INPUT.sub("", sql))
+            if "format_schema" in settings:  # the server's format_schemas directory is the package's
+                settings = {**settings, "format_schema": f"{proto_path().parent}/{settings['format_schema']}"}
+            with self.lock:
+                self.conn.query(f"{sql} {settings_clause(settings)}" if settings else sql, "TSV")
+
     def close(self) -> None:
         with self.lock:
             self.conn.close()
@@ -87,6 +111,28 @@ def _decode(body: bytes, encoding: str | None) -> bytes:
 def make_handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def handle_one_request(self) -> None:
+            """The standard handler's, with a server's room for long URLs (the ingest SQL travels in ``query``)."""
+            try:
+                self.raw_requestline = self.rfile.readline(MAX_URI + 1)
+                if len(self.raw_requestline) > MAX_URI:
+                    self.requestline = self.request_version = self.command = ""
+                    self.send_error(414)
+                    return
+                if not self.raw_requestline:
+                    self.close_connection = True
+                    return
+                if not self.parse_request():
+                    return
+                handler = getattr(self, "do_" + self.command, None)
+                if handler is None:
+                    self.send_error(501, f"Unsupported method ({self.command!r})")
+                    return
+                handler()
+                self.wfile.flush()
+            except TimeoutError:
+                self.close_connection = True
 
         def log_message(self, *args: Any) -> None:  # quiet
             pass
@@ -138,6 +184,9 @@ def make_handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
             database = fields.get("database")
             headers = {"X-ClickHouse-Server-Display-Name": "chserver-standin", "X-ClickHouse-Timezone": "UTC"}
             try:
+                if INPUT.search(sql) and PROTOBUF_INPUT.search(sql):
+                    engine.insert_select(sql, data, settings)
+                    return self._answer(200, b"", headers)
                 insert = INSERT.match(sql)
                 if insert:
                     table = insert[1] if "." in insert[1] or not database else f"{database}.{insert[1]}"

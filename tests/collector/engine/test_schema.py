@@ -20,6 +20,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from aitrail.collector.engine import schema
+from aitrail.collector.store.base import settings_clause
 
 _FIELD = re.compile(r"^\s+(repeated |optional )?(\w+) (\w+) = (\d+);$")
 _WIRE = {"string": 2, "bytes": 2, "bool": 0, "int32": 0, "int64": 0, "uint32": 0, "uint64": 0, "sint32": 0,
@@ -99,6 +100,6 @@ def test_the_engine_reads_a_request_of_every_signal(store, tmp_path: Path, signa
     path.write_bytes(schema.length_delimited([body]))
     structure = schema.STRUCTURES[signal].replace("'", "\\'")
     rows = store.rows(f"SELECT {group}[1].resource.attributes[1].value.string_value AS service "
-                      f"FROM file('{path}', Protobuf, '{structure}') SETTINGS {schema.format_settings(signal)}")
+                      f"FROM file('{path}', Protobuf, '{structure}') {settings_clause(schema.format_settings(signal))}")
     assert request.name == type(message).__name__
     assert rows == [{"service": "checkout"}]

@@ -1,9 +1,10 @@
 """The engine's otel_traces rows equal the Python flattener's, row for row, on every corpus we have.
 
-The same requests go both ways: through the tenant stamp and
-``rows.traces.spans_to_table`` (the path the collector takes today), and as
-raw bytes through ``engine.traces``' SQL in chDB (the common statement, then
-the deep one for the spans whose values nest past the common depth). Both land in scratch copies
+The same requests go both ways: through the tenant stamp and the Python
+flattener the collector used before (``reference_traces.spans_to_table``,
+kept as the reference), and as the collector spools them through
+``engine.traces``' SQL in chDB (each request to the common statement or, when
+its values nest past the common depth, to the deep one). Both land in scratch copies
 of ``otel_traces`` and are read back the same way; they must be equal: the
 fuzzing corpus (every value type, nesting, NaN and infinities, odd strings,
 out-of-range times), the secret corpus (in values, arrays, lists, events,
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import math
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,13 +29,15 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
 from otlp_corpus import valid_traces
+from reference_traces import spans_to_table
 from secret_corpus import corpus
 
-from aitrail.collector.engine import traces
-from aitrail.collector.engine.schema import SHALLOW_DEPTH, length_delimited
+from aitrail.collector.engine import ingest, traces
+from aitrail.collector.engine.schema import SHALLOW_DEPTH
+from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.processors.tenant import TenantStamp
-from aitrail.collector.rows.traces import spans_to_table
+from aitrail.collector.spool import Requests
 from aitrail.sdk import vocabulary as v
 
 T0 = 1_760_000_000_123_456_789
@@ -134,31 +136,31 @@ def _read(store: Any, table: str) -> list[dict[str, Any]]:
     return rows
 
 
-def both_ways(store: Any, tmp_path: Path, requests: list[ExportTraceServiceRequest], tenant: str,
-              team: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(rows the Python path stores, rows the engine stores) for the same requests."""
-    python_table, engine_table = _scratch(store, "python_rows"), _scratch(store, "engine_rows")
-    bodies = tmp_path / "requests.protobuf"
-    bodies.write_bytes(length_delimited(r.SerializeToString() for r in requests))
+def spooled(requests: list[ExportTraceServiceRequest], tenant: str, team: str | None) -> dict[str, Requests]:
+    """The requests as the collector spools them and its drain merges them: one part per statement."""
+    parts: dict[str, list[Requests]] = {}
     for request in requests:
         copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
-        TenantStamp().process("traces", copy, IngestContext(tenant=tenant, team=team))
+        depth = enforce("traces", copy, ItemLimits()).depth
+        for part, data in traces.to_spool(copy, tenant, team, depth).tables.items():
+            parts.setdefault(part, []).append(data)
+    return {part: Requests(b"".join(d.data for d in datas), sum(d.num_rows for d in datas))
+            for part, datas in parts.items()}
+
+
+def both_ways(store: Any, requests: list[ExportTraceServiceRequest], tenant: str,
+              team: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
+    """(rows the Python path stores, rows the engine stores, the statements used) for the same requests."""
+    python_table, engine_table = _scratch(store, "python_rows"), _scratch(store, "engine_rows")
+    for request in requests:
+        copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
+        TenantStamp().stamp("traces", copy, IngestContext(tenant=tenant, team=team))
         for batch in spans_to_table(copy).tables.values():
             store.insert(python_table.split(".")[1], batch)
-    for deep in (False, True):  # the common statement, then the deep one
-        select = traces.select_sql(traces.source(str(bodies), deep), deep)
-        store.command(f"INSERT INTO {engine_table} ({', '.join(f'`{c}`' for c in traces.COLUMNS)}) {select} "
-                      f"{traces.settings()}", {"tenant": tenant, "team": team or ""})
-    return _read(store, python_table), _read(store, engine_table)
-
-
-def deep_requests(store: Any, tmp_path: Path, requests: list[ExportTraceServiceRequest]) -> int:
-    bodies = tmp_path / "nesting.protobuf"
-    bodies.write_bytes(length_delimited(r.SerializeToString() for r in requests))
-    counts = {int(store.query(f"{traces.nesting_sql(source)} {traces.settings()}", fmt="TSV"))
-              for source in (traces.kinds_source(str(bodies)), traces.source(str(bodies)))}
-    assert len(counts) == 1  # reading only the kinds of values tells the same
-    return counts.pop()
+    parts = spooled(requests, tenant, team)
+    for part, data in parts.items():
+        ingest.insert(store, part, data, into=engine_table.split(".")[1])
+    return _read(store, python_table), _read(store, engine_table), set(parts)
 
 
 def _nesting(depth: int) -> AnyValue:
@@ -170,9 +172,9 @@ def _nesting(depth: int) -> AnyValue:
     return value
 
 
-def test_only_values_nesting_past_the_common_depth_need_the_deep_statement(store, tmp_path: Path) -> None:  # noqa: ANN001
-    assert deep_requests(store, tmp_path, [sdk_request(), secret_request()]) == 0  # arrays and lists of scalars
-    places = []
+def test_only_values_nesting_past_the_common_depth_go_to_the_deep_statement() -> None:
+    common, deep = traces.ENTRIES[False], traces.ENTRIES[True]
+    assert set(spooled([sdk_request(), secret_request()], "acme", None)) == {common}  # lists of scalars
     for place in ("span", "event", "link", "resource"):
         request = ExportTraceServiceRequest()
         resource_spans = request.resource_spans.add()
@@ -180,18 +182,24 @@ def test_only_values_nesting_past_the_common_depth_need_the_deep_statement(store
         attributes = {"span": span.attributes, "event": span.events.add().attributes,
                       "link": span.links.add().attributes, "resource": resource_spans.resource.attributes}[place]
         attributes.add(key="shallow").value.CopyFrom(_nesting(SHALLOW_DEPTH))
-        places.append(request)
-        assert deep_requests(store, tmp_path, [request]) == 0, place
+        assert set(spooled([request], "acme", None)) == {common}, place
         attributes.add(key="deep").value.CopyFrom(_nesting(SHALLOW_DEPTH + 1))
-        assert deep_requests(store, tmp_path, [request]) == 1, place
-    assert deep_requests(store, tmp_path, [*places, sdk_request()]) == len(places)
+        assert set(spooled([request], "acme", None)) == {deep}, place
+        empty = ExportTraceServiceRequest.FromString(request.SerializeToString())  # an empty list, one level in
+        empty_attributes = {"span": empty.resource_spans[0].scope_spans[0].spans[0].attributes,
+                            "event": empty.resource_spans[0].scope_spans[0].spans[0].events[0].attributes,
+                            "link": empty.resource_spans[0].scope_spans[0].spans[0].links[0].attributes,
+                            "resource": empty.resource_spans[0].resource.attributes}[place]
+        del empty_attributes[-1]
+        empty_attributes.add(key="empty").value.array_value.values.add().array_value.SetInParent()
+        assert set(spooled([empty], "acme", None)) == {deep}, place
 
 
 @pytest.mark.parametrize("team", [None, "payments"])
-def test_engine_rows_equal_the_python_rows(store, tmp_path: Path, team: str | None) -> None:  # noqa: ANN001
+def test_engine_rows_equal_the_python_rows(store, team: str | None) -> None:  # noqa: ANN001
     requests = [typed_request(), sdk_request(), secret_request(), *fuzz_requests(150)]
-    assert 0 < deep_requests(store, tmp_path, requests) < len(requests)  # both statements have spans to take
-    python_rows, engine_rows = both_ways(store, tmp_path, requests, "acme", team)
+    python_rows, engine_rows, statements = both_ways(store, requests, "acme", team)
+    assert statements == set(traces.ENTRIES.values())  # both statements had requests to take
     names = {row["SpanName"] for row in python_rows}
     assert {"typed", "parented", "request", "db", "fuzz-0"} <= names  # every corpus stored rows
     assert not {"short trace id", "zero span id", "bad parent", "bad link"} & names  # and refused what it must

@@ -31,7 +31,7 @@ def _traces(resource, span):
 
 def test_payload_cannot_choose_its_tenant():
     request = _traces({"aitrail.tenant.id": "someone-else", "service.name": "x"}, {})
-    TenantStamp().process("traces", request, IngestContext(tenant="acme"))
+    TenantStamp().stamp("traces", request, IngestContext(tenant="acme"))
     attrs = request.resource_spans[0].resource.attributes
     assert [kv.value.string_value for kv in attrs if kv.key == "aitrail.tenant.id"] == ["acme"]
     assert _attrs(attrs)["service.name"] == "x"
@@ -39,7 +39,7 @@ def test_payload_cannot_choose_its_tenant():
 
 def test_a_token_team_overrides_every_team_claim():
     request = _traces({"team": "b", "aitrail.team": "b"}, {})
-    TenantStamp().process("traces", request, IngestContext(tenant="acme", team="a"))
+    TenantStamp().stamp("traces", request, IngestContext(tenant="acme", team="a"))
     attrs = _attrs(request.resource_spans[0].resource.attributes)
     assert attrs["aitrail.team"] == "a" and "team" not in attrs
 

@@ -1,4 +1,5 @@
-"""Spans -> otel_traces rows, inserted into a real chDB store and read back field by field.
+"""Spans -> otel_traces rows: requests spooled as the collector spools them, stored by the engine in a real
+chDB store, read back field by field.
 
 Expected values come from the SDK's own span objects (ids as integers, times
 in ns) or are written out by hand, never from the code under test.
@@ -21,7 +22,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags, TraceState
 
-from aitrail.collector.rows.traces import spans_to_table
+from aitrail.collector.engine import ingest, traces
+from aitrail.collector.limits import ItemLimits, enforce
 
 T0 = 1_760_000_000_123_456_789  # 2025-10-09, with every nanosecond digit used
 
@@ -76,13 +78,20 @@ def read_back(store) -> dict[str, dict[str, Any]]:  # noqa: ANN001
         row["StartNs"] = int(row["StartNs"])
         row["Duration"] = int(row["Duration"])
         row["EventNs"] = [int(t) for t in row["EventNs"]]
+        row["Tenant"] = row["ResourceAttributes"].pop("aitrail.tenant.id")  # stamped by the engine
     return {row["SpanName"]: row for row in rows}
 
 
+def spool(request: ExportTraceServiceRequest):  # noqa: ANN201
+    """What the collector spools of ``request`` (tenant "default"), as its pipeline does."""
+    copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
+    return traces.to_spool(copy, "default", None, enforce("traces", copy, ItemLimits()).depth)
+
+
 def insert(store, request: ExportTraceServiceRequest):  # noqa: ANN001, ANN201
-    flattened = spans_to_table(request)
-    for table, batch in flattened.tables.items():
-        store.insert(table, batch)
+    flattened = spool(request)
+    for part, requests in flattened.tables.items():
+        ingest.insert(store, part, requests)
     return flattened
 
 
@@ -95,12 +104,9 @@ def hex16(value: int) -> str:
 
 
 def test_columns_are_the_tables_columns_in_order(store) -> None:  # noqa: ANN001
-    request = ExportTraceServiceRequest()
-    request.resource_spans.add().scope_spans.add().spans.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 8)
-    table = spans_to_table(request).tables["otel_traces"]
     described = store.rows("DESCRIBE TABLE aitrail.otel_traces")
     expected = [r["name"] for r in described if r["default_type"] not in ("ALIAS", "DEFAULT", "MATERIALIZED")]
-    assert table.schema.names == expected
+    assert list(traces.COLUMNS) == expected
 
 
 def test_sdk_spans_round_trip_through_clickhouse(store) -> None:  # noqa: ANN001
@@ -166,6 +172,7 @@ def test_sdk_spans_round_trip_through_clickhouse(store) -> None:  # noqa: ANN001
         assert row["StatusMessage"] == (span.status.description or "")
         assert row["ServiceName"] == "checkout"
         assert row["ResourceAttributes"] == resource_expected
+        assert row["Tenant"] == "default"  # the tenant spooled beside the request
         assert (row["ScopeName"], row["ScopeVersion"]) == ("aitrail.tests", "2.0.1")
         assert row["EventNames"] == [event.name for event in span.events]
         assert row["EventNs"] == [event.timestamp for event in span.events]
@@ -355,7 +362,7 @@ def test_resources_and_scopes_stay_with_their_spans(store) -> None:  # noqa: ANN
             for n in range(3):
                 scope_spans.spans.append(good_span(f"{service}-{scope}-{n}", attributes=[kv("n", int_value=n)]))
     flattened = insert(store, request)
-    assert flattened.tables["otel_traces"].num_rows == 12
+    assert flattened.tables[traces.ENTRIES[False]].num_rows == 12
     for name, row in read_back(store).items():
         service, scope, n = name.split("-")
         assert row["ServiceName"] == service
@@ -365,6 +372,6 @@ def test_resources_and_scopes_stay_with_their_spans(store) -> None:  # noqa: ANN
 
 
 @pytest.mark.parametrize("request_", [ExportTraceServiceRequest(), ExportTraceServiceRequest(resource_spans=[{}])])
-def test_requests_without_spans_give_no_table(request_: ExportTraceServiceRequest) -> None:
-    flattened = spans_to_table(request_)
+def test_requests_without_spans_spool_nothing(request_: ExportTraceServiceRequest) -> None:
+    flattened = spool(request_)
     assert (flattened.tables, flattened.rejected, flattened.errors) == ({}, 0, [])
