@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from aitrail.collector.limits import ItemLimits
+from aitrail.collector.limits import VALUE_DEPTH, ItemLimits
 from aitrail.collector.otlp import Limits
 from aitrail.collector.store import StoreLocation
 from aitrail.errors import ConfigError
@@ -86,7 +86,7 @@ class CollectorConfig:
     max_items_per_request: int = 100_000
     max_attributes: int = 512
     max_attribute_value_bytes: int = 4 * 1024 * 1024
-    max_attribute_depth: int = 16
+    max_attribute_depth: int = VALUE_DEPTH  # at most VALUE_DEPTH: deeper values could not be stored whole
     # Native telemetry of AI assistants (Claude Code, Codex, Gemini CLI): generations derived in ClickHouse.
     derive_interval: float = 2.0  # seconds between derivation runs; 0 turns them off (`aitrail derive` still works)
     derive_settle: float = 6.0  # an event this old has its companions (assistants export every 5 s by default)
@@ -117,6 +117,9 @@ class CollectorConfig:
 
     def check(self) -> CollectorConfig:
         """Refuse settings that would be unsafe or cannot work, saying how to fix them."""
+        if not 1 <= self.max_attribute_depth <= VALUE_DEPTH:
+            raise ConfigError(f"max_attribute_depth must be from 1 to {VALUE_DEPTH}: the store keeps values nested "
+                              f"at most {VALUE_DEPTH} levels whole (deeper ones are refused, not stored emptied)")
         if not is_loopback(self.host) and not self.allow_insecure_listen and not self.auth_enabled:
             raise ConfigError(
                 f"refusing to listen on {self.host}: beyond loopback the collector would accept anyone's data. "

@@ -17,12 +17,18 @@ from typing import Any, NamedTuple
 from aitrail.errors import InvalidPayload, PayloadTooLarge
 
 
+VALUE_DEPTH = 5
+"""The deepest nesting of an attribute value that is stored whole: the engine reads ``AnyValue`` unrolled this many
+levels (``collector/engine/schema.py``), so a container deeper down would be stored as ``''``. Values nesting
+deeper are refused as over the limit (``partial_success`` says so) rather than stored emptied."""
+
+
 @dataclass(frozen=True)
 class ItemLimits:
     max_items: int = 100_000
     max_attributes: int = 512
     max_value_bytes: int = 4 * 1024 * 1024
-    max_depth: int = 16
+    max_depth: int = VALUE_DEPTH
 
 
 _UNLIMITED = ItemLimits(max_value_bytes=1 << 62, max_depth=1 << 30)

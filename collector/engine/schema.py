@@ -39,8 +39,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-VALUE_DEPTH = 5
-"""Levels of AnyValue the schema unrolls: a top-level value and four levels of arrays or lists inside it."""
+from aitrail.collector.limits import VALUE_DEPTH  # the levels of AnyValue unrolled: the limit refuses deeper values
 
 SHALLOW_DEPTH = 2
 """Levels of AnyValue the common reader's columns hold: a value, and the items of an array or a list that is

@@ -67,3 +67,20 @@ def test_deeply_nested_json_is_a_clear_400(collector):
             + '","name":"deep","attributes":[{"key":"k","value":' + value + "}]}]}]}]}")
     status, data = _post(f"{collector.http_url}/v1/traces", body.encode(), "application/json")
     assert status == 400 and json.loads(data)["message"]
+
+
+def test_values_nest_as_deep_as_the_store_keeps_whole_and_no_deeper(collector, ch):
+    """By default a value may nest VALUE_DEPTH levels, the depth the engine reads whole: one that deep is stored as
+    its JSON, one a level deeper is refused by name (never stored as an emptied string)."""
+    from aitrail.collector.limits import VALUE_DEPTH
+
+    request = _request([{"kept": VALUE_DEPTH - 1}, {"refused": VALUE_DEPTH}])
+    status, body = _post(f"{collector.http_url}/v1/traces", request.SerializeToString())
+    assert status == 200
+    partial = ExportTraceServiceResponse.FromString(body).partial_success
+    assert partial.rejected_spans == 1 and f"'refused': values nest deeper than {VALUE_DEPTH}" in partial.error_message
+    nested: object = "leaf"
+    for _ in range(VALUE_DEPTH - 1):
+        nested = [nested]
+    stored = ch.query("SELECT SpanAttributes FROM aitrail.otel_traces").result_rows
+    assert [row[0].get("kept") for row in stored] == [json.dumps(nested, separators=(",", ":"))]
