@@ -74,7 +74,7 @@ def _message(content_type: str, body: bytes) -> str:
 
 
 def test_fuzzing_a_live_collector(make_collector):
-    collector = make_collector(max_attribute_depth=8)
+    collector = make_collector()
     statuses: dict[int, int] = {}
     failures: list[str] = []
     valid: list[str] = []
