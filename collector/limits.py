@@ -31,9 +31,6 @@ class ItemLimits:
     max_depth: int = VALUE_DEPTH
 
 
-_UNLIMITED = ItemLimits(max_value_bytes=1 << 62, max_depth=1 << 30)
-
-
 class Enforced(NamedTuple):
     """What :func:`enforce` did to a request: items refused, up to five reasons, and how many levels its values
     nest (a scalar attribute 1, an array of scalars 2: the columns the engine must read them with)."""
@@ -102,11 +99,8 @@ def _item_problem(signal: str, item: Any, limits: ItemLimits, seen: _Depth) -> s
     if problem is None and signal == "logs":
         problem = _too_deep_or_long(item.body, limits, 1, seen) if item.HasField("body") else None
     if problem is None and signal == "traces":
-        for event in item.events:
-            problem = problem or _problem(event.attributes, limits, seen)
-        for link in item.links:  # not limited, but read by the engine as deep as they nest
-            for kv in link.attributes:
-                _too_deep_or_long(kv.value, _UNLIMITED, 1, seen)
+        for part in (*item.events, *item.links):  # the engine reads both as deep as the span's own attributes
+            problem = problem or _problem(part.attributes, limits, seen)
     if problem is None and signal == "metrics":
         kind = item.WhichOneof("data")
         for point in getattr(item, kind).data_points if kind else ():

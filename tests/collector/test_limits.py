@@ -84,3 +84,20 @@ def test_values_nest_as_deep_as_the_store_keeps_whole_and_no_deeper(collector, c
         nested = [nested]
     stored = ch.query("SELECT SpanAttributes FROM aitrail.otel_traces").result_rows
     assert [row[0].get("kept") for row in stored] == [json.dumps(nested, separators=(",", ":"))]
+
+
+def test_a_links_attributes_are_limited_like_the_spans_own(collector):
+    """A link's value nesting past the depth the engine stores whole refuses its span, as a span attribute would."""
+    from aitrail.collector.limits import VALUE_DEPTH
+
+    request = _request([{"ok": "fine"}, {"also": "fine"}])
+    link = request.resource_spans[0].scope_spans[0].spans[1].links.add(trace_id=bytes(range(2, 18)),
+                                                                       span_id=bytes([9] * 8))
+    target = link.attributes.add(key="nested").value
+    for _ in range(VALUE_DEPTH):
+        target = target.array_value.values.add()
+    target.string_value = "leaf"
+    status, body = _post(f"{collector.http_url}/v1/traces", request.SerializeToString())
+    assert status == 200
+    partial = ExportTraceServiceResponse.FromString(body).partial_success
+    assert partial.rejected_spans == 1 and f"'nested': values nest deeper than {VALUE_DEPTH}" in partial.error_message
