@@ -6,21 +6,27 @@ send smaller batches), and per item the number of attributes, the length of
 a string or bytes value, and how deeply arrays and key-value lists nest. An
 item over a per-item limit is refused alone (OTLP ``partial_success``, with
 a message naming the limit); everything else in the request is stored.
+
+Nearly every request is within the limits, and proving it reads no value in
+Python: the items and the attributes are counted with ``len()`` of repeated
+fields (a loop over items, not over attributes); no string or bytes value can
+be longer than the body that holds it; and how deep values nest, the
+protobuf parser says, in C (:mod:`~aitrail.collector.engine.nesting`). Only a
+request these cannot clear is walked value by value, which names the items
+it refuses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from typing import Any, NamedTuple
 
+from aitrail.collector.engine.nesting import DEEPER, WITHIN, nesting
+from aitrail.collector.engine.schema import SHALLOW_DEPTH, VALUE_DEPTH
 from aitrail.errors import InvalidPayload, PayloadTooLarge
-
-
-VALUE_DEPTH = 5
-"""The deepest nesting of an attribute value that is stored whole: the engine reads ``AnyValue`` unrolled this many
-levels (``collector/engine/schema.py``), so a container deeper down would be stored as ``''``. Values nesting
-deeper are refused as over the limit (``partial_success`` says so) rather than stored emptied."""
 
 
 @dataclass(frozen=True)
@@ -33,11 +39,13 @@ class ItemLimits:
 
 class Enforced(NamedTuple):
     """What :func:`enforce` did to a request: items refused, up to five reasons, and how many levels its values
-    nest (a scalar attribute 1, an array of scalars 2: the columns the engine must read them with)."""
+    nest at most (a scalar attribute 1, an array of scalars 2: the columns the engine must read them with)."""
 
     refused: int
     reasons: list[str]
     depth: int
+    as_sent: bool = False
+    """The request is still the body it was parsed from, in the canonical encoding: it may be spooled as it came."""
 
 
 class _Depth:
@@ -108,9 +116,70 @@ def _item_problem(signal: str, item: Any, limits: ItemLimits, seen: _Depth) -> s
     return problem
 
 
-def enforce(signal: str, request: Any, limits: ItemLimits) -> Enforced:
+def enforce(signal: str, request: Any, limits: ItemLimits, body: bytes | bytearray | None = None) -> Enforced:
     """Drop the items over the limits from ``request``; return how many and why, and how deep its values nest.
-    Raises when the request is too big."""
+    Raises when the request is too big.
+
+    ``body``, the protobuf bytes ``request`` was parsed from (None when it came another way), lets the checks
+    that read no value clear the request; a request they cannot clear is walked (:func:`walk`)."""
+    if _items(signal, request) > limits.max_items:
+        raise PayloadTooLarge(f"the request holds more than {limits.max_items} items; send smaller batches")
+    depth = _depth(signal, body, limits) if body is not None else None
+    if (depth is not None and len(body) <= limits.max_value_bytes  # type: ignore[arg-type]
+            and _most_attributes(signal, request) <= limits.max_attributes):
+        return Enforced(0, [], depth, as_sent=True)
+    walked = walk(signal, request, limits)
+    return walked._replace(as_sent=depth is not None and not walked.refused)
+
+
+def _depth(signal: str, body: bytes | bytearray, limits: ItemLimits) -> int | None:
+    """How many levels the body's values nest at most, when the parser can tell that none nests past
+    ``max_depth`` (and the body is canonical); else None."""
+    shallow = min(SHALLOW_DEPTH, limits.max_depth)
+    found = nesting(signal, body, shallow)  # one parse decides the engine's statement and, nearly always, the limit
+    if found is WITHIN:
+        return shallow
+    if found is DEEPER and limits.max_depth > shallow and nesting(signal, body, limits.max_depth) is WITHIN:
+        return limits.max_depth
+    return None
+
+
+def _items(signal: str, request: Any) -> int:
+    """The items of a request (the limit's unit: spans, log records, metrics)."""
+    return sum(len(items) for items, _ in _item_lists(signal, request))
+
+
+_ATTRIBUTES, _EVENTS, _LINKS = attrgetter("attributes"), attrgetter("events"), attrgetter("links")
+
+
+def _most(lists: Iterable[Any]) -> int:
+    return max(map(len, lists), default=0)
+
+
+def _most_attributes(signal: str, request: Any) -> int:
+    """The most attributes any item, event, link, data point or resource of the request has (one loop over items
+    in C, through ``map``; none over attributes)."""
+    most = _most(resource.attributes for resource in _resources(signal, request))
+    for items, _ in _item_lists(signal, request):
+        if signal == "traces":
+            spans = list(items)  # once: each pass over a repeated field makes its messages' Python objects again
+            parts = chain(spans, *(chain.from_iterable(filter(None, map(part, spans))) for part in (_EVENTS, _LINKS)))
+        elif signal == "logs":
+            parts = items
+        else:
+            parts = chain.from_iterable(getattr(metric, kind).data_points for metric in items
+                                        if (kind := metric.WhichOneof("data")))
+        most = max(most, _most(map(_ATTRIBUTES, parts)))
+    return most
+
+
+def _resources(signal: str, request: Any) -> Iterator[Any]:
+    field = {"traces": "resource_spans", "logs": "resource_logs", "metrics": "resource_metrics"}[signal]
+    return (group.resource for group in getattr(request, field))
+
+
+def walk(signal: str, request: Any, limits: ItemLimits) -> Enforced:
+    """:func:`enforce` by reading every value: the exact answer, naming each refused item's problem."""
     total = 0
     refused, reasons = 0, list[str]()
     seen = _Depth()
@@ -130,8 +199,7 @@ def enforce(signal: str, request: Any, limits: ItemLimits) -> Enforced:
 
 
 def _resource_problems(signal: str, request: Any, limits: ItemLimits, seen: _Depth) -> Iterator[str]:
-    field = {"traces": "resource_spans", "logs": "resource_logs", "metrics": "resource_metrics"}[signal]
-    for group in getattr(request, field):
-        problem = _problem(group.resource.attributes, limits, seen)
+    for resource in _resources(signal, request):
+        problem = _problem(resource.attributes, limits, seen)
         if problem:
             yield f"resource {problem}"

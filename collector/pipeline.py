@@ -81,27 +81,31 @@ class Pipeline:
         self.batcher = batcher
         self.metrics = metrics
 
-    def prepare(self, signal: str, request: Any, context: IngestContext) -> Flattened:
-        """Limits, processors and the flattener on one request: its rows, ready for the store."""
+    def prepare(self, signal: str, request: Any, context: IngestContext, body: bytes | bytearray | None = None
+                ) -> Flattened:
+        """Limits, processors and the flattener on one request (``body``: the protobuf bytes it was parsed from,
+        None if it came another way): its rows, ready for the store."""
         self.metrics.count(self.metrics.requests, signal)
         self.metrics.count(self.metrics.received, signal, count_items(signal, request))
-        refused, reasons, depth = enforce(signal, request, self.limits)  # items over a limit leave the request here
+        refused, reasons, depth, as_sent = enforce(signal, request, self.limits, body)  # items over a limit leave here
         if refused:
             self.metrics.count(self.metrics.rejected, "over_limit", refused)
         for processor in self.processors:
-            processor.process(signal, request, context)
+            as_sent = not processor.process(signal, request, context) and as_sent  # (every processor runs)
         if signal == "traces":
-            flattened = traces.to_spool(request, context.tenant, context.team, depth)
+            flattened = traces.to_spool(request, context.tenant, context.team, depth, body if as_sent else None)
         else:
             flattened = FLATTEN[signal](request)
         if refused:
             flattened = Flattened(flattened.tables, flattened.rejected + refused, reasons + flattened.errors)
         return flattened
 
-    async def consume(self, signal: str, request: Any, context: IngestContext) -> Outcome:
-        """Accept a decoded request; return once its rows are durable — fsync'd in the spool — (or raise why not)."""
+    async def consume(self, signal: str, request: Any, context: IngestContext, body: bytes | bytearray | None = None
+                      ) -> Outcome:
+        """Accept a decoded request (and the protobuf bytes it was parsed from, if any); return once its rows are
+        durable — fsync'd in the spool — (or raise why not)."""
         # CPU-bound work off the event loop, so receivers keep accepting meanwhile.
-        flattened = await asyncio.to_thread(self.prepare, signal, request, context)
+        flattened = await asyncio.to_thread(self.prepare, signal, request, context, body)
         if flattened.rejected:
             self.metrics.count(self.metrics.rejected, "invalid_item", flattened.rejected)
         await self.batcher.submit(flattened.tables)

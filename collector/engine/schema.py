@@ -39,7 +39,10 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from aitrail.collector.limits import VALUE_DEPTH  # the levels of AnyValue unrolled: the limit refuses deeper values
+VALUE_DEPTH = 5
+"""The deepest nesting of an attribute value that is stored whole: ``AnyValue`` is unrolled this many levels, so
+a container deeper down would be stored as ``''``. The item limits refuse values nesting deeper
+(``aitrail.collector.limits``: ``partial_success`` says so) rather than store them emptied."""
 
 SHALLOW_DEPTH = 2
 """Levels of AnyValue the common reader's columns hold: a value, and the items of an array or a list that is
@@ -58,7 +61,7 @@ REQUESTS: dict[str, Descriptor] = {
 }
 """The request message of each signal."""
 
-_RECURSIVE = "opentelemetry.proto.common.v1.AnyValue"
+RECURSIVE = "opentelemetry.proto.common.v1.AnyValue"
 
 _SCALARS: dict[int, tuple[str, str]] = {
     FieldDescriptor.TYPE_STRING: ("string", "String"),
@@ -92,18 +95,17 @@ class _Generator:
 
     def message(self, descriptor: Descriptor, level: int) -> tuple[str, str]:
         """(message name in the generated file, ClickHouse type) of ``descriptor`` at AnyValue level ``level``."""
-        name = descriptor.name if level == 0 else f"{descriptor.name}_{level}"
+        name = unrolled_name(descriptor, level)
         fields, columns = [], []
         oneofs: dict[str, list[tuple[str, int]]] = {}
         for field in descriptor.fields:
             proto, column = self.field(field, level)
             label = "repeated " if field.is_repeated else ""
-            past = (descriptor.full_name == _RECURSIVE and level >= self.depth
-                    and field.name in ("array_value", "kvlist_value"))
+            past = level >= self.depth and is_container(descriptor, field)
             if f"{descriptor.name}.{field.name}" not in self.unread and not past:
                 columns.append(f"{field.name} {f'Array({column})' if field.is_repeated else column}")
             oneof = field.containing_oneof
-            if oneof is not None and _optional(field):
+            if oneof is not None and optional(field):
                 fields.append(f"  optional {proto} {field.name} = {field.number};")
             elif oneof is not None:
                 if oneof.name not in oneofs:
@@ -123,15 +125,28 @@ class _Generator:
     def field(self, field: FieldDescriptor, level: int) -> tuple[str, str]:
         if field.type != FieldDescriptor.TYPE_MESSAGE:
             return _SCALARS[field.type]
-        target = field.message_type
-        if target.full_name == _RECURSIVE:
-            level += 1
-            if level > VALUE_DEPTH:
-                return "bytes", "String"
-        return self.message(target, level)
+        level = value_level(field, level)
+        if level > VALUE_DEPTH:
+            return "bytes", "String"
+        return self.message(field.message_type, level)
 
 
-def _optional(field: FieldDescriptor) -> bool:
+def unrolled_name(descriptor: Descriptor, level: int) -> str:
+    """A message's name at AnyValue level ``level`` (0: outside any value) once the recursion is unrolled."""
+    return descriptor.name if level == 0 else f"{descriptor.name}_{level}"
+
+
+def value_level(field: FieldDescriptor, level: int) -> int:
+    """The AnyValue level of a message field's message, in a message at ``level``: one more when it is a value."""
+    return level + 1 if field.message_type.full_name == RECURSIVE else level
+
+
+def is_container(descriptor: Descriptor, field: FieldDescriptor) -> bool:
+    """Whether ``field`` of ``descriptor`` is an AnyValue's array or key-value list (what nests)."""
+    return descriptor.full_name == RECURSIVE and field.name in ("array_value", "kvlist_value")
+
+
+def optional(field: FieldDescriptor) -> bool:
     """A proto3 ``optional`` field (its own synthetic oneof, ``_name``): a field, not a choice."""
     oneof = field.containing_oneof
     return oneof is not None and len(oneof.fields) == 1 and oneof.name == f"_{field.name}"
@@ -205,11 +220,11 @@ def length_delimited(bodies: Iterable[bytes]) -> bytes:
     return b"".join(_varint(len(body)) + body for body in bodies)
 
 
-def _field(number: int, data: bytes) -> bytes:
+def _field(number: int, data: bytes | bytearray) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(data)) + data
 
 
-def spooled(body: bytes, tenant: str, team: str | None) -> bytes:
+def spooled(body: bytes | bytearray, tenant: str, team: str | None) -> bytes:
     """A request's body as one length-delimited ``Spooled<Request>``: the tenant and team beside the request,
     not inside it, so nothing a payload holds can stand for them."""
     message = _field(1, tenant.encode()) + (_field(2, team.encode()) if team else b"") + _field(3, body)

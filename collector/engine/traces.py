@@ -145,15 +145,19 @@ def store_requests(store: Any, data: bytes, dedup_token: str | None = None, tabl
                           {**format_settings("traces", schema, spooled=True), **_REPEATABLE}, data, dedup_token)
 
 
-def to_spool(request: Any, tenant: str, team: str | None, depth: int) -> Flattened:
+def to_spool(request: Any, tenant: str, team: str | None, depth: int, body: bytes | bytearray | None = None) -> Flattened:
     """What the collector spools of a trace request: the request itself beside ``tenant`` and ``team``, as the
-    part of the statement its values' ``depth`` needs, with the spans the statement will refuse told apart."""
+    part of the statement its values' ``depth`` needs, with the spans the statement will refuse told apart.
+
+    ``body``: the request's bytes as they came, when nothing changed it since (they are spooled without
+    serializing the request again); None to serialize it."""
     counts = refused(request)
     rejected = sum(counts.values())
     kept = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans) - rejected
     parts: dict[str, Any] = {}
     if kept:
-        parts[entry(depth)] = Requests(spooled(request.SerializeToString(), tenant, team), kept)
+        sent = body if body is not None else request.SerializeToString()
+        parts[entry(depth)] = Requests(spooled(sent, tenant, team), kept)
     return Flattened(parts, rejected, summarize(counts, "span"))
 
 

@@ -3,6 +3,7 @@
 from aitrail.collector.otlp.decode import (
     SIGNALS,
     Limits,
+    decode,
     decode_request,
     response_body,
     rpc_code,
@@ -10,4 +11,4 @@ from aitrail.collector.otlp.decode import (
     wants_json,
 )
 
-__all__ = ["SIGNALS", "Limits", "decode_request", "response_body", "rpc_code", "status_body", "wants_json"]
+__all__ = ["SIGNALS", "Limits", "decode", "decode_request", "response_body", "rpc_code", "status_body", "wants_json"]

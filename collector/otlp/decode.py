@@ -305,6 +305,18 @@ def decode_request(
 
     An empty body is an empty (valid) request.
     """
+    return decode(signal, body, content_type, content_encoding, limits)[0]
+
+
+def decode(
+    signal: str,
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    limits: Limits,
+) -> tuple[Message, bytes | bytearray | None]:
+    """:func:`decode_request`, and the protobuf bytes the request was parsed from (decompressed; None for
+    OTLP/JSON): the pipeline spools them as they came when nothing changes the request."""
     _check_signal(signal)
     mime = _mime(content_type)
     if mime not in CONTENT_TYPES:
@@ -321,10 +333,10 @@ def decode_request(
         )
     if mime == PROTOBUF:
         try:
-            return _REQUEST[signal].FromString(data)
+            return _REQUEST[signal].FromString(data), data
         except (DecodeError, ValueError, RuntimeError) as exc:
             raise InvalidPayload(f"request body is not a valid protobuf {signal} request: {exc}") from exc
-    return _parse_json(signal, data)
+    return _parse_json(signal, data), None
 
 
 # --- answers -----------------------------------------------------------------------------------

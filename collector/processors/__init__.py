@@ -21,8 +21,9 @@ class IngestContext:
 
 
 class Processor(Protocol):
-    def process(self, signal: str, request: Any, context: IngestContext) -> None:
-        """Change ``request`` in place."""
+    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
+        """Change ``request`` in place; say whether anything changed (else the request's bytes as they came are
+        spooled, not serialized again)."""
 
 
 def resources(signal: str, request: Any) -> Iterator[Any]:

@@ -139,7 +139,7 @@ def _assistants_own(span: Any, scope: str, attributes: dict[str, str]) -> bool:
             or attributes.get(v.GEN_AI_AGENT_NAME) == "gemini-cli")
 
 
-def _add(attributes: Any, added: dict[str, Any]) -> None:
+def _add(attributes: Any, added: dict[str, Any]) -> bool:
     for key, value in added.items():
         kv = attributes.add()
         kv.key = key
@@ -154,14 +154,17 @@ def _add(attributes: Any, added: dict[str, Any]) -> None:
             kv.value.string_value = str(value)
         else:
             kv.value.int_value = value
+    return bool(added)
 
 
-def _keep(repeated: Any, keep: Any) -> None:
-    """Keep only the items of a repeated protobuf field for which ``keep(item)`` is true."""
+def _keep(repeated: Any, keep: Any) -> bool:
+    """Keep only the items of a repeated protobuf field for which ``keep(item)`` is true; say whether any went."""
     kept = [item for item in repeated if keep(item)]
-    if len(kept) != len(repeated):
-        del repeated[:]
-        repeated.extend(kept)
+    if len(kept) == len(repeated):
+        return False
+    del repeated[:]
+    repeated.extend(kept)
+    return True
 
 
 class GenAIContent:
@@ -180,17 +183,17 @@ class GenAIContent:
     def from_config(cls, config: Any) -> GenAIContent:
         return cls(config.prompt_policy, derive=config.derive_interval > 0)
 
-    def process(self, signal: str, request: Any, context: IngestContext) -> None:
+    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
+        changed = []
         if signal == "traces":
             for rs in request.resource_spans:
                 for ss in rs.scope_spans:
-                    for span in ss.spans:
-                        self._span(span, ss.scope.name)
+                    changed.extend(self._span(span, ss.scope.name) for span in ss.spans)
         elif signal == "logs":
             for rl in request.resource_logs:
                 for sl in rl.scope_logs:
-                    for record in sl.log_records:
-                        self._record(record)
+                    changed.extend(self._record(record) for record in sl.log_records)
+        return any(changed)
 
     def _content(self, prompt: str, answer: str) -> dict[str, Any]:
         """What aitrail reads of a prompt (under the policy) and of an answer (its code's fingerprints)."""
@@ -202,15 +205,16 @@ class GenAIContent:
             added[v.LINES_ADDED] = len(code)
         return added
 
-    def _span(self, span: Any, scope: str) -> None:
+    def _span(self, span: Any, scope: str) -> bool:
+        """Read one span's prompt and answer; whether it changed."""
         keys = {kv.key for kv in span.attributes}
         if v.PROMPT_TEXT in keys or v.PROMPT_HASH in keys:
-            return
+            return False
         attributes = {kv.key: _string(kv.value) for kv in span.attributes
                       if kv.key in (v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME)
                       or kv.key in MESSAGE_ATTRIBUTES}
         if not _is_generation(attributes) or _assistants_own(span, scope, attributes):
-            return
+            return False
         events = [e for e in span.events if e.name in MESSAGE_EVENTS]
         prompt = answer = ""
         for event in events:
@@ -219,20 +223,22 @@ class GenAIContent:
         prompt = _text(attributes.get(INPUT_MESSAGES) or attributes.get(v.GEN_AI_PROMPT, ""), "user") or prompt
         answer = _text(attributes.get(OUTPUT_MESSAGES) or attributes.get(COMPLETION, ""), None) or answer
         if not (prompt or answer):
-            if self.derive:
-                _add(span.attributes, {v.KIND: v.KIND_MODEL_CALL})
-            return
+            return self.derive and _add(span.attributes, {v.KIND: v.KIND_MODEL_CALL})
+        removed = False
         if self.policy != "full" and prompt:
-            _keep(span.attributes, lambda kv: kv.key not in MESSAGE_ATTRIBUTES)
-            _keep(span.events, lambda e: e.name not in MESSAGE_EVENTS)
-        _add(span.attributes, self._content(prompt, answer))
+            removed = _keep(span.attributes, lambda kv: kv.key not in MESSAGE_ATTRIBUTES)
+            removed = _keep(span.events, lambda e: e.name not in MESSAGE_EVENTS) or removed
+        return _add(span.attributes, self._content(prompt, answer)) or removed
 
-    def _record(self, record: Any) -> None:
+    def _record(self, record: Any) -> bool:
+        """Read one log record's prompt and answer; whether it changed."""
         name = _event_name(record)
         if name not in MESSAGE_EVENTS or any(kv.key in (v.PROMPT_TEXT, v.PROMPT_HASH) for kv in record.attributes):
-            return
+            return False
         prompt, answer = _event_texts(name, {kv.key: _string(kv.value) for kv in record.attributes}, _body(record))
+        removed = False
         if self.policy != "full":
+            removed = record.HasField("body")
             record.ClearField("body")
-            _keep(record.attributes, lambda kv: kv.key not in MESSAGE_ATTRIBUTES)
-        _add(record.attributes, self._content(prompt, answer))
+            removed = _keep(record.attributes, lambda kv: kv.key not in MESSAGE_ATTRIBUTES) or removed
+        return _add(record.attributes, self._content(prompt, answer)) or removed

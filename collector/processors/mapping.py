@@ -76,16 +76,19 @@ class Mapping:
     def from_config(cls, config: Any) -> Mapping:
         return cls(config.team_attributes, config.people)
 
-    def process(self, signal: str, request: Any, context: IngestContext) -> None:
+    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
         if not self.team_attributes and not self.people:
-            return
+            return False
+        changed = False
         for resource, items in _groups(signal, request):
-            resource_has_team = self._fill(resource, context, team_known=False)
+            resource_has_team, filled = self._fill(resource, context, team_known=False)
+            changed = changed or filled
             for attributes in items:
-                self._fill(attributes, context, team_known=resource_has_team)
+                changed = self._fill(attributes, context, team_known=resource_has_team)[1] or changed
+        return changed
 
-    def _fill(self, attributes: Any, context: IngestContext, team_known: bool) -> bool:
-        """Fill the gaps of one attribute list; return whether it names a team now."""
+    def _fill(self, attributes: Any, context: IngestContext, team_known: bool) -> tuple[bool, bool]:
+        """Fill the gaps of one attribute list; return whether it names a team now, and whether it added any."""
         sent = _strings(attributes)
         has_team = any(sent.get(name) for name in _TEAM_NAMES) or any(kv.key in _TEAM_NAMES for kv in attributes)
         added: dict[str, str] = {}
@@ -105,4 +108,4 @@ class Mapping:
                     added[v.TEAM] = person["team"]
         for key, value in added.items():
             attributes.add(key=key).value.string_value = value
-        return has_team or v.TEAM in added
+        return has_team or v.TEAM in added, bool(added)

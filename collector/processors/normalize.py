@@ -16,23 +16,25 @@ from aitrail.sdk import vocabulary as v
 _CANONICAL = {alias: canonical for canonical, aliases in v.ALIASES.items() for alias in aliases}
 
 
-def rename_aliases(attributes: Any) -> None:
-    """Rename alias keys in an OTLP KeyValue list, in place."""
+def rename_aliases(attributes: Any) -> bool:
+    """Rename alias keys in an OTLP KeyValue list, in place; say whether any was."""
     if not any(kv.key in _CANONICAL for kv in attributes):
-        return
+        return False
     present = {kv.key for kv in attributes}
+    renamed = False
     for kv in attributes:
         canonical = _CANONICAL.get(kv.key)
         if canonical is not None and canonical not in present:
             present.add(canonical)
             kv.key = canonical
+            renamed = True
+    return renamed
 
 
 class Normalize:
     """The vocabulary processor: aliases on resources and on every item."""
 
-    def process(self, signal: str, request: Any, context: IngestContext) -> None:
-        for resource in resources(signal, request):
-            rename_aliases(resource.attributes)
-        for attributes in item_attributes(signal, request):
-            rename_aliases(attributes)
+    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
+        renamed = [rename_aliases(resource.attributes) for resource in resources(signal, request)]
+        renamed += [rename_aliases(attributes) for attributes in item_attributes(signal, request)]
+        return any(renamed)

@@ -44,36 +44,37 @@ class Redact:
         self.redacted = 0
         self._clean: set[str] = set()
 
-    def process(self, signal: str, request: Any, context: IngestContext) -> None:
+    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
+        changed = False
         for pairs in _value_lists(signal, request):
             for key, value in pairs:
-                self._value(key, value)
+                changed = self._value(key, value) or changed
+        return changed
 
-    def _value(self, key: str, value: Any) -> None:
-        """One AnyValue, recursively (arrays and key-value lists hold AnyValues too)."""
+    def _value(self, key: str, value: Any) -> bool:
+        """One AnyValue, recursively (arrays and key-value lists hold AnyValues too); whether it was redacted."""
         kind = value.WhichOneof("value")
         if kind == "string_value":
             text = value.string_value
             if text in self._clean:
-                return
+                return False
             if maybe_secret(text):
                 if _is_digest(key, text):  # clean under this name only: not remembered
-                    return
+                    return False
                 result = redact(text)
                 if result.count:
                     value.string_value = result.text
                     self.redacted += result.count
-                    return
+                    return True
             if len(text) <= self.CLEAN_CACHE_LENGTH:  # a set lookup is cheaper than the pre-check
                 if len(self._clean) >= self.CLEAN_CACHE_SIZE:
                     self._clean = set()
                 self._clean.add(text)
         elif kind == "array_value":
-            for item in value.array_value.values:
-                self._value(key, item)
+            return any([self._value(key, item) for item in value.array_value.values])
         elif kind == "kvlist_value":
-            for kv in value.kvlist_value.values:
-                self._value(kv.key, kv.value)
+            return any([self._value(kv.key, kv.value) for kv in value.kvlist_value.values])
+        return False
 
 
 _DIGEST_NAMES = frozenset({"hash", "sha", "sha1", "sha256", "digest", "checksum", "revision", "commit", "id"})

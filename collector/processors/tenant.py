@@ -15,9 +15,11 @@ from aitrail.sdk import vocabulary as v
 class TenantStamp:
     """Payloads cannot choose their tenant (or team, when the token fixes one)."""
 
-    def process(self, signal: str, request: Any, context: IngestContext) -> None:
-        if signal != "traces":
-            self.stamp(signal, request, context)
+    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
+        if signal == "traces":
+            return False
+        self.stamp(signal, request, context)
+        return True
 
     def stamp(self, signal: str, request: Any, context: IngestContext) -> None:
         """Stamp a request of any signal in place (the engine's rules for traces are proven equal to this)."""

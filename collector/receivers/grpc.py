@@ -20,7 +20,7 @@ import grpc
 
 from aitrail.errors import AccessDenied
 from aitrail.collector.otlp import Limits
-from aitrail.collector.otlp.decode import PROTOBUF, decode_request, response_body
+from aitrail.collector.otlp.decode import PROTOBUF, decode, response_body
 from aitrail.collector.pipeline import Pipeline
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.receivers import classify
@@ -63,8 +63,8 @@ class _Export:
                 self.metrics.count(self.metrics.rejected, "unauthenticated" if exc.status == 401 else "forbidden")
                 await context.abort(_STATUS[exc.status], str(exc))
         try:
-            request = decode_request(self.signal, raw, PROTOBUF, None, self.limits)
-            outcome = await self.pipeline.consume(self.signal, request, ingest)
+            request, parsed = decode(self.signal, raw, PROTOBUF, None, self.limits)
+            outcome = await self.pipeline.consume(self.signal, request, ingest, parsed)
         except Exception as exc:
             status, reason, text = classify(exc)
             self.metrics.count(self.metrics.rejected, reason)

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from aitrail.errors import AccessDenied
-from aitrail.collector.otlp import Limits, decode_request, response_body, status_body, wants_json
+from aitrail.collector.otlp import Limits, decode, response_body, status_body, wants_json
 from aitrail.collector.pipeline import Pipeline
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.receivers import RETRY_AFTER_SECONDS, classify
@@ -75,10 +75,10 @@ def build_app(
             )
         try:
             body = await read_body(request, limits.max_body_bytes)
-            message = decode_request(
+            message, parsed = decode(
                 signal, body, request.headers.get("Content-Type"), request.headers.get("Content-Encoding"), limits
             )
-            outcome = await pipeline.consume(signal, message, context)
+            outcome = await pipeline.consume(signal, message, context, parsed)
         except Exception as exc:  # every failure becomes an OTLP answer, never a crash
             status, reason, text = classify(exc)
             metrics.count(metrics.rejected, reason)

@@ -140,9 +140,11 @@ def spooled(requests: list[ExportTraceServiceRequest], tenant: str, team: str | 
     """The requests as the collector spools them and its drain merges them: one part per statement."""
     parts: dict[str, list[Requests]] = {}
     for request in requests:
-        copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
-        depth = enforce("traces", copy, ItemLimits()).depth
-        for part, data in traces.to_spool(copy, tenant, team, depth).tables.items():
+        body = request.SerializeToString()
+        copy = ExportTraceServiceRequest.FromString(body)
+        enforced = enforce("traces", copy, ItemLimits(), body)
+        for part, data in traces.to_spool(copy, tenant, team, enforced.depth,
+                                          body if enforced.as_sent else None).tables.items():
             parts.setdefault(part, []).append(data)
     return {part: Requests(b"".join(d.data for d in datas), sum(d.num_rows for d in datas))
             for part, datas in parts.items()}
