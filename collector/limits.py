@@ -132,14 +132,18 @@ def enforce(signal: str, request: Any, limits: ItemLimits, body: bytes | bytearr
     return walked._replace(as_sent=depth is not None and not walked.refused)
 
 
+UNLIMITED = frozenset({"InstrumentationScope.attributes", "Exemplar.filtered_attributes", "Metric.metadata"})
+"""The values no limit applies to (``Message.field``): the engine does not read them into the store's columns."""
+
+
 def _depth(signal: str, body: bytes | bytearray, limits: ItemLimits) -> int | None:
     """How many levels the body's values nest at most, when the parser can tell that none nests past
     ``max_depth`` (and the body is canonical); else None."""
     shallow = min(SHALLOW_DEPTH, limits.max_depth)
-    found = nesting(signal, body, shallow)  # one parse decides the engine's statement and, nearly always, the limit
+    found = nesting(signal, body, shallow, UNLIMITED)  # one parse: the engine's statement and, nearly always, the limit
     if found is WITHIN:
         return shallow
-    if found is DEEPER and limits.max_depth > shallow and nesting(signal, body, limits.max_depth) is WITHIN:
+    if found is DEEPER and limits.max_depth > shallow and nesting(signal, body, limits.max_depth, UNLIMITED) is WITHIN:
         return limits.max_depth
     return None
 

@@ -12,11 +12,14 @@ bench's) answers, without reading a value in Python:
   when a value at that level or deeper is an array or a list — even an empty
   one: some value nests deeper;
 * otherwise it writes back the very bytes it read exactly when the body is
-  in the canonical encoding (each field once, in field-number order, no
-  unknown fields, packed numbers): nothing nests that deep, and the bytes
-  are what serializing the parsed request would have written (up to scalars
-  sent with their default value), so they can be spooled as they came;
+  in the canonical encoding (each field once, in field-number order, unknown
+  fields last, packed numbers): nothing nests that deep, and the bytes are
+  what serializing the parsed request would have written (up to scalars sent
+  with their default value), so they can be spooled as they came;
 * a body in any other encoding cannot be told this way (:data:`UNKNOWN`).
+
+Fields whose values nobody limits (a scope's attributes: the limits and the
+engine leave them be) are read as opaque bytes, so nothing nested there counts.
 
 The mirror is proto2 (``required`` exists only there): strings are read as
 ``bytes`` (the receiver's own parse has checked their UTF-8 already) and
@@ -62,8 +65,8 @@ _PACKABLE = frozenset(range(1, 19)) - {FieldDescriptor.TYPE_STRING, FieldDescrip
 class _Mirror:
     """Writes the mirror's messages into one proto2 file, unrolling AnyValue to ``levels``."""
 
-    def __init__(self, package: str, levels: int) -> None:
-        self.package, self.levels = package, levels
+    def __init__(self, package: str, levels: int, opaque: frozenset[str]) -> None:
+        self.package, self.levels, self.opaque = package, levels, opaque
         self.file = descriptor_pb2.FileDescriptorProto(name=f"{package}.proto", package=package, syntax="proto2")
         self.file.message_type.add(name=_DEEPER).field.add(
             name="never_sent", number=_NEVER_SENT, type=FieldDescriptor.TYPE_BOOL,
@@ -83,7 +86,7 @@ class _Mirror:
                 FieldDescriptor.LABEL_REPEATED if field.is_repeated else FieldDescriptor.LABEL_OPTIONAL))
             if field.containing_oneof is not None and field.containing_oneof.name in oneofs:
                 out.oneof_index = oneofs.index(field.containing_oneof.name)
-            if field.type == FieldDescriptor.TYPE_STRING:
+            if field.type == FieldDescriptor.TYPE_STRING or f"{descriptor.name}.{field.name}" in self.opaque:
                 out.type = FieldDescriptor.TYPE_BYTES
             elif field.type == FieldDescriptor.TYPE_ENUM:
                 out.type = FieldDescriptor.TYPE_INT32
@@ -97,22 +100,23 @@ class _Mirror:
 
 
 @cache
-def mirror(signal: str, levels: int) -> type[Message]:
+def mirror(signal: str, levels: int, opaque: frozenset[str] = frozenset()) -> type[Message]:
     """The mirror of ``signal``'s request whose values may be arrays or lists above level ``levels`` only
-    (1: a value; 2: the items of an array or a list)."""
-    package = f"aitrail.mirror.{signal}.level{levels}"
-    writer = _Mirror(package, levels)
+    (1: a value; 2: the items of an array or a list), the ``opaque`` fields (``Message.field``) read as bytes."""
+    package = f"aitrail.mirror.{signal}.level{levels}"  # (its own pool: no other mirror can clash)
+    writer = _Mirror(package, levels, opaque)
     top = writer.message(REQUESTS[signal], 0)
     pool = descriptor_pool.DescriptorPool()
     pool.Add(writer.file)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.{top}"))
 
 
-def nesting(signal: str, body: bytes | bytearray, levels: int) -> Nesting:
+def nesting(signal: str, body: bytes | bytearray, levels: int, opaque: frozenset[str] = frozenset()) -> Nesting:
     """Whether the values of the request in ``body`` (a body the receiver's parser accepted) nest within
-    ``levels`` levels, deeper, or the body cannot tell (see the module's docstring)."""
+    ``levels`` levels, deeper, or the body cannot tell (see the module's docstring); values in the ``opaque``
+    fields (``Message.field``) are not read."""
     try:
-        written = mirror(signal, levels).FromString(body).SerializeToString()
+        written = mirror(signal, levels, opaque).FromString(body).SerializeToString()
     except DecodeError:  # not expected of a body the receiver parsed; still, no answer is not a crash
         return UNKNOWN
     except EncodeError:
