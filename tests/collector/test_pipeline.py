@@ -1,0 +1,74 @@
+"""A trace request nothing changed is spooled as its bytes came; one that anything changed, serialized again.
+
+The spooled message is ``Spooled<Request>{tenant, team, request}``
+(``schema.spooled``): its ``request`` must be the receiver's body itself when
+no limit refused an item, no processor changed the request and the body is in
+the canonical encoding — and the request as the processors left it otherwise
+(a redacted secret, a renamed alias, a refused span), so nothing they did is
+lost.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from otlp_corpus import nested, request_with
+from secret_corpus import corpus
+
+from aitrail.collector.config import CollectorConfig
+from aitrail.collector.engine.schema import spooled
+from aitrail.collector.limits import ItemLimits
+from aitrail.collector.pipeline import Pipeline, standard_processors
+from aitrail.collector.processors import IngestContext
+from aitrail.collector.telemetry import SelfMetrics
+
+CONTEXT = IngestContext(tenant="acme", team="payments")
+
+
+def _spooled(body: bytes | None, request: ExportTraceServiceRequest, limits: ItemLimits = ItemLimits()) -> tuple[
+        bytes, ExportTraceServiceRequest]:
+    """(the spooled data of ``request`` sent as ``body`` — None: as OTLP/JSON —, the request as the pipeline left
+    it)."""
+    parsed = ExportTraceServiceRequest.FromString(request.SerializeToString() if body is None else bytes(body))
+    pipeline = Pipeline(standard_processors(CollectorConfig()), None, SelfMetrics(), limits)  # type: ignore[arg-type]
+    (part,) = pipeline.prepare("traces", parsed, CONTEXT, body).tables.values()
+    return part.data, parsed
+
+
+def _request(**values: AnyValue) -> ExportTraceServiceRequest:
+    return request_with("traces", "span", values)  # type: ignore[return-value]
+
+
+def test_a_request_nothing_changed_is_spooled_as_its_bytes_came() -> None:
+    request = _request(plain=AnyValue(string_value="nothing to see"), listed=nested(2))
+    body = request.SerializeToString()
+    data, _ = _spooled(body, request)
+    assert data == spooled(body, CONTEXT.tenant, CONTEXT.team)
+    assert _spooled(bytearray(body), request)[0] == data  # (a decompressed body is a bytearray)
+
+
+def test_a_request_anything_changed_is_spooled_as_changed() -> None:
+    secret = corpus()[0]
+    changed = {
+        "a secret redacted": _request(prompt=AnyValue(string_value=secret.line)),
+        "an alias renamed": _request(team=AnyValue(string_value="sent")),
+        "a span over a limit refused": _request(deep=nested(3)),
+    }
+    for name, request in changed.items():
+        body = request.SerializeToString()
+        data, left = _spooled(body, request, ItemLimits(max_depth=2))
+        assert left.SerializeToString() != body, name
+        assert data == spooled(left.SerializeToString(), CONTEXT.tenant, CONTEXT.team), name
+    assert secret.line.encode() not in _spooled(changed["a secret redacted"].SerializeToString(),
+                                                changed["a secret redacted"])[0]
+
+
+def test_a_body_not_in_the_canonical_encoding_or_not_protobuf_is_serialized_again() -> None:
+    request = _request(plain=AnyValue(string_value="x"))
+    body = request.SerializeToString()
+    unknown_first = b"\xa0\x06\x05" + body  # field 100, a varint, before the known fields (written last)
+    assert ExportTraceServiceRequest.FromString(unknown_first).SerializeToString() == body + b"\xa0\x06\x05"
+    for sent in (unknown_first, None):  # None: OTLP/JSON, parsed without protobuf bytes
+        data, left = _spooled(sent, request)
+        assert data == spooled(left.SerializeToString(), CONTEXT.tenant, CONTEXT.team)
+    assert _spooled(unknown_first, request)[0] != spooled(unknown_first, CONTEXT.tenant, CONTEXT.team)
