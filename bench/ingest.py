@@ -325,7 +325,7 @@ def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None) -> li
     """The pipeline's work on each body, stage by stage (CPU time per stage into ``times``); the spooled parts."""
     from aitrail.collector.engine import traces
     from aitrail.collector.limits import enforce
-    from aitrail.collector.otlp import Limits, decode_request
+    from aitrail.collector.otlp import Limits, decode
     from aitrail.collector.pipeline import standard_processors
     from aitrail.collector.processors import IngestContext
     from aitrail.collector.spool import encode_record
@@ -343,12 +343,13 @@ def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None) -> li
         return out
 
     for body in bodies:
-        request = timed("decode (protobuf)", decode_request, "traces", body, "application/x-protobuf", None, limits)
-        enforced = timed("item limits", enforce, "traces", request, cfg.item_limits)
+        request, sent = timed("decode (protobuf)", decode, "traces", body, "application/x-protobuf", None, limits)
+        enforced = timed("item limits", enforce, "traces", request, cfg.item_limits, sent)
+        as_sent = enforced.as_sent
         for name, processor in processors:
-            timed(f"processor: {name}", processor.process, "traces", request, context)
-        spooled = timed("spool part (the request re-serialized beside its tenant)", traces.to_spool, request,
-                        context.tenant, context.team, enforced.depth)
+            as_sent = not timed(f"processor: {name}", processor.process, "traces", request, context) and as_sent
+        spooled = timed("spool part (the request beside its tenant: as sent, or serialized again if changed)",
+                        traces.to_spool, request, context.tenant, context.team, enforced.depth, sent if as_sent else None)
         timed("spool record (encode)", encode_record, spooled.tables)
         parts.append(spooled.tables)
     return parts

@@ -21,6 +21,7 @@ a hex digest, clean only under its name): the processor keeps no secret in memor
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -43,38 +44,42 @@ class Redact:
     def __init__(self) -> None:
         self.redacted = 0
         self._clean: set[str] = set()
+        self._request = threading.local()
+        """Whether the request this thread is processing had a secret (set only then: nothing per value)."""
 
     def process(self, signal: str, request: Any, context: IngestContext) -> bool:
-        changed = False
+        self._request.changed = False
         for pairs in _value_lists(signal, request):
             for key, value in pairs:
-                changed = self._value(key, value) or changed
-        return changed
+                self._value(key, value)
+        return self._request.changed
 
-    def _value(self, key: str, value: Any) -> bool:
-        """One AnyValue, recursively (arrays and key-value lists hold AnyValues too); whether it was redacted."""
+    def _value(self, key: str, value: Any) -> None:
+        """One AnyValue, recursively (arrays and key-value lists hold AnyValues too)."""
         kind = value.WhichOneof("value")
         if kind == "string_value":
             text = value.string_value
             if text in self._clean:
-                return False
+                return
             if maybe_secret(text):
                 if _is_digest(key, text):  # clean under this name only: not remembered
-                    return False
+                    return
                 result = redact(text)
                 if result.count:
                     value.string_value = result.text
                     self.redacted += result.count
-                    return True
+                    self._request.changed = True
+                    return
             if len(text) <= self.CLEAN_CACHE_LENGTH:  # a set lookup is cheaper than the pre-check
                 if len(self._clean) >= self.CLEAN_CACHE_SIZE:
                     self._clean = set()
                 self._clean.add(text)
         elif kind == "array_value":
-            return any([self._value(key, item) for item in value.array_value.values])
+            for item in value.array_value.values:
+                self._value(key, item)
         elif kind == "kvlist_value":
-            return any([self._value(kv.key, kv.value) for kv in value.kvlist_value.values])
-        return False
+            for kv in value.kvlist_value.values:
+                self._value(kv.key, kv.value)
 
 
 _DIGEST_NAMES = frozenset({"hash", "sha", "sha1", "sha256", "digest", "checksum", "revision", "commit", "id"})
