@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from aitrail.collector.engine.nesting import DEEPER, WITHIN, nesting
 from aitrail.collector.engine.schema import SHALLOW_DEPTH, VALUE_DEPTH
+from aitrail.collector.processors import resources
 from aitrail.errors import InvalidPayload, PayloadTooLarge
 
 
@@ -122,10 +123,12 @@ def enforce(signal: str, request: Any, limits: ItemLimits, body: bytes | bytearr
 
     ``body``, the protobuf bytes ``request`` was parsed from (None when it came another way), lets the checks
     that read no value clear the request; a request they cannot clear is walked (:func:`walk`)."""
+    if body is None:
+        return walk(signal, request, limits)
     if _items(signal, request) > limits.max_items:
         raise PayloadTooLarge(f"the request holds more than {limits.max_items} items; send smaller batches")
-    depth = _depth(signal, body, limits) if body is not None else None
-    if (depth is not None and len(body) <= limits.max_value_bytes  # type: ignore[arg-type]
+    depth = _depth(signal, body, limits)
+    if (depth is not None and len(body) <= limits.max_value_bytes
             and _most_attributes(signal, request) <= limits.max_attributes):
         return Enforced(0, [], depth, as_sent=True)
     walked = walk(signal, request, limits)
@@ -163,7 +166,7 @@ def _most(lists: Iterable[Any]) -> int:
 def _most_attributes(signal: str, request: Any) -> int:
     """The most attributes any item, event, link, data point or resource of the request has (one loop over items
     in C, through ``map``; none over attributes)."""
-    most = _most(resource.attributes for resource in _resources(signal, request))
+    most = _most(resource.attributes for resource in resources(signal, request))
     for items, _ in _item_lists(signal, request):
         if signal == "traces":
             spans = list(items)  # once: each pass over a repeated field makes its messages' Python objects again
@@ -175,11 +178,6 @@ def _most_attributes(signal: str, request: Any) -> int:
                                         if (kind := metric.WhichOneof("data")))
         most = max(most, _most(map(_ATTRIBUTES, parts)))
     return most
-
-
-def _resources(signal: str, request: Any) -> Iterator[Any]:
-    field = {"traces": "resource_spans", "logs": "resource_logs", "metrics": "resource_metrics"}[signal]
-    return (group.resource for group in getattr(request, field))
 
 
 def walk(signal: str, request: Any, limits: ItemLimits) -> Enforced:
@@ -203,7 +201,7 @@ def walk(signal: str, request: Any, limits: ItemLimits) -> Enforced:
 
 
 def _resource_problems(signal: str, request: Any, limits: ItemLimits, seen: _Depth) -> Iterator[str]:
-    for resource in _resources(signal, request):
+    for resource in resources(signal, request):
         problem = _problem(resource.attributes, limits, seen)
         if problem:
             yield f"resource {problem}"

@@ -184,7 +184,7 @@ class GenAIContent:
         return cls(config.prompt_policy, derive=config.derive_interval > 0)
 
     def process(self, signal: str, request: Any, context: IngestContext) -> bool:
-        changed = []
+        changed: list[bool] = []
         if signal == "traces":
             for rs in request.resource_spans:
                 for ss in rs.scope_spans:
