@@ -10,7 +10,8 @@ a message naming the limit); everything else in the request is stored.
 Nearly every request is within the limits, and proving it reads no value in
 Python: the items and the attributes are counted with ``len()`` of repeated
 fields (a loop over items, not over attributes); no string or bytes value can
-be longer than the body that holds it; and how deep values nest, the
+be longer than what holds it (only fields longer than the limit are read into,
+on the wire); and how deep values nest, the
 protobuf parser says, in C (:mod:`~aitrail.collector.engine.nesting`). Only a
 request these cannot clear is walked value by value, which names the items
 it refuses.
@@ -25,7 +26,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from aitrail.collector.engine.nesting import DEEPER, WITHIN, nesting
-from aitrail.collector.engine.schema import SHALLOW_DEPTH, VALUE_DEPTH
+from aitrail.collector.engine.schema import RECURSIVE, REQUESTS, SHALLOW_DEPTH, VALUE_DEPTH
 from aitrail.collector.processors import resources
 from aitrail.errors import InvalidPayload, PayloadTooLarge
 
@@ -128,8 +129,8 @@ def enforce(signal: str, request: Any, limits: ItemLimits, body: bytes | bytearr
     if _items(signal, request) > limits.max_items:
         raise PayloadTooLarge(f"the request holds more than {limits.max_items} items; send smaller batches")
     depth = _depth(signal, body, limits)
-    if (depth is not None and len(body) <= limits.max_value_bytes
-            and _most_attributes(signal, request) <= limits.max_attributes):
+    if (depth is not None and _most_attributes(signal, request) <= limits.max_attributes
+            and not _may_hold_longer(REQUESTS[signal], memoryview(body), limits.max_value_bytes)):
         return Enforced(0, [], depth, as_sent=True)
     walked = walk(signal, request, limits)
     return walked._replace(as_sent=depth is not None and not walked.refused)
@@ -149,6 +150,47 @@ def _depth(signal: str, body: bytes | bytearray, limits: ItemLimits) -> int | No
     if found is DEEPER and limits.max_depth > shallow and nesting(signal, body, limits.max_depth, UNLIMITED) is WITHIN:
         return limits.max_depth
     return None
+
+
+def _may_hold_longer(descriptor: Any, data: memoryview, limit: int) -> bool:
+    """Whether the message ``data`` (of ``descriptor``) may hold a string or bytes value longer than ``limit``
+    bytes. A value cannot be longer than what holds it: only the fields longer than ``limit`` are read into
+    (in a body of many spans, only the few lists of spans that are), so a body up to ``limit`` bytes is not read
+    at all, and a larger one costs a few field headers per item."""
+    if len(data) <= limit:
+        return False
+    position = 0
+    while position < len(data):
+        key, position = _varint(data, position)
+        wire = key & 7
+        if wire == 0:
+            position = _varint(data, position)[1]
+        elif wire in (1, 5):
+            position += 8 if wire == 1 else 4
+        elif wire != 2:
+            return True  # (a group: not in OTLP; cannot tell)
+        else:
+            length, position = _varint(data, position)
+            field = descriptor.fields_by_number.get(key >> 3) if length > limit else None
+            if field is not None and field.message_type is not None:
+                if _may_hold_longer(field.message_type, data[position:position + length], limit):
+                    return True
+            elif length > limit and (field is None or descriptor.full_name == RECURSIVE):
+                return True  # a value that long, or an unknown field: the walk decides
+            position += length
+    return False
+
+
+def _varint(data: memoryview, position: int) -> tuple[int, int]:
+    """The varint at ``position`` in ``data``, and the position after it."""
+    value = shift = 0
+    while True:
+        byte = data[position]
+        value |= (byte & 0x7F) << shift
+        position += 1
+        if byte < 0x80:
+            return value, position
+        shift += 7
 
 
 def _items(signal: str, request: Any) -> int:

@@ -70,10 +70,19 @@ def _string(length: int, raw: bool = False) -> dict[str, AnyValue]:
     return {"s": AnyValue(bytes_value=b"b" * length) if raw else AnyValue(string_value="é" * (length // 2) + "x" * (length % 2))}
 
 
+def _inside(values: dict[str, AnyValue]) -> AnyValue:
+    """``values`` as a key-value list, inside an array."""
+    inner = AnyValue()
+    for key, value in values.items():
+        inner.kvlist_value.values.add(key=key).value.CopyFrom(value)
+    return AnyValue(array_value={"values": [inner]})
+
+
 EDGES = {
     "attributes": lambda limits, more: _attributes(limits.max_attributes - 1 + more),  # (the request adds "n")
     "characters": lambda limits, more: _string(limits.max_value_bytes + more),
     "bytes": lambda limits, more: _string(limits.max_value_bytes + more, raw=True),
+    "bytes in a list in an array": lambda limits, more: {"l": _inside(_string(limits.max_value_bytes + more, raw=True))},
     "depth": lambda limits, more: {"d": nested(limits.max_depth + more)},
     "empty list at the depth": lambda limits, more: {"d": nested(limits.max_depth + more, empty=True)}
     if limits.max_depth + more > 1 else {"d": AnyValue()},
@@ -118,6 +127,13 @@ def test_requests_within_the_limits_are_cleared_without_the_walk(monkeypatch: py
             answer = enforce(signal, type(request).FromString(body), ItemLimits(), body)
             assert answer.as_sent and not answer.refused and answer.depth == 2
     assert walked == []
+    many = request_with("traces", "span", {"text": AnyValue(string_value="x" * 900)}, items=20)  # 20 x 900 bytes
+    for span in many.resource_spans[0].scope_spans[0].spans:
+        span.attributes.add(key="text").value.string_value = "y" * 900
+    body = many.SerializeToString()
+    assert len(body) > 1000
+    answer = enforce("traces", type(many).FromString(body), ItemLimits(max_value_bytes=1000), body)
+    assert answer.as_sent and not answer.refused and walked == []  # a body longer than a value may be: its headers
     request = request_with("traces", "span", {"deep": nested(3)})
     body = request.SerializeToString()
     answer = enforce("traces", type(request).FromString(body), ItemLimits(), body)
