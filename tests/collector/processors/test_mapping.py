@@ -52,7 +52,8 @@ def _records(request):
 
 def _run(request, processor, context=None, signal="logs"):
     context = context or IngestContext()
-    for p in (TenantStamp(), processor, Normalize()):
+    TenantStamp().stamp(signal, request, context)  # the engine's stamp (traces and logs are stamped at the drain)
+    for p in (processor, Normalize()):
         p.process(signal, request, context)
     return request
 
