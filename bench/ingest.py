@@ -25,6 +25,8 @@ Figures, each beside its baseline from the same run:
 * the resident memory (VmHWM, VmRSS) of an ``aitrail serve`` subprocess under sustained maximum ingest,
   and its CPU per span by thread: the collector's own (Python) threads, the engine's query threads and
   its background merges.
+* logs: Claude Code–shaped events through a live ``aitrail serve``, beside their own floor
+  (``bench/ingest_logs.py``).
 
 The issue's targets and published figures are printed beside ours: >= 100,000 spans/s on one collector
 core; Jaeger's ClickHouse storage ~52,000 spans/s on 4 cores; the OpenTelemetry Collector (contrib)
