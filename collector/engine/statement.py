@@ -84,7 +84,8 @@ class RequestStatement:
     unread: frozenset[str]
     """What the raw table does not hold (``Message.field``): the engine skips it on the wire."""
     macros: Callable[[int], dict[str, str]]
-    """The SQL file's macros for columns holding ``depth`` levels of AnyValue (``source`` is added here)."""
+    """The SQL file's macros for columns holding ``depth`` levels of AnyValue (``source``, ``valid``, ``zero8``
+    and ``zero16`` are added here)."""
     items: Callable[[Any], Iterator[Any]]
     """Every item (span, log record) of a request."""
     refusal: Callable[[Any], str | None]
