@@ -22,24 +22,26 @@ from aitrail.collector.store.base import literal
 from aitrail.sdk import vocabulary as v
 
 
-def resolved(attributes: str) -> str:
-    """SQL for the map ``attributes`` (an expression of type ``Map(String, String)``) with its aliases resolved."""
-    names, values, present = [], [], []
+def resolved(*maps: str) -> str:
+    """SQL for the maps ``maps`` (expressions of type ``Map(String, String)``, each winning over the ones before
+    it) merged, with their aliases resolved: a canonical name takes the value of the last map that holds it or
+    one of its aliases (the name itself before its aliases, the aliases in the table's order).
+
+    The maps are merged as without aliases, and only the few canonical names are looked up beside them (each
+    NULL when no map spells it): resolving each map whole before merging cost the views a third more."""
+    pairs = []
     for canonical, aliases in v.ALIASES.items():
-        contains = [f"mapContains({attributes}, {literal(alias)})" for alias in aliases]
-        value = f"{attributes}[{literal(aliases[-1])}]"
-        for alias, test in reversed(list(zip(aliases[:-1], contains[:-1]))):
-            value = f"if({test}, {attributes}[{literal(alias)}], {value})"
-        names.append(literal(canonical))
-        values.append(value)
-        present.append(" OR ".join(contains))
-    flags = f"[{', '.join(present)}]"
-    found = (f"mapFromArrays(arrayFilter((k, p) -> p, [{', '.join(names)}], {flags}), "
-             f"arrayFilter((x, p) -> p, [{', '.join(values)}], {flags}))")
-    return f"mapUpdate(CAST({found}, 'Map(LowCardinality(String), String)'), {attributes})"
+        lookups = [f"mapContains({m}, {literal(name)}), {m}[{literal(name)}]"
+                   for m in reversed(maps) for name in (canonical, *aliases)]
+        pairs.append(f"{literal(canonical)}, multiIf({', '.join(lookups)}, NULL)")
+    found = f"mapFilter((k, x) -> isNotNull(x), map({', '.join(pairs)}))"
+    merged = maps[0]
+    for m in maps[1:]:
+        merged = f"mapUpdate({merged}, {m})"
+    return f"mapUpdate({merged}, CAST({found}, 'Map(LowCardinality(String), String)'))"
 
 
-SPAN_ATTRIBUTES = f"mapUpdate({resolved('ResourceAttributes')}, {resolved('SpanAttributes')})"
+SPAN_ATTRIBUTES = resolved("ResourceAttributes", "SpanAttributes")
 """A span's attributes over its resource's, aliases resolved (``${attributes}`` in the migrations)."""
 
 

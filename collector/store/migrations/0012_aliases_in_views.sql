@@ -199,7 +199,7 @@ FROM (
         toUInt64OrZero(a['gen_ai.usage.cache_read.input_tokens']) AS cache_read_tokens,
         toUInt64OrZero(a['gen_ai.usage.cache_creation.input_tokens']) AS cache_write_tokens
     FROM ${database}.otel_traces
-    WHERE toFloat64OrZero(a['aitrail.cost.usd']) = 0
+    WHERE toFloat64OrZero(mapUpdate(ResourceAttributes, SpanAttributes)['aitrail.cost.usd']) = 0
       AND (SpanAttributes['aitrail.kind'] = 'generation'
            OR (SpanAttributes['aitrail.kind'] = ''
                AND NOT startsWith(SpanName, 'claude_code.')
