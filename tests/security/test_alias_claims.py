@@ -3,7 +3,7 @@ a payload must not claim a team there that its token does not give it, nor a ten
 
 from __future__ import annotations
 
-from security_support import A, B, export, running, sql, traces
+from security_support import A, B, export, logs, metrics, running, sql, traces
 
 from aitrail.collector.tokens import create_token
 
@@ -25,8 +25,11 @@ def test_a_team_or_tenant_claimed_under_an_alias_reaches_no_derived_row(tmp_path
             export(collector.http_url, "traces", traces({"service.name": "fixed-span"}, {**generation, "team": "other"}), fixed),
             export(collector.http_url, "traces", traces({"service.name": "fixed"}, {**commit, "team.name": "other"}), fixed),
             export(collector.http_url, "traces", traces({"service.name": "free", **CLAIMS}, {**generation, "team": "mine"}), free),
+            # logs and metrics: the derivations read a record's team through its aliases too
+            export(collector.http_url, "logs", logs({"service.name": "fixed", **CLAIMS}, "b", CLAIMS), fixed),
+            export(collector.http_url, "metrics", metrics({"service.name": "fixed", **CLAIMS}, "m", CLAIMS), fixed),
         ]
-        assert [s.status for s in sent] == [200] * 4, [s.text for s in sent]
+        assert [s.status for s in sent] == [200] * 6, [s.text for s in sent]
 
         def read(query: str) -> str:
             answer = sql(collector.sql_url, query, admin, fmt="TSV")
@@ -40,3 +43,6 @@ def test_a_team_or_tenant_claimed_under_an_alias_reaches_no_derived_row(tmp_path
         assert read("SELECT count() FROM aitrail.otel_traces WHERE ServiceName LIKE 'fixed%' AND "
                     "(has(mapValues(SpanAttributes), 'other') OR has(mapValues(ResourceAttributes), 'other'))") == "0\n"
         assert read("SELECT DISTINCT ResourceAttributes['aitrail.tenant.id'] FROM aitrail.otel_traces") == f"{A}\n"
+        for table, items in (("otel_logs", "LogAttributes"), ("otel_metrics_sum", "Attributes")):
+            assert read(f"SELECT ResourceAttributes['aitrail.team'], has(mapValues(ResourceAttributes), 'other'), "
+                        f"has(mapValues({items}), 'other') FROM aitrail.{table}") == "team-a\t0\t0\n", table
