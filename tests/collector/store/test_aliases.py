@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import random
 
+import pyarrow as pa
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+from aitrail.collector.store import StoreLocation, open_store
 from aitrail.collector.store.aliases import resolved
 from aitrail.collector.store.base import literal
+from aitrail.collector.store.schema import known_migrations, migrate
 from aitrail.sdk import vocabulary as v
 
 OTHER = ("service.name", "x")
@@ -81,3 +84,28 @@ def test_spans_are_stored_as_sent_and_the_generations_read_them_through_their_al
     assert expected[0][1:] == ("payments", "anthropic", "c1", 11, 7)  # the rule above, spelled out once
     assert expected[1][1:4] == ("mobile", "openai", "s2")
     assert expected[2][1:3] == ("payments", "on-resource")
+
+
+def test_migration_0012_keeps_what_was_derived_and_resolves_aliases_from_then_on(tmp_path):
+    mapping = pa.map_(pa.string(), pa.string())
+
+    def span(model: str) -> pa.Table:
+        return pa.table({
+            "Timestamp": pa.array([1_700_000_000_000_000_000], pa.timestamp("ns")), "TraceId": ["ab" * 16],
+            "SpanId": [model * 8], "SpanName": ["chat"], "ServiceName": ["svc"],
+            "ResourceAttributes": pa.array([[("aitrail.tenant.id", "t1"), ("team", "payments")]], mapping),
+            "SpanAttributes": pa.array([[("aitrail.kind", "generation"), ("gen_ai.request.model", model),
+                                         ("gen_ai.system", "anthropic")]], mapping),
+        })
+
+    with open_store(StoreLocation(data_dir=tmp_path / "store"), migrate=False) as store:
+        store.command("CREATE DATABASE IF NOT EXISTS aitrail")
+        for migration in known_migrations():
+            if migration.version < 12:  # a store as the collector before this change left it
+                for statement in migration.statements("aitrail"):
+                    store.command(statement)
+        store.insert("otel_traces", span("aa"))  # the old views read no alias (the collector renamed them then)
+        assert [m.version for m in migrate(store)][-1] == 12
+        store.insert("otel_traces", span("bb"))
+        rows = store.rows("SELECT model, team, provider FROM aitrail.ai_generations ORDER BY model")
+    assert [tuple(r.values()) for r in rows] == [("aa", "", ""), ("bb", "payments", "anthropic")]
