@@ -3,8 +3,9 @@
 A dialect file (``claude_code.sql``, ...) is one ``INSERT INTO ... SELECT``
 statement. Before it reaches ClickHouse, Python fills in:
 
-* ``${database}``, ``${attributes}`` (a span's attributes over its resource's, aliases resolved), ``${dialect}``, ``${assistant}``, ``${source}`` (who and where an
-  event comes from), ``${derived}`` (``_derived.sql``: what earlier runs derived) and
+* ``${database}``, ``${attributes}`` (a span's attributes over its resource's, aliases
+  resolved), ``${dialect}``, ``${assistant}``, ``${source}`` (who and where an event comes
+  from), ``${derived}`` (``_derived.sql``: what earlier runs derived) and
   ``${emit}`` (the shared tail, ``_emit.sql``: answers, tokens, readiness, once only);
 * macros, written like SQL functions so the files stay readable, expanded here
   into plain ClickHouse SQL that every server version runs:
@@ -160,17 +161,19 @@ SOURCE = """resource, service_name, trace_id, span_id AS parent_span_id,
             la['user.account_id'] != '', la['user.account_id'], la['installation.id']) AS user_id,
     if(la['user.email'] != '', la['user.email'], resource['user.email']) AS user_email,
     if(la['user.name'] != '', la['user.name'], resource['user.name']) AS user_name,
-    if(ALIASED(la)['aitrail.team'] != '', ALIASED(la)['aitrail.team'], ALIASED(resource)['aitrail.team']) AS team"""
+    if(ALIASED(la)['aitrail.team'] != '', ALIASED(la)['aitrail.team'],
+       ALIASED(resource)['aitrail.team']) AS team"""
 """``${source}``: who and where an event comes from, from a CTE with columns ``la`` (the event's
 attributes), ``resource``, ``service_name``, ``trace_id`` and ``span_id``. An attribute of the event wins
-over the same one on its resource; the team may come under an alias (``team``). The person is ``user.id``, else what the assistant identifies them by
-(Codex: ``user.account_id``, Gemini CLI: ``installation.id``)."""
+over the same one on its resource; the team may come under an alias (``team``). The person is ``user.id``,
+else what the assistant identifies them by (Codex: ``user.account_id``, Gemini CLI: ``installation.id``)."""
 
 
 @cache
 def statement(dialect: str, assistant: str, database: str) -> str:
     """The derivation statement of one dialect, ready to run with its parameters."""
-    names = {"database": quote_identifier(database), "attributes": aliases.SPAN_ATTRIBUTES, "dialect": dialect, "assistant": assistant, "source": SOURCE}
+    names = {"database": quote_identifier(database), "attributes": aliases.SPAN_ATTRIBUTES, "dialect": dialect,
+             "assistant": assistant, "source": SOURCE}
     derived = Template(_read("_derived.sql")).substitute(names)
     emit = Template(_read("_emit.sql")).substitute(names)
     text = Template(_read(f"{dialect}.sql")).substitute(names, derived=derived, emit=emit)

@@ -6,14 +6,10 @@ Emitters spell some attributes their own way (``gen_ai.system`` for
 was sent, so a user's own names and Grafana's trace view show what the emitter
 sent; every derived reader (the materialized views of the migrations, the
 derivations of native telemetry) reads through :func:`resolved`, generated here
-from that one table: a map's canonical names, each filled from its first alias
-present (in the table's order) when the map lacks it. The canonical name wins
-when both are present, as it did when the collector renamed aliases at ingest.
-
-Within one item, its own attributes (resolved) win over its resource's
-(resolved): ``a`` of the span views is ``mapUpdate(resolved(ResourceAttributes),
-resolved(SpanAttributes))``, so a span's ``gen_ai.system`` overrides its
-resource's ``gen_ai.provider.name``, as a renamed attribute did.
+from that one table. The canonical name wins when both are present, and an
+item's own attributes win over its resource's (a span's ``gen_ai.system`` over
+its resource's ``gen_ai.provider.name``): as when the collector renamed aliases
+at ingest, in each attribute list, before the views merged the two.
 """
 
 from __future__ import annotations
