@@ -1,30 +1,32 @@
 """Ingest: OTLP spans of AI generations from request bytes to rows queryable in ClickHouse.
 
-Request bodies are built up front by the OpenTelemetry SDK and the OTLP encoder
-(``ExportTraceServiceRequest``, 1,000 generation spans each, with the ~28 attributes the aitrail SDK
-sends: prompt text, tokens, cost, repository, file, line fingerprints, identity), deterministically,
-inside the client processes, which then send them together over keep-alive connections — OTLP/HTTP
-protobuf (``http.client``) or OTLP/gRPC (the generated ``TraceService`` stub checks the path; the load
-then sends the same serialized bytes on that method) — to a real collector (``BackgroundCollector`` on
-an embedded store; every answer comes after the durable spool). The clock stops when ``SELECT count()``
-on ``otel_traces`` sees every span (``ai_generations`` is filled in the same insert). Clients run in
-processes of their own, so their GIL is not the collector's.
+Two workloads (:data:`WORKLOADS`), as issue 15 names them: the aitrail SDK's generation spans
+(``ExportTraceServiceRequest``, 1,000 spans each, with the ~28 attributes the SDK sends: prompt text, tokens,
+cost, repository, file, line fingerprints, identity) and plain GenAI client spans (2,000 each, the 15 attributes
+of the GenAI semantic conventions an instrumented model client sends). Request bodies are built up front by the
+OpenTelemetry SDK and the OTLP encoder, deterministically, inside the client processes, which then send them
+together over keep-alive connections — OTLP/HTTP protobuf (``http.client``) or OTLP/gRPC (the generated
+``TraceService`` stub checks the path; the load then sends the same serialized bytes on that method) — to a real
+collector (every answer comes after the durable spool). The clock stops when ``SELECT count()`` on
+``otel_traces`` sees every span (``ai_generations`` is filled in the same insert). Clients run in processes of
+their own, so their GIL is not the collector's.
 
 Figures, each beside its baseline from the same run:
 
-* spans/s end to end, and spans per collector CPU-second (the per-core figure: the collector
-  process's CPU time, its ClickHouse engine included, while the load lasts);
-* the floor: spans/s to only parse the same bytes (``ExportTraceServiceRequest.FromString``), and the
-  ratio of the two;
+* the issue's target: spans per CPU-second of a live ``aitrail serve`` subprocess (all its threads, its engine
+  included) under sustained maximum load of each workload, against the 2,006 before the engine and against the
+  ClickHouse-native floor on the same workload; its CPU per span by thread, its VmHWM and VmRSS;
+* the ClickHouse-native floor: ClickHouse parses the same bodies (``otlp_trace.proto``) and flattens them in SQL
+  of its own, arrays of scalars rendered as the exporter's JSON (so the views do a real row's work: the
+  fingerprints), inserted with the views; beside it the floor with arrays as hex, as first measured;
+* spans/s end to end and per collector CPU-second in-process (``BackgroundCollector``), over both protocols; the
+  floor of only parsing the same bytes (``ExportTraceServiceRequest.FromString``);
 * where the time goes: the pipeline stages run in-process on the same bodies (decode, item limits, each
   processor, the request re-serialized beside its tenant, the spool record, the engine's statement into
   ``otel_traces`` alone and with its materialized views), each stage's share of CPU time, and the top
-  functions of a cProfile;
-* the engine path: the collector's ingest SQL (``aitrail.collector.engine.traces``, what its drain runs) on
-  the same bodies, parsed and flattened alone and inserted with the views, beside the ClickHouse-native floor;
-* the resident memory (VmHWM, VmRSS) of an ``aitrail serve`` subprocess under sustained maximum ingest,
-  and its CPU per span by thread: the collector's own (Python) threads, the engine's query threads and
-  its background merges.
+  functions of a cProfile; the collector's ingest SQL (``aitrail.collector.engine.traces``) parsed and flattened
+  alone and inserted, with its planning time; the engine's costs part by part (the raw table's skip indexes,
+  each materialized view on the rows its source receives).
 
 The issue's targets and published figures are printed beside ours: >= 100,000 spans/s on one collector
 core; Jaeger's ClickHouse storage ~52,000 spans/s on 4 cores; the OpenTelemetry Collector (contrib)
