@@ -136,18 +136,23 @@ def enforce(signal: str, request: Any, limits: ItemLimits, body: bytes | bytearr
     return walked._replace(as_sent=depth is not None and not walked.refused)
 
 
-UNLIMITED = frozenset({"InstrumentationScope.attributes", "Exemplar.filtered_attributes", "Metric.metadata"})
-"""The values no limit applies to (``Message.field``): the engine does not read them into the store's columns."""
+UNLIMITED = {
+    "traces": frozenset({"InstrumentationScope.attributes"}),
+    "logs": frozenset[str](),
+    "metrics": frozenset({"InstrumentationScope.attributes", "Exemplar.filtered_attributes", "Metric.metadata"}),
+}
+"""The values no limit applies to (``Message.field``), by signal: the store's columns do not hold them."""
 
 
 def _depth(signal: str, body: bytes | bytearray, limits: ItemLimits) -> int | None:
     """How many levels the body's values nest at most, when the parser can tell that none nests past
     ``max_depth`` (and the body is canonical); else None."""
     shallow = min(SHALLOW_DEPTH, limits.max_depth)
-    found = nesting(signal, body, shallow, UNLIMITED)  # one parse: the engine's statement and, nearly always, the limit
+    unlimited = UNLIMITED[signal]
+    found = nesting(signal, body, shallow, unlimited)  # one parse: the engine's statement and, nearly always, the limit
     if found is WITHIN:
         return shallow
-    if found is DEEPER and limits.max_depth > shallow and nesting(signal, body, limits.max_depth, UNLIMITED) is WITHIN:
+    if found is DEEPER and limits.max_depth > shallow and nesting(signal, body, limits.max_depth, unlimited) is WITHIN:
         return limits.max_depth
     return None
 
@@ -209,6 +214,8 @@ def _most_attributes(signal: str, request: Any) -> int:
     """The most attributes any item, event, link, data point or resource of the request has (one loop over items
     in C, through ``map``; none over attributes)."""
     most = _most(resource.attributes for resource in resources(signal, request))
+    if signal == "logs":  # (otel_logs holds the scope's attributes too)
+        most = max(most, _most(sl.scope.attributes for rl in request.resource_logs for sl in rl.scope_logs))
     for items, _ in _item_lists(signal, request):
         if signal == "traces":
             spans = list(items)  # once: each pass over a repeated field makes its messages' Python objects again
@@ -242,8 +249,15 @@ def walk(signal: str, request: Any, limits: ItemLimits) -> Enforced:
     return Enforced(refused, reasons, seen.levels)
 
 
+_GROUPS = {"traces": "resource_spans", "logs": "resource_logs", "metrics": "resource_metrics"}
+
+
 def _resource_problems(signal: str, request: Any, limits: ItemLimits, seen: _Depth) -> Iterator[str]:
-    for resource in resources(signal, request):
-        problem = _problem(resource.attributes, limits, seen)
+    for group in getattr(request, _GROUPS[signal]):
+        problem = _problem(group.resource.attributes, limits, seen)
         if problem:
             yield f"resource {problem}"
+        for scope_logs in group.scope_logs if signal == "logs" else ():  # otel_logs holds the scope's attributes
+            problem = _problem(scope_logs.scope.attributes, limits, seen)
+            if problem:
+                yield f"scope {problem}"

@@ -13,31 +13,16 @@ schema unrolls; the collector sends a request nesting deeper
 
 A span whose trace id is not 16 bytes or all zero, whose span id is not 8
 bytes or all zero, whose parent id has an impossible length, or one of whose
-links has, is not a row (:data:`REFUSED` says why, in SQL; :func:`refused`
+links has, is not a row (:data:`REFUSED` says why, in SQL; :func:`to_spool`
 counts the same spans in the collector, for its answer to the client).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
-from importlib import resources
-from string import Template
 from typing import Any
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.schema import (
-    PROTO_FILE,
-    SHALLOW_DEPTH,
-    VALUE_DEPTH,
-    format_settings,
-    spooled,
-    spooled_structure,
-)
-from aitrail.collector.rows.common import Flattened, summarize
-from aitrail.collector.spool import Requests
-from aitrail.collector.store.base import settings_clause
-from aitrail.sdk import vocabulary as v
+from aitrail.collector.engine.statement import CLAIMS, ZERO8, ZERO16, RequestStatement, items_of, stamped
 
 TABLE = "otel_traces"
 
@@ -54,21 +39,14 @@ BAD_SPAN_ID = "invalid span_id (must be 8 bytes, not all zero)"
 BAD_PARENT_ID = "invalid parent_span_id (must be empty or 8 bytes)"
 BAD_LINK_ID = "invalid link trace_id/span_id (must be empty, 16 and 8 bytes)"
 
-_ZERO8 = "repeat('\\0', 8)"
-_ZERO16 = "repeat('\\0', 16)"
 
 REFUSED: dict[str, str] = {
-    BAD_TRACE_ID: f"length(sp.trace_id) != 16 OR sp.trace_id = {_ZERO16}",
-    BAD_SPAN_ID: f"length(sp.span_id) != 8 OR sp.span_id = {_ZERO8}",
+    BAD_TRACE_ID: f"length(sp.trace_id) != 16 OR sp.trace_id = {ZERO16}",
+    BAD_SPAN_ID: f"length(sp.span_id) != 8 OR sp.span_id = {ZERO8}",
     BAD_PARENT_ID: "length(sp.parent_span_id) NOT IN (0, 8)",
     BAD_LINK_ID: "arrayExists(l -> length(l.trace_id) NOT IN (0, 16) OR length(l.span_id) NOT IN (0, 8), sp.links)",
 }
 """Why a span is refused, by the SQL condition that says so (tried in this order)."""
-
-_CLAIMS = (f"if(team = '', [{values.literal(v.TENANT)}], "
-           f"[{', '.join(values.literal(k) for k in (v.TENANT, v.TEAM, *v.TEAM_ALIASES))}])")
-"""Keys a payload may not set (on its resource or a span): the tenant, and the team when the token fixes one."""
-
 
 _UNREAD = frozenset({
     "ResourceSpans.schema_url", "Resource.dropped_attributes_count", "Resource.entity_refs",
@@ -79,99 +57,15 @@ _UNREAD = frozenset({
 })
 """What otel_traces does not hold: the engine skips it on the wire."""
 
-ENTRIES = {False: "requests.traces", True: "requests.traces.deep"}
-"""The spool entry of a request for the common statement (False) and for the deep one (True)."""
 
 
-def entry(depth: int) -> str:
-    """The spool entry (and so the statement) for a request whose values nest ``depth`` levels deep."""
-    return ENTRIES[depth > SHALLOW_DEPTH]
-
-
-def structure_of(deep: bool = False) -> str:
-    """The columns the common (``deep`` False) or the deep statement reads spooled requests with."""
-    return spooled_structure("traces", _UNREAD, VALUE_DEPTH if deep else SHALLOW_DEPTH)
-
-
-def source(path: str, deep: bool = False) -> str:
-    """The ``file()`` table function reading length-delimited spooled requests at ``path`` (a path the engine
-    sees) with the columns of the common or the deep statement."""
-    return f"file({values.literal(path)}, Protobuf, {values.literal(structure_of(deep))})"
-
-
-@cache
-def select_sql(source_sql: str, deep: bool = False) -> str:
-    """``SELECT`` of otel_traces rows (exporter column names) from the spooled requests ``source_sql`` reads
-    (with :func:`structure_of` ``deep``). Append :func:`settings`."""
-    depth = VALUE_DEPTH if deep else SHALLOW_DEPTH
-    template = Template(resources.files(__package__).joinpath("traces.sql").read_text())
-    return template.substitute(
-        source=source_sql,
-        zero8=_ZERO8,
-        zero16=_ZERO16,
-        resource_attributes=values.attributes("rs.resource.attributes", depth, drop=_CLAIMS),
-        span_attributes=values.attributes("sp.attributes", depth, drop=_CLAIMS),
-        event_attributes=values.attributes("e.attributes", depth),
-        link_attributes=values.attributes("l.attributes", depth),
-        valid=" AND ".join(f"NOT ({condition})" for condition in REFUSED.values()),
-    )
-
-
-def insert_sql(table: str, deep: bool) -> Callable[[str], str]:
-    """The statement storing the rows of the spooled requests a table function reads into ``table`` (qualified)."""
-    columns = ", ".join(f"`{c}`" for c in COLUMNS)
-    return lambda source_sql: f"INSERT INTO {table} ({columns}) {select_sql(source_sql, deep)}"
-
-
-def settings(schema: str | None = None) -> str:
-    """The SETTINGS clause the SELECT needs (``schema``: the .proto path as the engine sees it)."""
-    return settings_clause(format_settings("traces", schema, spooled=True))
-
-
-_REPEATABLE = {"max_threads": 1, "max_insert_threads": 1}
-"""One stream reads, flattens and inserts a batch: the same blocks in the same order at every retry, so the
-batch's deduplication token, numbered block by block in the raw table and in every view, names the same rows
-each time (ClickHouse deduplicates a retried ``INSERT … SELECT`` only then; several streams made a retry after
-a killed server count a batch twice in the daily rollup)."""
-
-
-def store_requests(store: Any, data: bytes, dedup_token: str | None = None, table: str = TABLE,
-                   deep: bool = False) -> None:
-    """Store the rows of ``data`` (length-delimited spooled requests) in ``table`` of ``store``: read from a file
-    by the embedded engine, sent as the body of the INSERT to a server (whose ``format_schemas`` directory holds
-    ``otlp.proto``)."""
-    schema = None if store.in_process else PROTO_FILE
-    store.insert_requests(insert_sql(store.qualified(table), deep), structure_of(deep),
-                          {**format_settings("traces", schema, spooled=True), **_REPEATABLE}, data, dedup_token)
-
-
-def to_spool(request: Any, tenant: str, team: str | None, depth: int, body: bytes | bytearray | None = None) -> Flattened:
-    """What the collector spools of a trace request: the request itself beside ``tenant`` and ``team``, as the
-    part of the statement its values' ``depth`` needs, with the spans the statement will refuse told apart.
-
-    ``body``: the request's bytes as they came, when nothing changed it since (they are spooled without
-    serializing the request again); None to serialize it."""
-    counts = refused(request)
-    rejected = sum(counts.values())
-    kept = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans) - rejected
-    parts: dict[str, Any] = {}
-    if kept:
-        sent = body if body is not None else request.SerializeToString()
-        parts[entry(depth)] = Requests(spooled(sent, tenant, team), kept)
-    return Flattened(parts, rejected, summarize(counts, "span"))
-
-
-def refused(request: Any) -> dict[str, int]:
-    """How many spans of ``request`` the statement refuses, by reason (:data:`REFUSED`'s rules, read from the
-    ids alone): what the collector tells the client before the engine has seen the request."""
-    counts: dict[str, int] = {}
-    for resource_spans in request.resource_spans:
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                reason = _refusal(span)
-                if reason:
-                    counts[reason] = counts.get(reason, 0) + 1
-    return counts
+def _macros(depth: int) -> dict[str, str]:
+    return {
+        "resource_attributes": stamped(values.attributes("rs.resource.attributes", depth, drop=CLAIMS)),
+        "span_attributes": values.attributes("sp.attributes", depth, drop=CLAIMS),
+        "event_attributes": values.attributes("e.attributes", depth),
+        "link_attributes": values.attributes("l.attributes", depth),
+    }
 
 
 def _refusal(span: Any) -> str | None:
@@ -185,3 +79,15 @@ def _refusal(span: Any) -> str | None:
     if any(len(link.trace_id) not in (0, 16) or len(link.span_id) not in (0, 8) for link in span.links):
         return BAD_LINK_ID
     return None
+
+
+STATEMENT = RequestStatement("traces", TABLE, COLUMNS, _UNREAD, _macros,
+                             items_of("resource_spans", "scope_spans", "spans"), _refusal, "span", REFUSED)
+ENTRIES = STATEMENT.entries
+"""The spool entry of a request for the common statement (False) and for the deep one (True)."""
+source = STATEMENT.source
+select_sql = STATEMENT.select_sql
+settings = STATEMENT.settings
+to_spool = STATEMENT.to_spool
+"""What the collector spools of a trace request (the request beside its tenant and team, the part its depth
+needs), with the spans the statement will refuse told apart."""

@@ -109,6 +109,21 @@ def _scalar_as_string_of(kind: str, string: str, integer: str, boolean: str, dou
             f"{kind} = 'bytes_value', base64Encode({raw}), '')")
 
 
+def _rendered(nested: str, depth: int) -> str:
+    """SQL: the JSON text of each of an array of AnyValues that are arrays or lists (``''`` for one holding a NaN
+    or an infinity, as ``json.Marshal`` failing leaves it in pdata)."""
+    return f"arrayMap(x -> arrayFilter(j -> position(j, '{_FAILED}') = 0, [{_container('x', 1, depth)}])[1], {nested})"
+
+
+@cache
+def as_string(value: str, depth: int) -> str:
+    """SQL: ``AsString()`` of one AnyValue (a log record's body), ``''`` when unset; ``depth``: the levels the
+    columns hold. An array or a list is rendered only when the value is one (see :func:`_container`)."""
+    scalar = _scalar_as_string_of(f"{value}.value", f"{value}.string_value", f"{value}.int_value",
+                                  f"{value}.bool_value", f"{value}.double_value", f"{value}.bytes_value")
+    return f"concat({scalar}, {_rendered(f'arrayFilter(x -> x.value IN {_NESTED}, [{value}])', depth)}[1])"
+
+
 @cache
 def attributes(key_values: str, depth: int, drop: str = "") -> str:
     """SQL: a Map(String, String) of an array of KeyValues, the last of duplicate keys winning.
@@ -126,8 +141,7 @@ def attributes(key_values: str, depth: int, drop: str = "") -> str:
     scalars = (f"arrayMap((k, s, i, b, d, y) -> {_scalar_as_string_of('k', 's', 'i', 'b', 'd', 'y')}, "
                f"{value}.value, {value}.string_value, {value}.int_value, {value}.bool_value, {value}.double_value, "
                f"{value}.bytes_value)")
-    containers = (f"arrayMap(x -> arrayFilter(j -> position(j, '{_FAILED}') = 0, [{_container('x', 1, depth)}])[1], "
-                  f"arrayFilter((x, m) -> m, {value}, {nested}))")
+    containers = _rendered(f"arrayFilter((x, m) -> m, {value}, {nested})", depth)
     return (f"mapFromArrays(arrayConcat(arrayFilter((k, m) -> m, {keys}, {kept}), "
             f"arrayFilter((k, m) -> m, {keys}, {nested})), "
             f"arrayConcat(arrayFilter((t, m) -> m, {scalars}, {kept}), {containers}))")
