@@ -20,13 +20,17 @@ from otlp_corpus import PLACES, nested, request_with, valid_traces
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from aitrail.collector import limits as item_limits
-from aitrail.collector.engine import traces
+from aitrail.collector.engine import logs, traces
 from aitrail.collector.limits import ItemLimits, enforce, walk
 from aitrail.errors import AitrailError
 
 LIMITS = [ItemLimits(), ItemLimits(max_items=3, max_attributes=4, max_value_bytes=100, max_depth=3),
           ItemLimits(max_attributes=6, max_value_bytes=4000, max_depth=2), ItemLimits(max_depth=1)]
 """The defaults, small limits (most bodies longer than a value may be), and the shallowest depths."""
+
+
+STATEMENTS = {"traces": traces.STATEMENT, "logs": logs.STATEMENT}
+"""The signals the engine stores: the depth says which of their statements a request takes."""
 
 
 def _outcome(check: Any) -> Any:
@@ -47,8 +51,8 @@ def agree(signal: str, request: Message, limits: ItemLimits) -> Any:
         assert got == want
         return got
     assert (got.refused, got.reasons) == (want.refused, want.reasons)
-    if signal == "traces":
-        assert traces.entry(got.depth) == traces.entry(want.depth)
+    if signal in STATEMENTS:
+        assert STATEMENTS[signal].entry(got.depth) == STATEMENTS[signal].entry(want.depth)
     if got.as_sent:
         assert exact.SerializeToString() == body
     return got
@@ -137,6 +141,6 @@ def test_requests_within_the_limits_are_cleared_without_the_walk(monkeypatch: py
     request = request_with("traces", "span", {"deep": nested(3)})
     body = request.SerializeToString()
     answer = enforce("traces", type(request).FromString(body), ItemLimits(), body)
-    assert (answer.as_sent, traces.entry(answer.depth), walked) == (True, traces.ENTRIES[True], [])
+    assert (answer.as_sent, traces.STATEMENT.entry(answer.depth), walked) == (True, traces.ENTRIES[True], [])
     answer = enforce("traces", type(request).FromString(body), ItemLimits(max_depth=2), body)
     assert (answer.refused, answer.as_sent, walked) == (1, False, ["traces"])  # a refusal names its item: the walk

@@ -4,7 +4,7 @@ The spooled message is ``Spooled<Request>{tenant, team, request}``
 (``schema.spooled``): its ``request`` must be the receiver's body itself when
 no limit refused an item, no processor changed the request and the body is in
 the canonical encoding — and the request as the processors left it otherwise
-(a redacted secret, a renamed alias, a refused span), so nothing they did is
+(a redacted secret, a generation marked, a refused span), so nothing they did is
 lost.
 """
 
@@ -21,6 +21,7 @@ from aitrail.collector.limits import ItemLimits
 from aitrail.collector.pipeline import Pipeline, standard_processors
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.telemetry import SelfMetrics
+from aitrail.sdk import vocabulary as v
 
 CONTEXT = IngestContext(tenant="acme", team="payments")
 
@@ -51,7 +52,7 @@ def test_a_request_anything_changed_is_spooled_as_changed() -> None:
     secret = corpus()[0]
     changed = {
         "a secret redacted": _request(prompt=AnyValue(string_value=secret.line)),
-        "an alias renamed": _request(team=AnyValue(string_value="sent")),
+        "a generation without content marked": _request(**{v.GEN_AI_OPERATION_NAME: AnyValue(string_value="chat")}),
         "a span over a limit refused": _request(deep=nested(3)),
     }
     for name, request in changed.items():
