@@ -18,8 +18,9 @@ bench's) answers, without reading a value in Python:
   with their default value), so they can be spooled as they came;
 * a body in any other encoding cannot be told this way (:data:`UNKNOWN`).
 
-Fields whose values nobody limits (a scope's attributes: the limits and the
-engine leave them be) are read as opaque bytes, so nothing nested there counts.
+Fields whose values nobody limits (a span's scope's attributes: the limits
+and the engine leave them be) may be read as opaque bytes, so nothing nested
+there counts.
 
 The mirror is proto2 (``required`` exists only there): strings are read as
 ``bytes`` (the receiver's own parse has checked their UTF-8 already) and
