@@ -50,6 +50,6 @@ def test_a_token_team_drops_the_claims_under_every_alias_on_logs_too():
     rl.resource.attributes.extend([_kv("team.name", "mobile"), _kv("team", "mobile"), _kv("x", "y")])
     rl.scope_logs.add().log_records.add().attributes.extend(
         [_kv("team", "other"), _kv("team.name", "other"), _kv("aitrail.team", "other"), _kv("k", "v")])
-    TenantStamp().process("logs", request, IngestContext(tenant="acme", team="a"))
+    TenantStamp().stamp("logs", request, IngestContext(tenant="acme", team="a"))  # the reference of the engine's stamp
     assert _attrs(rl.resource.attributes) == {"x": "y", "aitrail.tenant.id": "acme", "aitrail.team": "a"}
     assert _attrs(rl.scope_logs[0].log_records[0].attributes) == {"k": "v"}
