@@ -77,11 +77,17 @@ class RequestStatement:
     """The SQL file's macros for columns holding ``depth`` levels of AnyValue (``source`` is added here)."""
     refused: dict[str, str] = field(default_factory=dict)
     """Why an item is not a row, by the SQL condition that says so (tried in this order)."""
+    name: str = ""
+    """The statement's spool entries, ``requests.<name>`` (the signal's name when empty): a signal stored in
+    several tables has a statement per table."""
+    sql: str = ""
+    """The SQL file (``<signal>.sql`` when empty)."""
 
     @property
     def entries(self) -> dict[bool, str]:
         """The spool entry of a request for the common statement (False) and for the deep one (True)."""
-        return {False: f"{REQUESTS_PREFIX}{self.signal}", True: f"{REQUESTS_PREFIX}{self.signal}.deep"}
+        name = f"{REQUESTS_PREFIX}{self.name or self.signal}"
+        return {False: name, True: f"{name}.deep"}
 
     def entry(self, depth: int) -> str:
         """The spool entry (and so the statement) for a request whose values nest ``depth`` levels deep."""
@@ -140,6 +146,6 @@ class RequestStatement:
 
 @cache
 def _select_sql(statement: RequestStatement, source_sql: str, deep: bool) -> str:
-    template = Template(resources.files(__package__).joinpath(f"{statement.signal}.sql").read_text())
+    template = Template(resources.files(__package__).joinpath(statement.sql or f"{statement.signal}.sql").read_text())
     return template.substitute(source=source_sql, valid=statement.valid, zero8=ZERO8, zero16=ZERO16,
                                **statement.macros(VALUE_DEPTH if deep else SHALLOW_DEPTH))

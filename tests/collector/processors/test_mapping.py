@@ -10,11 +10,12 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
+import reference_tenant
+
 from aitrail.collector.config import CollectorConfig, load
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.processors.mapping import Mapping
 from aitrail.collector.processors.normalize import Normalize
-from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.errors import ConfigError
 
 CLAUDE_USER = "19b6be39d6e0a1c93ea855ba979002bc470dc153118098b8c3c0797d355d0ec2"
@@ -52,7 +53,8 @@ def _records(request):
 
 def _run(request, processor, context=None, signal="logs"):
     context = context or IngestContext()
-    for p in (TenantStamp(), processor, Normalize()):
+    reference_tenant.stamp(signal, request, context)  # the engine's stamp (every signal is stamped at the drain)
+    for p in (processor, Normalize()):
         p.process(signal, request, context)
     return request
 

@@ -1,4 +1,4 @@
-"""Tenant stamping and vocabulary normalization, on real OTLP request messages."""
+"""Vocabulary normalization, on real OTLP request messages (the tenant stamp is the engine's: tests/collector/engine/test_tenant_stamp.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.processors.normalize import Normalize
-from aitrail.collector.processors.tenant import TenantStamp
 
 
 def _kv(key, value):
@@ -27,21 +26,6 @@ def _traces(resource, span):
     rs.resource.attributes.extend([_kv(k, v) for k, v in resource.items()])
     rs.scope_spans.add().spans.add(name="s").attributes.extend([_kv(k, v) for k, v in span.items()])
     return request
-
-
-def test_payload_cannot_choose_its_tenant():
-    request = _traces({"aitrail.tenant.id": "someone-else", "service.name": "x"}, {})
-    TenantStamp().stamp("traces", request, IngestContext(tenant="acme"))
-    attrs = request.resource_spans[0].resource.attributes
-    assert [kv.value.string_value for kv in attrs if kv.key == "aitrail.tenant.id"] == ["acme"]
-    assert _attrs(attrs)["service.name"] == "x"
-
-
-def test_a_token_team_overrides_every_team_claim():
-    request = _traces({"team": "b", "aitrail.team": "b"}, {})
-    TenantStamp().stamp("traces", request, IngestContext(tenant="acme", team="a"))
-    attrs = _attrs(request.resource_spans[0].resource.attributes)
-    assert attrs["aitrail.team"] == "a" and "team" not in attrs
 
 
 def test_aliases_become_the_canonical_names():
