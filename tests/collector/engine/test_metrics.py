@@ -18,13 +18,14 @@ import math
 import random
 from typing import Any
 
-import native_metrics
 import pytest
 from engine_equality import both_ways, spooled
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from otlp_corpus import valid_metrics
 from reference_metrics import metrics_to_tables
+
+from bench import native_metrics
 
 from aitrail.collector.engine import ingest, metrics
 from aitrail.collector.engine.schema import SHALLOW_DEPTH
