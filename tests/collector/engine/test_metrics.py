@@ -19,7 +19,7 @@ import random
 from typing import Any
 
 import pytest
-from engine_equality import both_ways, spooled
+from engine_equality import both_ways, nesting, spooled
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from otlp_corpus import valid_metrics
@@ -170,15 +170,6 @@ def test_a_request_is_spooled_once_per_kind_it_holds_with_its_points_counted() -
     assert set(spooled("metrics", metrics.to_spool, [claude], "acme", None)) == {metrics.STATEMENTS["sum"].entries[False]}
 
 
-def _nesting(depth: int) -> AnyValue:
-    """A value nesting ``depth`` levels: lists inside arrays, down to a string."""
-    value = AnyValue(string_value="bottom")
-    for level in range(depth - 1):
-        value = AnyValue(array_value=ArrayValue(values=[value])) if level % 2 else AnyValue(
-            kvlist_value=KeyValueList(values=[KeyValue(key=f"k{level}", value=value)]))
-    return value
-
-
 def test_only_values_nesting_past_the_common_depth_go_to_the_deep_statement() -> None:
     common, deep = metrics.STATEMENTS["histogram"].entries[False], metrics.STATEMENTS["histogram"].entries[True]
     for place in ("resource", "scope", "point", "exemplar"):
@@ -188,7 +179,7 @@ def test_only_values_nesting_past_the_common_depth_go_to_the_deep_statement() ->
         point = scope_metrics.metrics.add(name=place).histogram.data_points.add()
         attributes = {"resource": resource_metrics.resource.attributes, "scope": scope_metrics.scope.attributes,
                       "point": point.attributes, "exemplar": point.exemplars.add().filtered_attributes}[place]
-        attributes.add(key="shallow").value.CopyFrom(_nesting(SHALLOW_DEPTH))
+        attributes.add(key="shallow").value.CopyFrom(nesting(SHALLOW_DEPTH))
         assert set(spooled("metrics", metrics.to_spool, [request], "acme", None)) == {common}, place
-        attributes.add(key="deep").value.CopyFrom(_nesting(SHALLOW_DEPTH + 1))
+        attributes.add(key="deep").value.CopyFrom(nesting(SHALLOW_DEPTH + 1))
         assert set(spooled("metrics", metrics.to_spool, [request], "acme", None)) == {deep}, place
