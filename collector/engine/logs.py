@@ -13,7 +13,7 @@ than the field, Claude Code among them, put the name there).
 
 Trace and span ids are optional on logs: absent or all-zero ids are ''. Only a
 record whose ids are present but of the wrong length is not a row
-(:data:`REFUSED`; :func:`refused` counts the same records in the collector).
+(:data:`REFUSED`; :func:`to_spool` counts the same records in the collector).
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.statement import CLAIMS, RequestStatement, stamped
-from aitrail.collector.rows.common import Flattened
+from aitrail.collector.engine.statement import CLAIMS, RequestStatement, items_of, stamped
 
 TABLE = "otel_logs"
 
@@ -58,26 +57,16 @@ def _macros(depth: int) -> dict[str, str]:
     }
 
 
-STATEMENT = RequestStatement("logs", TABLE, COLUMNS, _UNREAD, _macros, REFUSED)
+def _refusal(record: Any) -> str | None:
+    if len(record.trace_id) not in (0, 16):
+        return BAD_TRACE_ID
+    if len(record.span_id) not in (0, 8):
+        return BAD_SPAN_ID
+    return None
 
 
-def to_spool(request: Any, tenant: str, team: str | None, depth: int) -> Flattened:
-    """What the collector spools of a logs request: the request itself beside ``tenant`` and ``team``, as the
-    part of the statement its values' ``depth`` needs, with the records the statement will refuse told apart."""
-    records = sum(len(sl.log_records) for rl in request.resource_logs for sl in rl.scope_logs)
-    return STATEMENT.to_spool(request.SerializeToString(), tenant, team, depth, records, refused(request),
-                              "log record")
-
-
-def refused(request: Any) -> dict[str, int]:
-    """How many records of ``request`` the statement refuses, by reason (:data:`REFUSED`'s rules, read from the
-    ids alone): what the collector tells the client before the engine has seen the request."""
-    counts: dict[str, int] = {}
-    for resource_logs in request.resource_logs:
-        for scope_logs in resource_logs.scope_logs:
-            for record in scope_logs.log_records:
-                if len(record.trace_id) not in (0, 16):
-                    counts[BAD_TRACE_ID] = counts.get(BAD_TRACE_ID, 0) + 1
-                elif len(record.span_id) not in (0, 8):
-                    counts[BAD_SPAN_ID] = counts.get(BAD_SPAN_ID, 0) + 1
-    return counts
+STATEMENT = RequestStatement("logs", TABLE, COLUMNS, _UNREAD, _macros,
+                             items_of("resource_logs", "scope_logs", "log_records"), _refusal, "log record", REFUSED)
+to_spool = STATEMENT.to_spool
+"""What the collector spools of a logs request (the request beside its tenant and team, the part its depth
+needs), with the records the statement will refuse told apart."""

@@ -7,19 +7,20 @@ ClickHouse exporter writes it — a number's value its double or its int as
 Float64, an unset optional (a histogram's sum, min, max) 0, exemplar ids as hex
 of their bytes, all zeros when absent.
 
-The collector counts a request's data points by kind (per metric, not per
-point) and spools the request as one part per kind it holds, each naming its
-table's statement; so a batch runs only the statements of the kinds it holds
-(Claude Code sends sums only), and each reads only its kind's fields. A request
-holding several kinds is spooled once per kind.
+The collector counts a request's data points by kind (each statement's census
+of its items) and spools the request as one part per kind it holds, each
+naming its table's statement; so a batch runs only the statements of the kinds
+it holds (Claude Code sends sums only), and each reads only its kind's fields.
+A request holding several kinds is spooled once per kind.
 
 A data point with an exemplar whose ids are present but of the wrong length is
-not a row (``_BAD_EXEMPLAR``; :func:`counts` counts the same points in the
+not a row (``_BAD_EXEMPLAR``; :func:`to_spool` counts the same points in the
 collector, for its answer to the client).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aitrail.collector.engine import values
@@ -105,6 +106,24 @@ _UNREAD = frozenset({
 """What no otel_metrics_* table holds: the engine skips it on the wire (each statement skips the other kinds too)."""
 
 
+def _points(kind: str) -> Callable[[Any], Iterator[Any]]:
+    """Every data point of the metrics of one kind in a request."""
+    def each(request: Any) -> Iterator[Any]:
+        for resource_metrics in request.resource_metrics:
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    if metric.WhichOneof("data") == kind:
+                        yield from getattr(metric, kind).data_points
+    return each
+
+
+def _refusal(point: Any) -> str | None:
+    """Why the statement will not make a row of a data point: an exemplar's ids (``_BAD_EXEMPLAR`` in SQL)."""
+    if any(len(e.trace_id) not in (0, 16) or len(e.span_id) not in (0, 8) for e in point.exemplars):
+        return BAD_EXEMPLAR_ID
+    return None
+
+
 def _statement(kind: str) -> RequestStatement:
     def macros(depth: int) -> dict[str, str]:
         columns = ",\n    ".join(f"{sql} AS `{name}`" for name, sql in _point_columns(kind, depth).items())
@@ -117,9 +136,11 @@ def _statement(kind: str) -> RequestStatement:
         }
 
     others = frozenset(f"Metric.{other}" for other in KINDS if other != kind)
-    refused = {} if kind == "summary" else {BAD_EXEMPLAR_ID: _BAD_EXEMPLAR}
+    exemplars = kind != "summary"  # a summary's points have none
     return RequestStatement("metrics", KINDS[kind], (*_COMMON, *_point_columns(kind, 1)), _UNREAD | others, macros,
-                            refused, name=f"metrics.{kind}", sql="metrics.sql")
+                            _points(kind), _refusal if exemplars else lambda point: None, "data point",
+                            {BAD_EXEMPLAR_ID: _BAD_EXEMPLAR} if exemplars else {}, name=f"metrics.{kind}",
+                            sql="metrics.sql")
 
 
 STATEMENTS = {kind: _statement(kind) for kind in KINDS}
@@ -130,34 +151,14 @@ def to_spool(request: Any, tenant: str, team: str | None, depth: int) -> Flatten
     """What the collector spools of a metrics request: the request itself beside ``tenant`` and ``team``, as one part
     per kind of data point it holds (the part of that kind's statement its values' ``depth`` needs), with the data
     points the statements will refuse told apart."""
-    points, bad = counts(request)
     parts: dict[str, Any] = {}
+    refused: dict[str, int] = {}
     body = b""
-    for kind, n in points.items():
-        if n > bad.get(kind, 0):
+    for statement in STATEMENTS.values():
+        points, counts = statement.census(request)
+        for reason, n in counts.items():
+            refused[reason] = refused.get(reason, 0) + n
+        if points > sum(counts.values()):
             body = body or spooled(request.SerializeToString(), tenant, team)
-            parts[STATEMENTS[kind].entry(depth)] = Requests(body, n - bad.get(kind, 0))
-    rejected = sum(bad.values())
-    return Flattened(parts, rejected, summarize({BAD_EXEMPLAR_ID: rejected} if rejected else {}, "data point"))
-
-
-def counts(request: Any) -> tuple[dict[str, int], dict[str, int]]:
-    """(data points, data points the statements refuse) of ``request`` by kind: the first counted per metric, the
-    second by the statements' rule (``_BAD_EXEMPLAR``) read from the exemplars' ids alone (what the collector tells the client before
-    the engine has seen the request)."""
-    points: dict[str, int] = {}
-    bad: dict[str, int] = {}
-    for resource_metrics in request.resource_metrics:
-        for scope_metrics in resource_metrics.scope_metrics:
-            for metric in scope_metrics.metrics:
-                kind = metric.WhichOneof("data")
-                if kind is None:
-                    continue
-                data_points = getattr(metric, kind).data_points
-                points[kind] = points.get(kind, 0) + len(data_points)
-                if kind != "summary":
-                    n = sum(1 for point in data_points if any(
-                        len(e.trace_id) not in (0, 16) or len(e.span_id) not in (0, 8) for e in point.exemplars))
-                    if n:
-                        bad[kind] = bad.get(kind, 0) + n
-    return points, bad
+            parts[statement.entry(depth)] = Requests(body, points - sum(counts.values()))
+    return Flattened(parts, sum(refused.values()), summarize(refused, "data point"))

@@ -17,7 +17,7 @@ the deep one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -55,6 +55,16 @@ ZERO16 = "repeat('\\0', 16)"
 """SQL: the all-zero span and trace ids, which mean "no id" (the ``${zero8}`` and ``${zero16}`` macros)."""
 
 
+def items_of(resources: str, scopes: str, items: str) -> Callable[[Any], Iterator[Any]]:
+    """Every item of a request, by the names of its repeated fields (``resource_logs``, ``scope_logs``,
+    ``log_records``)."""
+    def each(request: Any) -> Iterator[Any]:
+        for resource in getattr(request, resources):
+            for scope in getattr(resource, scopes):
+                yield from getattr(scope, items)
+    return each
+
+
 _REPEATABLE = {"max_threads": 1, "max_insert_threads": 1}
 """One stream reads, flattens and inserts a batch: the same blocks in the same order at every retry, so the
 batch's deduplication token, numbered block by block in the raw table and in every view, names the same rows
@@ -75,6 +85,12 @@ class RequestStatement:
     """What the raw table does not hold (``Message.field``): the engine skips it on the wire."""
     macros: Callable[[int], dict[str, str]]
     """The SQL file's macros for columns holding ``depth`` levels of AnyValue (``source`` is added here)."""
+    items: Callable[[Any], Iterator[Any]]
+    """Every item (span, log record) of a request."""
+    refusal: Callable[[Any], str | None]
+    """Why the statement will not make a row of an item (:attr:`refused`'s rules, read from its ids alone)."""
+    noun: str
+    """What an item is called in the answer to the client (``span``, ``log record``)."""
     refused: dict[str, str] = field(default_factory=dict)
     """Why an item is not a row, by the SQL condition that says so (tried in this order)."""
     name: str = ""
@@ -132,16 +148,25 @@ class RequestStatement:
                               {**format_settings(self.signal, schema, spooled=True), **_REPEATABLE}, data,
                               dedup_token)
 
-    def to_spool(self, body: bytes, tenant: str, team: str | None, depth: int, items: int,
-                 refused: dict[str, int], noun: str) -> Flattened:
-        """What the collector spools of a request (its serialized ``body`` holding ``items`` items, of which
-        ``refused`` counts, by reason, those the statement will not make rows of): the request beside ``tenant``
-        and ``team``, as the part of the statement its values' ``depth`` needs."""
+    def to_spool(self, request: Any, tenant: str, team: str | None, depth: int) -> Flattened:
+        """What the collector spools of a request: the request itself beside ``tenant`` and ``team``, as the part
+        of the statement its values' ``depth`` needs, with the items the statement will refuse told apart."""
+        items, refused = self.census(request)
         rejected = sum(refused.values())
         parts: dict[str, Any] = {}
         if items > rejected:
-            parts[self.entry(depth)] = Requests(spooled(body, tenant, team), items - rejected)
-        return Flattened(parts, rejected, summarize(refused, noun))
+            parts[self.entry(depth)] = Requests(spooled(request.SerializeToString(), tenant, team), items - rejected)
+        return Flattened(parts, rejected, summarize(refused, self.noun))
+
+    def census(self, request: Any) -> tuple[int, dict[str, int]]:
+        """(the items of ``request`` the statement reads, how many of them it will refuse by reason)."""
+        items, counts = 0, dict[str, int]()
+        for item in self.items(request):
+            items += 1
+            reason = self.refusal(item)
+            if reason:
+                counts[reason] = counts.get(reason, 0) + 1
+        return items, counts
 
 
 @cache

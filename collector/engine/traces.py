@@ -13,7 +13,7 @@ schema unrolls; the collector sends a request nesting deeper
 
 A span whose trace id is not 16 bytes or all zero, whose span id is not 8
 bytes or all zero, whose parent id has an impossible length, or one of whose
-links has, is not a row (:data:`REFUSED` says why, in SQL; :func:`refused`
+links has, is not a row (:data:`REFUSED` says why, in SQL; :func:`to_spool`
 counts the same spans in the collector, for its answer to the client).
 """
 
@@ -22,8 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.statement import CLAIMS, ZERO8, ZERO16, RequestStatement, stamped
-from aitrail.collector.rows.common import Flattened
+from aitrail.collector.engine.statement import CLAIMS, ZERO8, ZERO16, RequestStatement, items_of, stamped
 
 TABLE = "otel_traces"
 
@@ -69,34 +68,6 @@ def _macros(depth: int) -> dict[str, str]:
     }
 
 
-STATEMENT = RequestStatement("traces", TABLE, COLUMNS, _UNREAD, _macros, REFUSED)
-ENTRIES = STATEMENT.entries
-"""The spool entry of a request for the common statement (False) and for the deep one (True)."""
-source = STATEMENT.source
-select_sql = STATEMENT.select_sql
-settings = STATEMENT.settings
-
-
-def to_spool(request: Any, tenant: str, team: str | None, depth: int) -> Flattened:
-    """What the collector spools of a trace request: the request itself beside ``tenant`` and ``team``, as the
-    part of the statement its values' ``depth`` needs, with the spans the statement will refuse told apart."""
-    spans = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
-    return STATEMENT.to_spool(request.SerializeToString(), tenant, team, depth, spans, refused(request), "span")
-
-
-def refused(request: Any) -> dict[str, int]:
-    """How many spans of ``request`` the statement refuses, by reason (:data:`REFUSED`'s rules, read from the
-    ids alone): what the collector tells the client before the engine has seen the request."""
-    counts: dict[str, int] = {}
-    for resource_spans in request.resource_spans:
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                reason = _refusal(span)
-                if reason:
-                    counts[reason] = counts.get(reason, 0) + 1
-    return counts
-
-
 def _refusal(span: Any) -> str | None:
     trace_id, span_id = span.trace_id, span.span_id
     if len(trace_id) != 16 or trace_id == bytes(16):
@@ -108,3 +79,15 @@ def _refusal(span: Any) -> str | None:
     if any(len(link.trace_id) not in (0, 16) or len(link.span_id) not in (0, 8) for link in span.links):
         return BAD_LINK_ID
     return None
+
+
+STATEMENT = RequestStatement("traces", TABLE, COLUMNS, _UNREAD, _macros,
+                             items_of("resource_spans", "scope_spans", "spans"), _refusal, "span", REFUSED)
+ENTRIES = STATEMENT.entries
+"""The spool entry of a request for the common statement (False) and for the deep one (True)."""
+source = STATEMENT.source
+select_sql = STATEMENT.select_sql
+settings = STATEMENT.settings
+to_spool = STATEMENT.to_spool
+"""What the collector spools of a trace request (the request beside its tenant and team, the part its depth
+needs), with the spans the statement will refuse told apart."""

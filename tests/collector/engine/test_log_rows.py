@@ -18,8 +18,9 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogR
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-from aitrail.collector.engine import ingest, logs
-from aitrail.collector.limits import ItemLimits, enforce
+import engine_equality
+
+from aitrail.collector.engine import logs
 
 T0 = 1_760_000_000_123_456_789
 
@@ -45,15 +46,11 @@ def read_back(store) -> list[dict[str, Any]]:  # noqa: ANN001
 
 def spool(request: ExportLogsServiceRequest):  # noqa: ANN201
     """What the collector spools of ``request`` (tenant "default"), as its pipeline does."""
-    copy = ExportLogsServiceRequest.FromString(request.SerializeToString())
-    return logs.to_spool(copy, "default", None, enforce("logs", copy, ItemLimits()).depth)
+    return engine_equality.spool("logs", logs.to_spool, request)
 
 
 def insert(store, request: ExportLogsServiceRequest):  # noqa: ANN001, ANN201
-    flattened = spool(request)
-    for part, requests in flattened.tables.items():
-        ingest.insert(store, part, requests)
-    return flattened
+    return engine_equality.store_spooled(store, spool(request))
 
 
 def kv(key: str, **value: Any) -> KeyValue:
