@@ -9,11 +9,10 @@ tenant is the collector's, and a data point with an impossible exemplar id is re
 
 from __future__ import annotations
 
-import signal
 import urllib.request
 
 import pytest
-from faultkit import Collector, chserver, free_port, wait_port
+from faultkit import serving_a_server
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
@@ -26,13 +25,7 @@ T0 = 1_760_000_000_000_000_000
 def test_metrics_are_stored_by_the_engine_on_a_clickhouse_server(tmp_path):
     import clickhouse_connect
 
-    ch_port, port = free_port(), free_port()
-    store = chserver(tmp_path / "chserver.log", tmp_path / "ch", ch_port).start()
-    wait_port(ch_port)
-    collector = Collector(tmp_path / "collector.log", port, "--clickhouse-url", f"http://default:@127.0.0.1:{ch_port}",
-                          "--spool-dir", str(tmp_path / "spool")).start()
-    try:
-        assert collector.wait_ready(), collector.tail()
+    with serving_a_server(tmp_path) as (collector, ch_port):
         request = ExportMetricsServiceRequest()
         resource_metrics = request.resource_metrics.add()
         resource_metrics.resource.attributes.add(key="service.name").value.string_value = "claude-code"
@@ -56,8 +49,5 @@ def test_metrics_are_stored_by_the_engine_on_a_clickhouse_server(tmp_path):
         histograms = client.query("SELECT MetricName, Count, Sum, BucketCounts, ExplicitBounds, "
                                   "ResourceAttributes['aitrail.tenant.id'] FROM aitrail.otel_metrics_histogram").result_rows
         client.close()
-    finally:
-        collector.kill(signal.SIGTERM)
-        store.kill(signal.SIGTERM)
     assert [list(row) for row in sums] == [["claude_code.token.usage", 1200.0, {"type": "input"}, True, 1, "default"]]
     assert [list(row) for row in histograms] == [["gemini_cli.api.request.latency", 3, 42.0, [1, 2], [10.0], "default"]]
