@@ -20,7 +20,6 @@ from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext, Processor
 from aitrail.collector.processors.genai_content import GenAIContent
 from aitrail.collector.processors.mapping import Mapping
-from aitrail.collector.processors.normalize import Normalize
 from aitrail.collector.processors.redact import Redact
 from aitrail.collector.rows import Flattened
 from aitrail.collector.telemetry import SelfMetrics
@@ -59,8 +58,9 @@ def count_items(signal: str, request: Any) -> int:
 
 def standard_processors(config: Any) -> list[Processor]:
     """The collector's processors, in order: redaction last (on the final text). The tenant is stamped by the
-    engine, from the tenant and team spooled beside the request."""
-    return [Mapping.from_config(config), Normalize(), GenAIContent.from_config(config), Redact()]
+    engine, from the tenant and team spooled beside the request. Aliases are not among them: the raw tables keep
+    attributes as sent, and the derived views resolve them (:mod:`aitrail.collector.store.aliases`)."""
+    return [Mapping.from_config(config), GenAIContent.from_config(config), Redact()]
 
 
 def prepare(signal: str, request: Any, context: IngestContext, config: Any) -> Flattened:

@@ -1,6 +1,6 @@
 """A payload cannot choose its tenant, nor the team a token fixes: the engine stamps both, for every signal.
 
-Each request claims a tenant and a team (and a team alias) on its resource and
+Each request claims a tenant and a team (under every alias) on its resource and
 on its item; it goes through the collector's pipeline, is stored by the engine,
 and the stored row carries the tenant (and team) the receiver established.
 """
@@ -21,7 +21,7 @@ from aitrail.collector.processors import IngestContext
 from aitrail.collector.telemetry import SelfMetrics
 from aitrail.sdk import vocabulary as v
 
-CLAIMS = {v.TENANT: "someone-else", v.TEAM: "b", "team": "b", "service.name": "x"}
+CLAIMS = {v.TENANT: "someone-else", v.TEAM: "b", "team": "b", "team.name": "b", "service.name": "x"}
 
 
 def _claims() -> list[KeyValue]:
