@@ -103,8 +103,10 @@ def _item_problem(signal: str, item: Any, limits: ItemLimits, seen: _Depth) -> s
             problem = problem or _problem(part.attributes, limits, seen)
     if problem is None and signal == "metrics":
         kind = item.WhichOneof("data")
-        for point in getattr(item, kind).data_points if kind else ():
-            problem = problem or _problem(point.attributes, limits)
+        for point in getattr(item, kind).data_points if kind else ():  # and its exemplars', read as deep
+            problem = problem or _problem(point.attributes, limits, seen)
+            for exemplar in point.exemplars if kind != "summary" else ():
+                problem = problem or _problem(exemplar.filtered_attributes, limits, seen)
     return problem
 
 
@@ -135,7 +137,8 @@ def _resource_problems(signal: str, request: Any, limits: ItemLimits, seen: _Dep
         problem = _problem(group.resource.attributes, limits, seen)
         if problem:
             yield f"resource {problem}"
-        for scope_logs in group.scope_logs if signal == "logs" else ():  # otel_logs holds the scope's attributes
-            problem = _problem(scope_logs.scope.attributes, limits, seen)
+        scopes = {"logs": "scope_logs", "metrics": "scope_metrics"}.get(signal)  # their tables hold its attributes
+        for scope_items in getattr(group, scopes) if scopes else ():
+            problem = _problem(scope_items.scope.attributes, limits, seen)
             if problem:
                 yield f"scope {problem}"
