@@ -7,11 +7,12 @@ import json
 import platform
 import os
 
-from bench import attribution, ingest, interop, linkage, queries, sdk_overhead, storage
+from bench import attribution, ingest, ingest_metrics, interop, linkage, queries, sdk_overhead, storage
 
 # Each benchmark that needs a store runs it in a subprocess of its own (chDB: one data directory per process).
 BENCHMARKS = {"sdk": sdk_overhead.run, "ingest": ingest.run, "queries": queries.run, "storage": storage.run,
-              "linkage": linkage.run, "attribution": attribution.run, "interop": interop.run}
+              "linkage": linkage.run, "attribution": attribution.run, "interop": interop.run,
+              "ingest_metrics": ingest_metrics.run}
 
 
 def machine() -> str:

@@ -5,8 +5,9 @@ One road in (ARCHITECTURE.md): an import is an OTLP request like any other. :fun
 * to a running collector — the one named (``endpoint``), or the one that owns the embedded data directory (its
   lock file says where its OTLP/HTTP receiver listens) — authenticated with an ingest-scope ``token`` when the
   collector requires one; the collector stamps the tenant, exactly as for an assistant's OTLP;
-* else to the store directly, through the collector's own processors (tenant stamp, mapping, normalization,
-  redaction) and flattener: the same rows a collector would write, never a second way of writing them.
+* else to the store directly, through the collector's own processors (mapping, normalization, redaction) and
+  statements (the engine stamps the tenant): the same rows a collector would write, never a second way of
+  writing them.
 
 The embedded store has one owner: when a collector holds it, the records go through that collector, so an
 import never fails on the lock.

@@ -113,8 +113,10 @@ def _item_problem(signal: str, item: Any, limits: ItemLimits, seen: _Depth) -> s
             problem = problem or _problem(part.attributes, limits, seen)
     if problem is None and signal == "metrics":
         kind = item.WhichOneof("data")
-        for point in getattr(item, kind).data_points if kind else ():
-            problem = problem or _problem(point.attributes, limits)
+        for point in getattr(item, kind).data_points if kind else ():  # and its exemplars', read as deep
+            problem = problem or _problem(point.attributes, limits, seen)
+            for exemplar in point.exemplars if kind != "summary" else ():
+                problem = problem or _problem(exemplar.filtered_attributes, limits, seen)
     return problem
 
 
@@ -139,7 +141,7 @@ def enforce(signal: str, request: Any, limits: ItemLimits, body: bytes | bytearr
 UNLIMITED = {
     "traces": frozenset({"InstrumentationScope.attributes"}),
     "logs": frozenset[str](),
-    "metrics": frozenset({"InstrumentationScope.attributes", "Exemplar.filtered_attributes", "Metric.metadata"}),
+    "metrics": frozenset({"Metric.metadata"}),
 }
 """The values no limit applies to (``Message.field``), by signal: the store's columns do not hold them."""
 
@@ -204,6 +206,7 @@ def _items(signal: str, request: Any) -> int:
 
 
 _ATTRIBUTES, _EVENTS, _LINKS = attrgetter("attributes"), attrgetter("events"), attrgetter("links")
+_FILTERED = attrgetter("filtered_attributes")
 
 
 def _most(lists: Iterable[Any]) -> int:
@@ -214,8 +217,10 @@ def _most_attributes(signal: str, request: Any) -> int:
     """The most attributes any item, event, link, data point or resource of the request has (one loop over items
     in C, through ``map``; none over attributes)."""
     most = _most(resource.attributes for resource in resources(signal, request))
-    if signal == "logs":  # (otel_logs holds the scope's attributes too)
-        most = max(most, _most(sl.scope.attributes for rl in request.resource_logs for sl in rl.scope_logs))
+    if signal != "traces":  # (otel_logs and the metrics' tables hold the scope's attributes too)
+        scopes = f"scope_{signal}"
+        most = max(most, _most(scope.scope.attributes for group in getattr(request, _GROUPS[signal])
+                               for scope in getattr(group, scopes)))
     for items, _ in _item_lists(signal, request):
         if signal == "traces":
             spans = list(items)  # once: each pass over a repeated field makes its messages' Python objects again
@@ -223,8 +228,11 @@ def _most_attributes(signal: str, request: Any) -> int:
         elif signal == "logs":
             parts = items
         else:
-            parts = chain.from_iterable(getattr(metric, kind).data_points for metric in items
-                                        if (kind := metric.WhichOneof("data")))
+            points = list(chain.from_iterable(getattr(metric, kind).data_points for metric in items
+                                              if (kind := metric.WhichOneof("data"))))
+            exemplars = chain.from_iterable(getattr(point, "exemplars", ()) for point in points)  # (not a summary's)
+            most = max(most, _most(map(_FILTERED, exemplars)))
+            parts = points
         most = max(most, _most(map(_ATTRIBUTES, parts)))
     return most
 
@@ -257,7 +265,8 @@ def _resource_problems(signal: str, request: Any, limits: ItemLimits, seen: _Dep
         problem = _problem(group.resource.attributes, limits, seen)
         if problem:
             yield f"resource {problem}"
-        for scope_logs in group.scope_logs if signal == "logs" else ():  # otel_logs holds the scope's attributes
-            problem = _problem(scope_logs.scope.attributes, limits, seen)
+        scopes = {"logs": "scope_logs", "metrics": "scope_metrics"}.get(signal)  # their tables hold its attributes
+        for scope_items in getattr(group, scopes) if scopes else ():
+            problem = _problem(scope_items.scope.attributes, limits, seen)
             if problem:
                 yield f"scope {problem}"

@@ -1,9 +1,9 @@
-"""receive -> process -> flatten -> spool (fsync) -> batch -> store: the one path every OTLP request takes.
+"""receive -> limits, process -> spool (fsync) -> batch -> store: the one path every OTLP request takes.
 
 Receivers (HTTP, gRPC) only decode and answer; everything between the decoded
-request and the store happens here, once, whatever the transport. A trace or
-logs request is not flattened here: it is spooled as it is, beside its tenant
-and team, and the engine makes its rows when the drain stores it
+request and the store happens here, once, whatever the transport. No request
+is flattened here: it is spooled as it is, beside its tenant and team, and the
+engine makes its rows (tenant stamp included) when the drain stores it
 (:mod:`aitrail.collector.engine.statement`).
 """
 
@@ -15,25 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from aitrail.collector.batcher import Batcher
-from aitrail.collector.engine import logs, traces
+from aitrail.collector.engine import logs, metrics, traces
 from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext, Processor
 from aitrail.collector.processors.genai_content import GenAIContent
 from aitrail.collector.processors.mapping import Mapping
 from aitrail.collector.processors.redact import Redact
-from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.rows import Flattened
-from aitrail.collector.rows.metrics import metrics_to_tables
 from aitrail.collector.telemetry import SelfMetrics
-
-FLATTEN: dict[str, Callable[[Any], Flattened]] = {
-    "metrics": metrics_to_tables,
-}
-"""The signals flattened in Python (traces and logs go to the engine as requests: :data:`SPOOL`)."""
 
 SPOOL: dict[str, Callable[[Any, str, str | None, int, bytes | bytearray | None], Flattened]] = {
     "traces": traces.to_spool,
     "logs": logs.to_spool,
+    "metrics": metrics.to_spool,
 }
 """The signals the engine flattens: what the collector spools of a request (given its tenant, team, depth, and its
 bytes as they came when nothing changed it)."""
@@ -64,10 +58,10 @@ def count_items(signal: str, request: Any) -> int:
 
 
 def standard_processors(config: Any) -> list[Processor]:
-    """The collector's processors, in order: the tenant first (nothing after it can be fooled by a payload's
-    claim), redaction last (on the final text). Aliases are not among them: the raw tables keep attributes as
-    sent, and the derived views resolve them (:mod:`aitrail.collector.store.aliases`)."""
-    return [TenantStamp(), Mapping.from_config(config), GenAIContent.from_config(config), Redact()]
+    """The collector's processors, in order: redaction last (on the final text). The tenant is stamped by the
+    engine, from the tenant and team spooled beside the request. Aliases are not among them: the raw tables keep
+    attributes as sent, and the derived views resolve them (:mod:`aitrail.collector.store.aliases`)."""
+    return [Mapping.from_config(config), GenAIContent.from_config(config), Redact()]
 
 
 def prepare(signal: str, request: Any, context: IngestContext, config: Any) -> Flattened:
@@ -77,7 +71,7 @@ def prepare(signal: str, request: Any, context: IngestContext, config: Any) -> F
 
 
 class Pipeline:
-    """Processors in order, then the flattener of the signal, then the batcher."""
+    """Limits, processors in order, then what the signal spools, then the batcher."""
 
     def __init__(self, processors: Sequence[Processor], batcher: Batcher, metrics: SelfMetrics,
                  limits: ItemLimits | None = None) -> None:
@@ -97,10 +91,7 @@ class Pipeline:
             self.metrics.count(self.metrics.rejected, "over_limit", refused)
         for processor in self.processors:
             as_sent = not processor.process(signal, request, context) and as_sent  # (every processor runs)
-        if signal in SPOOL:
-            flattened = SPOOL[signal](request, context.tenant, context.team, depth, body if as_sent else None)
-        else:
-            flattened = FLATTEN[signal](request)
+        flattened = SPOOL[signal](request, context.tenant, context.team, depth, body if as_sent else None)
         if refused:
             flattened = Flattened(flattened.tables, flattened.rejected + refused, reasons + flattened.errors)
         return flattened

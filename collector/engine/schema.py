@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -152,12 +153,14 @@ def optional(field: FieldDescriptor) -> bool:
     return oneof is not None and len(oneof.fields) == 1 and oneof.name == f"_{field.name}"
 
 
+@cache
 def structure(signal: str, unread: frozenset[str] = frozenset(), depth: int = VALUE_DEPTH) -> str:
     """The ClickHouse structure of a signal's requests, without the ``unread`` fields (``Message.field``), its
     AnyValues read to ``depth`` levels (the kind of a deeper array or list is read, not its items).
 
     Every column costs parsing time, and each level of AnyValue doubles the columns of a value (and the time
-    to plan a statement over them): a reader leaves out what it does not use.
+    to plan a statement over them): a reader leaves out what it does not use. Generated once per reader (walking
+    the descriptors costs 50 ms for a trace reader, 230 for a metrics one: it was paid by every batch).
     """
     _, column = _Generator({}, unread, depth).message(REQUESTS[signal], 0)
     return column[len("Tuple("):-1]  # the request's fields are the top-level columns

@@ -100,11 +100,17 @@ class RequestStatement:
     """What an item is called in the answer to the client (``span``, ``log record``)."""
     refused: dict[str, str] = field(default_factory=dict)
     """Why an item is not a row, by the SQL condition that says so (tried in this order)."""
+    name: str = ""
+    """The statement's spool entries, ``requests.<name>`` (the signal's name when empty): a signal stored in
+    several tables has a statement per table."""
+    sql: str = ""
+    """The SQL file (``<signal>.sql`` when empty)."""
 
     @property
     def entries(self) -> dict[bool, str]:
         """The spool entry of a request for the common statement (False) and for the deep one (True)."""
-        return {False: f"{REQUESTS_PREFIX}{self.signal}", True: f"{REQUESTS_PREFIX}{self.signal}.deep"}
+        name = f"{REQUESTS_PREFIX}{self.name or self.signal}"
+        return {False: name, True: f"{name}.deep"}
 
     def entry(self, depth: int) -> str:
         """The spool entry (and so the statement) for a request whose values nest ``depth`` levels deep."""
@@ -156,7 +162,7 @@ class RequestStatement:
 
         ``body``: the request's bytes as they came, when nothing changed it since (they are spooled without
         serializing the request again); None to serialize it."""
-        items, refused = self._census(request)
+        items, refused = self.census(request)
         rejected = sum(refused.values())
         parts: dict[str, Any] = {}
         if items > rejected:
@@ -164,7 +170,8 @@ class RequestStatement:
             parts[self.entry(depth)] = Requests(spooled(sent, tenant, team), items - rejected)
         return Flattened(parts, rejected, summarize(refused, self.noun))
 
-    def _census(self, request: Any) -> tuple[int, dict[str, int]]:
+    def census(self, request: Any) -> tuple[int, dict[str, int]]:
+        """(the items of ``request`` the statement reads, how many of them it will refuse by reason)."""
         items, counts = 0, dict[str, int]()
         for item in self.items(request):
             items += 1
@@ -176,6 +183,6 @@ class RequestStatement:
 
 @cache
 def _select_sql(statement: RequestStatement, source_sql: str, deep: bool) -> str:
-    template = Template(resources.files(__package__).joinpath(f"{statement.signal}.sql").read_text())
+    template = Template(resources.files(__package__).joinpath(statement.sql or f"{statement.signal}.sql").read_text())
     return template.substitute(source=source_sql, valid=statement.valid, zero8=ZERO8, zero16=ZERO16,
                                **statement.macros(VALUE_DEPTH if deep else SHALLOW_DEPTH))

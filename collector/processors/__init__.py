@@ -1,8 +1,9 @@
 """Processors: each takes a decoded OTLP request and makes it safer or more uniform, in place.
 
-The pipeline runs them in order (tenant stamp first, so nothing after it can
-be fooled by a payload's own tenant claim) on the protobuf request, before it
-is flattened into rows. A new emitter dialect is a new processor.
+The pipeline runs them in order on the protobuf request, before it is spooled;
+the engine stamps the tenant (and a team the token fixes) when it makes the
+rows, so no payload claim survives them. A new emitter dialect is a new
+processor.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ and data point:
 
 Sent values always win: it fills gaps, it never corrects. A team fixed by the
 caller's token (``IngestContext.team``) is never added to or contradicted.
-Runs after the tenant stamp; with an empty configuration it does nothing.
+The engine stamps the tenant (and a fixed team) afterwards, over anything added here; with an empty
+configuration it does nothing.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
-"""Rows: decoded OTLP requests flattened into Arrow tables shaped exactly like the ClickHouse tables.
+"""Rows: what the collector makes of a request, and how it renders attribute values as the exporter does.
 
-``metrics.metrics_to_tables`` returns a :class:`Flattened`: tables by name,
-plus how many items were refused and why. Traces and logs are not flattened in
-Python: the engine makes their rows from the spooled requests
-(:mod:`aitrail.collector.engine.traces`, :mod:`aitrail.collector.engine.logs`,
-whose ``to_spool`` returns a :class:`Flattened` of requests).
+No signal is flattened in Python any more: the engine makes the rows of traces,
+logs and metrics from the spooled requests (:mod:`aitrail.collector.engine`),
+and each signal's ``to_spool`` returns a :class:`Flattened` of requests.
 """
 
 from aitrail.collector.rows.common import Flattened

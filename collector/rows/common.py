@@ -1,15 +1,14 @@
-"""What the flatteners share: attribute values as strings, map and list columns, timestamps.
+"""What the collector makes of a request (:class:`Flattened`), and attribute values as the exporter writes them.
 
 Conversions follow the OpenTelemetry Collector (contrib) ClickHouse exporter,
 which turns every attribute value into a string with pdata's
 ``pcommon.Value.AsString``: bool -> ``true``/``false``, int -> decimal,
 double -> Go's JSON number text (``1.5``, ``3``, ``1e+21``), bytes -> base64,
 arrays and maps -> JSON text as Go's ``encoding/json`` writes it (map keys
-sorted, ``<``, ``>``, ``&`` escaped).
-
-Columns are built as plain Python lists in one pass, then turned into Arrow
-arrays once per column: maps and nested lists from flat offsets, keys and
-values, never row by row.
+sorted, ``<``, ``>``, ``&`` escaped). The engine renders values in SQL
+(:mod:`aitrail.collector.engine.values`, its JSON escapes generated from
+:func:`_go_json_string`); the GenAI content processor reads message values
+with :func:`any_value_str`.
 """
 
 from __future__ import annotations
@@ -17,29 +16,17 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-STRING = pa.string()
-TIMESTAMP = pa.timestamp("ns")
-ATTRIBUTES = pa.map_(pa.string(), pa.string())
-
-ZERO_TRACE_ID = bytes(16)
-ZERO_SPAN_ID = bytes(8)
-_INT64_MAX = (1 << 63) - 1
-
 
 @dataclass
 class Flattened:
-    """A request as rows: Arrow tables by ClickHouse table name, and what was refused and why."""
+    """A request as the spool takes it: its parts by name, and how many of its items were refused and why."""
 
     tables: dict[str, Any] = field(default_factory=dict)
-    """Arrow tables by table name, or spooled requests (:class:`aitrail.collector.spool.Requests`) by part."""
+    """Spooled requests (:class:`aitrail.collector.spool.Requests`) by part, or Arrow tables by table name."""
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -148,59 +135,6 @@ def any_value_str(value: Any) -> str:
         except ValueError:  # json.Marshal failed (NaN or Inf inside): pdata returns ""
             return ""
     return ""
-
-
-def attributes(kvs: Iterable[Any]) -> dict[str, str]:
-    """Key -> AsString(value), the last of duplicate keys winning (as in the exporter's map)."""
-    out: dict[str, str] = {}
-    for kv in kvs:
-        value = kv.value
-        text = value.string_value  # the common case, without a WhichOneof call
-        out[kv.key] = text if text else any_value_str(value)
-    return out
-
-
-# --- columns -----------------------------------------------------------------------------------
-
-
-def timestamps(values: list[int]) -> pa.Array:
-    """Unix nanoseconds (uint64 on the wire) as DateTime64(9); past year 2262 clamps to its maximum."""
-    array = pa.array(values, pa.uint64())
-    if len(array):
-        array = pc.min_element_wise(array, pa.scalar(_INT64_MAX, pa.uint64()))
-    return array.cast(pa.int64()).cast(TIMESTAMP)
-
-
-def map_array(offsets: list[int], keys: list[str], values: list[str]) -> pa.Array:
-    """Map(String, String) column from offsets (len rows + 1) into flat keys and values."""
-    return pa.MapArray.from_arrays(
-        pa.array(offsets, pa.int32()), pa.array(keys, STRING), pa.array(values, STRING), type=ATTRIBUTES
-    )
-
-
-def list_array(offsets: list[int], values: pa.Array) -> pa.Array:
-    """Array(T) column from offsets (len rows + 1) into flat values."""
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
-
-
-class MapColumn:
-    """A Map(String, String) column being built: one map per row."""
-
-    __slots__ = ("offsets", "keys", "values")
-
-    def __init__(self) -> None:
-        self.offsets = [0]
-        self.keys: list[str] = []
-        self.values: list[str] = []
-
-    def add(self, mapping: dict[str, str]) -> None:
-        if mapping:
-            self.keys.extend(mapping)
-            self.values.extend(mapping.values())
-        self.offsets.append(len(self.keys))
-
-    def array(self) -> pa.Array:
-        return map_array(self.offsets, self.keys, self.values)
 
 
 def summarize(counts: dict[str, int], noun: str) -> list[str]:

@@ -40,6 +40,9 @@ def test_every_benchmark_runs_quick():
     assert logs["serve"]["spans"] > 0 and logs["serve"]["vm_hwm_mib"] > 0
     assert logs["engine_path"]["records"] == logs["clickhouse_native"]["records"] == logs["python"]["records"] > 0
 
+    metrics = figures["ingest_metrics"]  # Claude Code's exports: every data point spooled was stored
+    assert metrics["stored"] == metrics["points"] > 0 and metrics["points_per_cpu_second"] > 0
+
     queries = figures["queries"]
     assert set(queries["sizes"]) == {"1x", "10x", "100x"}
     assert queries["same_answers"]  # the rollups, the typed and the raw tables answer every question alike

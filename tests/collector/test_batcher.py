@@ -339,15 +339,14 @@ def _spooled(signal="traces"):
 def _flattened(store):
     """Every raw table's rows from the requests: as the collector spools them, made rows as the drain checks them."""
     from aitrail.collector.engine import ingest
-    from aitrail.collector.pipeline import FLATTEN, SPOOL
+    from aitrail.collector.limits import ItemLimits, enforce
+    from aitrail.collector.pipeline import SPOOL
 
     tables = {}
     for signal, request in _requests():
-        if signal in SPOOL:
-            part, requests = _spooled(signal)
+        depth = enforce(signal, request, ItemLimits()).depth
+        for part, requests in SPOOL[signal](request, "default", None, depth).tables.items():
             tables[ingest.table(part)] = ingest.rows(store, part, requests)
-        else:
-            tables.update(FLATTEN[signal](request).tables)
     return tables
 
 

@@ -10,6 +10,7 @@ exactly once, and no span may be stored twice.
 from __future__ import annotations
 
 import collections
+import contextlib
 import http.client
 import json
 import os
@@ -21,6 +22,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +147,25 @@ def wait_port(port: int, timeout: float = 60) -> None:
 
 
 # -- load ---------------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serving_a_server(tmp_path: Path) -> Iterator[tuple[Collector, int]]:
+    """``aitrail serve --clickhouse-url`` in front of the ClickHouse server stand-in, both stopped afterwards:
+    (the collector, the server's HTTP port)."""
+    ch_port, port = free_port(), free_port()
+    store = chserver(tmp_path / "chserver.log", tmp_path / "ch", ch_port).start()
+    try:
+        wait_port(ch_port)
+        collector = Collector(tmp_path / "collector.log", port, "--clickhouse-url",
+                              f"http://default:@127.0.0.1:{ch_port}", "--spool-dir", str(tmp_path / "spool")).start()
+        try:
+            assert collector.wait_ready(), collector.tail()
+            yield collector, ch_port
+        finally:
+            collector.kill(signal.SIGTERM)
+    finally:
+        store.kill(signal.SIGTERM)
 
 
 def make_request(prefix: str, spans: int, payload: int, rng: random.Random) -> tuple[bytes, list[str]]:

@@ -9,11 +9,10 @@ say, the tenant is the collector's, and a record with an impossible id is refuse
 from __future__ import annotations
 
 import json
-import signal
 import urllib.request
 
 import pytest
-from faultkit import Collector, chserver, free_port, wait_port
+from faultkit import serving_a_server
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest, ExportLogsServiceResponse
 
 T0 = 1_760_000_000_000_000_000
@@ -29,13 +28,7 @@ def _post(url: str, body: bytes, content_type: str) -> bytes:
 def test_logs_are_stored_by_the_engine_on_a_clickhouse_server(tmp_path):
     import clickhouse_connect
 
-    ch_port, port = free_port(), free_port()
-    store = chserver(tmp_path / "chserver.log", tmp_path / "ch", ch_port).start()
-    wait_port(ch_port)
-    collector = Collector(tmp_path / "collector.log", port, "--clickhouse-url", f"http://default:@127.0.0.1:{ch_port}",
-                          "--spool-dir", str(tmp_path / "spool")).start()
-    try:
-        assert collector.wait_ready(), collector.tail()
+    with serving_a_server(tmp_path) as (collector, ch_port):
         request = ExportLogsServiceRequest()
         resource_logs = request.resource_logs.add()
         resource_logs.resource.attributes.add(key="service.name").value.string_value = "claude-code"
@@ -62,9 +55,6 @@ def test_logs_are_stored_by_the_engine_on_a_clickhouse_server(tmp_path):
                             "SeverityNumber, EventName, ResourceAttributes['aitrail.tenant.id'] "
                             "FROM aitrail.otel_logs ORDER BY Timestamp").result_rows
         client.close()
-    finally:
-        collector.kill(signal.SIGTERM)
-        store.kill(signal.SIGTERM)
     assert [list(row) for row in rows] == [
         [T0, "claude-code", "claude_code.user_prompt", "01" * 16, "", 0, "", "default"],
         [T0 + 1, "claude-code", "7", "", "", 0, "n", "default"],

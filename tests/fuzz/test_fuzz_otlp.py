@@ -1,4 +1,4 @@
-"""Fuzzing a live collector with generated OTLP bodies: protobuf and JSON, valid-but-strange and invalid.
+"""Fuzzing a live collector with OTLP bodies of traces and metrics: protobuf and JSON, valid-but-strange and invalid.
 
 No crash, no 5xx, every refusal a 4xx with a message, and every valid body
 sent in the same run stored. ``AITRAIL_FUZZ_BODIES`` sets how many bodies
@@ -18,7 +18,7 @@ from google.rpc.status_pb2 import Status
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from otlp_corpus import valid_traces
+from otlp_corpus import valid_metrics, valid_traces
 
 BODIES = int(os.environ.get("AITRAIL_FUZZ_BODIES", "10000"))
 def _mutate(rng: random.Random, data: bytes) -> bytes:
@@ -52,10 +52,27 @@ def _json_variant(rng: random.Random, request: ExportTraceServiceRequest) -> byt
     return text.encode()
 
 
-def generate(rng: random.Random, index: int) -> tuple[str, bytes, str | None]:
-    """(content type, body, marker if the body is valid)."""
+METRICS_TABLES = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
+
+
+def _points(request) -> int:  # noqa: ANN001
+    return sum(len(getattr(m, m.WhichOneof("data")).data_points) for rm in request.resource_metrics
+               for sm in rm.scope_metrics for m in sm.metrics if m.WhichOneof("data"))
+
+
+def generate(rng: random.Random, index: int) -> tuple[str, str, bytes, str | None]:
+    """(signal, content type, body, marker if the body is valid and makes rows)."""
     marker = f"fuzz-valid-{index}"
-    choice = rng.randrange(10)
+    choice = rng.randrange(12)
+    if choice == 10:
+        request = valid_metrics(rng, marker)
+        return "metrics", "application/x-protobuf", request.SerializeToString(), marker if _points(request) else ""
+    if choice == 11:
+        return "metrics", "application/x-protobuf", _mutate(rng, valid_metrics(rng, "m").SerializeToString()), None
+    return ("traces", *_traces(rng, choice, marker))
+
+
+def _traces(rng: random.Random, choice: int, marker: str) -> tuple[str, bytes, str | None]:
     if choice == 0:
         return "application/x-protobuf", valid_traces(rng, marker).SerializeToString(), marker
     if choice <= 4:
@@ -86,8 +103,8 @@ def test_fuzzing_a_live_collector(make_collector):
         rng = random.Random(worker)
         conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
         for index in range(worker, BODIES, workers):
-            content_type, body, marker = generate(rng, index)
-            conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": content_type})
+            signal, content_type, body, marker = generate(rng, index)
+            conn.request("POST", f"/v1/{signal}", body=body, headers={"Content-Type": content_type})
             response = conn.getresponse()
             data = response.read()
             with lock:
@@ -98,7 +115,7 @@ def test_fuzzing_a_live_collector(make_collector):
                     reply_type = response.getheader("Content-Type", "")
                     if not _message("application/json" if "json" in reply_type else "x", data):
                         failures.append(f"{response.status} without a message for body {index}")
-                elif marker is not None:
+                elif marker:  # (a valid metrics body without data points makes no row)
                     valid.append(marker)
                 if marker is not None and response.status != 200:
                     failures.append(f"valid body {index} refused with {response.status}: {data[:200]!r}")
@@ -114,8 +131,10 @@ def test_fuzzing_a_live_collector(make_collector):
     import clickhouse_connect
 
     client = clickhouse_connect.get_client(host="127.0.0.1", port=collector.sql_port)
+    names = " UNION ALL ".join(["SELECT SpanName AS name FROM aitrail.otel_traces"] + [
+        f"SELECT MetricName FROM aitrail.otel_metrics_{table}" for table in METRICS_TABLES])
     stored = {row[0] for row in client.query(
-        "SELECT DISTINCT SpanName FROM aitrail.otel_traces WHERE startsWith(SpanName, 'fuzz-valid-')").result_rows}
+        f"SELECT DISTINCT name FROM ({names}) WHERE startsWith(name, 'fuzz-valid-')").result_rows}
     assert stored == set(valid)
     health = json.load(__import__("urllib.request").request.urlopen(f"{collector.http_url}/healthz"))
     assert health["status"] == "ok"

@@ -140,15 +140,6 @@ def both_ways(store: Any, requests: list[ExportTraceServiceRequest], tenant: str
                                      tenant, team)
 
 
-def _nesting(depth: int) -> AnyValue:
-    """A value nesting ``depth`` levels: lists inside arrays, down to a string."""
-    value = AnyValue(string_value="bottom")
-    for level in range(depth - 1):
-        value = AnyValue(array_value=ArrayValue(values=[value])) if level % 2 else AnyValue(
-            kvlist_value=KeyValueList(values=[KeyValue(key=f"k{level}", value=value)]))
-    return value
-
-
 def test_only_values_nesting_past_the_common_depth_go_to_the_deep_statement() -> None:
     common, deep = traces.ENTRIES[False], traces.ENTRIES[True]
     assert set(spooled([sdk_request(), secret_request()], "acme", None)) == {common}  # lists of scalars
@@ -158,9 +149,9 @@ def test_only_values_nesting_past_the_common_depth_go_to_the_deep_statement() ->
         span = resource_spans.scope_spans.add().spans.add(name=place, trace_id=b"\x01" * 16, span_id=b"\x02" * 8)
         attributes = {"span": span.attributes, "event": span.events.add().attributes,
                       "link": span.links.add().attributes, "resource": resource_spans.resource.attributes}[place]
-        attributes.add(key="shallow").value.CopyFrom(_nesting(SHALLOW_DEPTH))
+        attributes.add(key="shallow").value.CopyFrom(engine_equality.nesting(SHALLOW_DEPTH))
         assert set(spooled([request], "acme", None)) == {common}, place
-        attributes.add(key="deep").value.CopyFrom(_nesting(SHALLOW_DEPTH + 1))
+        attributes.add(key="deep").value.CopyFrom(engine_equality.nesting(SHALLOW_DEPTH + 1))
         assert set(spooled([request], "acme", None)) == {deep}, place
         empty = ExportTraceServiceRequest.FromString(request.SerializeToString())  # an empty list, one level in
         empty_attributes = {"span": empty.resource_spans[0].scope_spans[0].spans[0].attributes,

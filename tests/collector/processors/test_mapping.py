@@ -10,10 +10,11 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
+import reference_tenant
+
 from aitrail.collector.config import CollectorConfig, load
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.processors.mapping import Mapping
-from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.errors import ConfigError
 
 CLAUDE_USER = "19b6be39d6e0a1c93ea855ba979002bc470dc153118098b8c3c0797d355d0ec2"
@@ -51,7 +52,7 @@ def _records(request):
 
 def _run(request, processor, context=None, signal="logs"):
     context = context or IngestContext()
-    TenantStamp().stamp(signal, request, context)  # the engine's stamp (traces and logs are stamped at the drain)
+    reference_tenant.stamp(signal, request, context)  # the engine's stamp (every signal is stamped at the drain)
     processor.process(signal, request, context)
     return request
 

@@ -9,8 +9,9 @@ import math
 
 import pytest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
+from reference_rows import attributes
 
-from aitrail.collector.rows.common import any_value_str, attributes, go_float
+from aitrail.collector.rows.common import any_value_str, go_float
 
 
 @pytest.mark.parametrize(

@@ -105,7 +105,7 @@ def test_migration_0012_keeps_what_was_derived_and_resolves_aliases_from_then_on
                 for statement in migration.statements("aitrail"):
                     store.command(statement)
         store.insert("otel_traces", span("aa"))  # the old views read no alias (the collector renamed them then)
-        assert [m.version for m in migrate(store)][-1] == 12
+        assert 12 in [m.version for m in migrate(store)]
         store.insert("otel_traces", span("bb"))
         rows = store.rows("SELECT model, team, provider FROM aitrail.ai_generations ORDER BY model")
     assert [tuple(r.values()) for r in rows] == [("aa", "", ""), ("bb", "payments", "anthropic")]

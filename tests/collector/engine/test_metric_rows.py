@@ -1,4 +1,5 @@
-"""Metric data points -> the otel_metrics_* tables, inserted into a real chDB store and read back field by field.
+"""Metric data points -> the otel_metrics_* tables: spooled as the collector spools them, stored by the engine into a
+real chDB store, and read back field by field.
 
 Expected values come from the SDK's own MetricsData (or hand-built protos), never from the code under test.
 """
@@ -26,9 +27,12 @@ from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-from aitrail.collector.rows.metrics import metrics_to_tables
+from aitrail.collector.engine import ingest, metrics
+from aitrail.collector.limits import ItemLimits, enforce
+from aitrail.sdk import vocabulary
 
 T0 = 1_760_000_000_123_456_789
+TENANT = "acme"
 TABLES = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
 
 COMMON = """
@@ -78,9 +82,10 @@ def key(name: str, attributes: dict[str, str]) -> tuple[str, str]:
 
 
 def insert(store, request: ExportMetricsServiceRequest):  # noqa: ANN001, ANN201
-    flattened = metrics_to_tables(request)
-    for table, batch in flattened.tables.items():
-        store.insert(table, batch)
+    """Spool the request as the collector does (after its item limits) and store what it spooled."""
+    flattened = metrics.to_spool(request, TENANT, None, enforce("metrics", request, ItemLimits()).depth)
+    for part, requests in flattened.tables.items():
+        ingest.insert(store, part, requests)
     return flattened
 
 
@@ -89,21 +94,22 @@ def as_strings(attributes: Any) -> dict[str, str]:
     return {k: v if isinstance(v, str) else str(v) for k, v in dict(attributes or {}).items()}
 
 
-def test_columns_are_the_tables_columns_in_order(store) -> None:  # noqa: ANN001
+def test_each_statement_writes_every_column_of_its_table_in_order(store) -> None:  # noqa: ANN001
     request = ExportMetricsServiceRequest()
-    metrics = request.resource_metrics.add().scope_metrics.add().metrics
-    metrics.add(name="g").gauge.data_points.add(as_double=1)
-    metrics.add(name="s").sum.data_points.add(as_int=1)
-    metrics.add(name="h").histogram.data_points.add(count=1)
-    metrics.add(name="e").exponential_histogram.data_points.add(count=1)
-    metrics.add(name="q").summary.data_points.add(count=1)
-    tables = metrics_to_tables(request).tables
-    assert set(tables) == {f"otel_metrics_{kind}" for kind in TABLES}
-    for name, table in tables.items():
-        described = store.rows(f"DESCRIBE TABLE aitrail.{name}")
+    added = request.resource_metrics.add().scope_metrics.add().metrics
+    added.add(name="g").gauge.data_points.add(as_double=1)
+    added.add(name="s").sum.data_points.add(as_int=1)
+    added.add(name="h").histogram.data_points.add(count=1)
+    added.add(name="e").exponential_histogram.data_points.add(count=1)
+    added.add(name="q").summary.data_points.add(count=1)
+    parts = insert(store, request).tables
+    assert {ingest.table(part) for part in parts} == {f"otel_metrics_{kind}" for kind in TABLES}
+    for kind in TABLES:
+        statement = metrics.STATEMENTS[kind]
+        described = store.rows(f"DESCRIBE TABLE aitrail.{statement.table}")
         expected = [r["name"] for r in described if r["default_type"] not in ("ALIAS", "DEFAULT", "MATERIALIZED")]
-        assert table.schema.names == expected, name
-        assert table.num_rows == 1
+        assert list(statement.columns) == expected, kind
+        assert len(read_back(store, kind)) == 1
 
 
 def sdk_metrics() -> MetricsData:
@@ -150,11 +156,12 @@ def test_sdk_metrics_round_trip_through_clickhouse(store) -> None:  # noqa: ANN0
     data = sdk_metrics()
     flattened = insert(store, encode_metrics(data))
     assert (flattened.rejected, flattened.errors) == (0, [])
-    assert "otel_metrics_summary" not in flattened.tables  # only tables that get rows
+    assert not any(ingest.table(part) == "otel_metrics_summary" for part in flattened.tables)  # only kinds sent
 
     resource_metrics = data.resource_metrics[0]
     resource = {k: v for k, v in resource_metrics.resource.attributes.items()}
     assert all(isinstance(v, str) for v in resource.values())
+    resource[vocabulary.TENANT] = TENANT  # stamped by the engine
     scope = resource_metrics.scope_metrics[0]
     rows = {kind: read_back(store, kind) for kind in TABLES}
     seen = 0
@@ -297,7 +304,7 @@ def test_hand_built_points(store) -> None:  # noqa: ANN001
 
     g = rows["gauge"][key("g", {"p": "int"})]
     assert (g["Value"], g["Flags"], g["MetricDescription"], g["MetricUnit"]) == (-5.0, 1, "d", "1")
-    assert g["ResourceAttributes"] == {"service.name": "svc"} and g["ServiceName"] == "svc"
+    assert g["ResourceAttributes"] == {"service.name": "svc", vocabulary.TENANT: TENANT} and g["ServiceName"] == "svc"
     assert (g["ResourceSchemaUrl"], g["ScopeSchemaUrl"]) == ("https://res/1", "https://scope/2")
     assert (g["ScopeName"], g["ScopeVersion"], g["ScopeAttributes"]) == ("meter", "0.1", {"lib": "true"})
     assert g["ScopeDroppedAttrCount"] == 4
@@ -324,8 +331,8 @@ def test_hand_built_points(store) -> None:  # noqa: ANN001
     assert (q["Quantiles"], q["QuantileValues"]) == ([0.5, 0.99], [0.4, 1.2])
 
 
-def test_requests_without_points_give_no_tables() -> None:
+def test_requests_without_points_spool_nothing() -> None:
     request = ExportMetricsServiceRequest()
     request.resource_metrics.add().scope_metrics.add().metrics.add(name="empty").sum.SetInParent()
-    flattened = metrics_to_tables(request)
+    flattened = metrics.to_spool(request, "default", None, 1)
     assert (flattened.tables, flattened.rejected, flattened.errors) == ({}, 0, [])
