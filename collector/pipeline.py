@@ -4,7 +4,8 @@ Receivers (HTTP, gRPC) only decode and answer; everything between the decoded
 request and the store happens here, once, whatever the transport. A trace
 request is not flattened here: it is spooled as it is, beside its tenant and
 team, and the engine makes its rows when the drain stores it
-(:mod:`aitrail.collector.engine.traces`).
+(:mod:`aitrail.collector.engine.traces`), its secrets replaced there
+(:mod:`aitrail.collector.engine.redaction`).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def count_items(signal: str, request: Any) -> int:
 
 def standard_processors(config: Any) -> list[Processor]:
     """The collector's processors, in order: the tenant first (nothing after it can be fooled by a payload's
-    claim), redaction last (on the final text)."""
+    claim), redaction last (on the final text; of logs and metrics: the engine redacts traces when it stores
+    them)."""
     return [TenantStamp(), Mapping.from_config(config), Normalize(), GenAIContent.from_config(config), Redact()]
 
 

@@ -148,6 +148,22 @@ def structure(signal: str, unread: frozenset[str] = frozenset(), depth: int = VA
     return column[len("Tuple("):-1]  # the request's fields are the top-level columns
 
 
+def fields_but(read: frozenset[str]) -> frozenset[str]:
+    """Every ``Message.field`` of the requests but ``read``: the ``unread`` that leaves a reader only those."""
+    every: set[str] = set()
+    pending, seen = list(REQUESTS.values()), set()
+    while pending:
+        descriptor = pending.pop()
+        if descriptor.full_name in seen:
+            continue
+        seen.add(descriptor.full_name)
+        for field in descriptor.fields:
+            every.add(f"{descriptor.name}.{field.name}")
+            if field.type == FieldDescriptor.TYPE_MESSAGE:
+                pending.append(field.message_type)
+    return frozenset(every - read)
+
+
 SPOOLED_PREFIX = "Spooled"
 """``Spooled<Request>``: a request as the collector spools it, with the tenant and the team it established."""
 

@@ -20,16 +20,17 @@ counts the same spans in the collector, for its answer to the client).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from string import Template
 from typing import Any
 
-from aitrail.collector.engine import values
+from aitrail.collector.engine import redaction, values
 from aitrail.collector.engine.schema import (
     PROTO_FILE,
     SHALLOW_DEPTH,
     VALUE_DEPTH,
+    fields_but,
     format_settings,
     spooled,
     spooled_structure,
@@ -100,27 +101,55 @@ def source(path: str, deep: bool = False) -> str:
 
 
 @cache
-def select_sql(source_sql: str, deep: bool = False) -> str:
+def select_sql(source_sql: str, deep: bool = False, redacted: bool = False) -> str:
     """``SELECT`` of otel_traces rows (exporter column names) from the spooled requests ``source_sql`` reads
-    (with :func:`structure_of` ``deep``). Append :func:`settings`."""
+    (with :func:`structure_of` ``deep``). Append :func:`settings`. ``redacted``: string values go through
+    :func:`aitrail.collector.engine.redaction.wrap` (put its ``with_clause`` first)."""
     depth = VALUE_DEPTH if deep else SHALLOW_DEPTH
     template = Template(resources.files(__package__).joinpath("traces.sql").read_text())
     return template.substitute(
         source=source_sql,
         zero8=_ZERO8,
         zero16=_ZERO16,
-        resource_attributes=values.attributes("rs.resource.attributes", depth, drop=_CLAIMS),
-        span_attributes=values.attributes("sp.attributes", depth, drop=_CLAIMS),
-        event_attributes=values.attributes("e.attributes", depth),
-        link_attributes=values.attributes("l.attributes", depth),
+        resource_attributes=values.attributes("rs.resource.attributes", depth, _CLAIMS, redacted),
+        span_attributes=values.attributes("sp.attributes", depth, _CLAIMS, redacted),
+        event_attributes=values.attributes("e.attributes", depth, "", redacted),
+        link_attributes=values.attributes("l.attributes", depth, "", redacted),
         valid=" AND ".join(f"NOT ({condition})" for condition in REFUSED.values()),
     )
 
 
-def insert_sql(table: str, deep: bool) -> Callable[[str], str]:
-    """The statement storing the rows of the spooled requests a table function reads into ``table`` (qualified)."""
+def insert_sql(table: str, deep: bool, found: redaction.Replacements | None = None) -> Callable[[str], str]:
+    """The statement storing the rows of the spooled requests a table function reads into ``table`` (qualified),
+    with the secrets ``found`` replaced (exactly the statement without redaction when there are none)."""
     columns = ", ".join(f"`{c}`" for c in COLUMNS)
-    return lambda source_sql: f"INSERT INTO {table} ({columns}) {select_sql(source_sql, deep)}"
+    prefix = redaction.with_clause(found) if found else ""
+    return lambda source_sql: f"INSERT INTO {table} ({columns}) {prefix}{select_sql(source_sql, deep, bool(prefix))}"
+
+
+_SCANNED = frozenset({"Resource.attributes", "ResourceSpans.resource", "ResourceSpans.scope_spans", "ScopeSpans.spans",
+                      "Span.attributes", "Span.events", "Span.links", "Event.attributes", "Link.attributes",
+                      "KeyValue.key", "KeyValue.value", "AnyValue.string_value", "AnyValue.array_value",
+                      "AnyValue.kvlist_value", "ArrayValue.values", "KeyValueList.values",
+                      "ExportTraceServiceRequest.resource_spans"})
+"""What the flag scan reads of a request: the keys and strings of the attributes otel_traces stores."""
+
+
+def scan_structure(deep: bool = False) -> str:
+    """The columns the flag scan reads spooled requests with (keys and strings only)."""
+    return spooled_structure("traces", fields_but(_SCANNED), VALUE_DEPTH if deep else SHALLOW_DEPTH)
+
+
+def flag_sql(source_sql: str, deep: bool = False) -> str:
+    """SQL: the distinct (key, string value) pairs of the spooled requests ``source_sql`` reads (with
+    :func:`scan_structure`) that redaction's prefilter flags: resource, span, event and link attributes."""
+    depth = VALUE_DEPTH if deep else SHALLOW_DEPTH
+    span = (f"arrayConcat({redaction.pairs('sp.attributes', depth)}, "
+            f"arrayFlatten(arrayMap(e -> {redaction.pairs('e.attributes', depth)}, sp.events)), "
+            f"arrayFlatten(arrayMap(l -> {redaction.pairs('l.attributes', depth)}, sp.links)))")
+    every = (f"arrayConcat({redaction.pairs('rs.resource.attributes', depth)}, "
+             f"arrayFlatten(arrayMap(ss -> arrayFlatten(arrayMap(sp -> {span}, ss.spans)), rs.scope_spans)))")
+    return redaction.flag_sql(source_sql, "ARRAY JOIN request.resource_spans AS rs", every)
 
 
 def settings(schema: str | None = None) -> str:
@@ -136,13 +165,24 @@ a killed server count a batch twice in the daily rollup)."""
 
 
 def store_requests(store: Any, data: bytes, dedup_token: str | None = None, table: str = TABLE,
-                   deep: bool = False) -> None:
+                   deep: bool = False) -> redaction.Replacements:
     """Store the rows of ``data`` (length-delimited spooled requests) in ``table`` of ``store``: read from a file
     by the embedded engine, sent as the body of the INSERT to a server (whose ``format_schemas`` directory holds
-    ``otlp.proto``)."""
+    ``otlp.proto``). Returns the secrets replaced."""
     schema = None if store.in_process else PROTO_FILE
-    store.insert_requests(insert_sql(store.qualified(table), deep), structure_of(deep),
+    found = redactions(store, data, deep)
+    store.insert_requests(insert_sql(store.qualified(table), deep, found), structure_of(deep),
                           {**format_settings("traces", schema, spooled=True), **_REPEATABLE}, data, dedup_token)
+    return found
+
+
+def redactions(store: Any, data: bytes, deep: bool = False) -> redaction.Replacements:
+    """The secrets in ``data`` (length-delimited spooled requests) and what replaces them: the engine in this
+    process flags the values that may hold one (a server's ``input()`` cannot be read twice), Python redacts
+    those."""
+    flagged = store.read_requests(partial(flag_sql, deep=deep), scan_structure(deep),
+                                  format_settings("traces", spooled=True), data)
+    return redaction.replacements(redaction.rows(flagged))
 
 
 def to_spool(request: Any, tenant: str, team: str | None, depth: int) -> Flattened:

@@ -36,6 +36,7 @@ from aitrail.collector.engine import ingest, traces
 from aitrail.collector.engine.schema import SHALLOW_DEPTH
 from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext
+from aitrail.collector.processors.redact import Redact
 from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.spool import Requests
 from aitrail.sdk import vocabulary as v
@@ -155,6 +156,7 @@ def both_ways(store: Any, requests: list[ExportTraceServiceRequest], tenant: str
     for request in requests:
         copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
         TenantStamp().stamp("traces", copy, IngestContext(tenant=tenant, team=team))
+        Redact().process("traces", copy, IngestContext())  # the collector's redaction before it moved to the engine
         for batch in spans_to_table(copy).tables.values():
             store.insert(python_table.split(".")[1], batch)
     parts = spooled(requests, tenant, team)
