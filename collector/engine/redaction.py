@@ -76,35 +76,34 @@ def flagged(value: str) -> str:
     return f"(length({value}) >= {MIN_LENGTH} AND multiMatchAny({value}, [{', '.join(map(literal, PATTERNS))}]))"
 
 
-def pairs(key_values: str, depth: int) -> str:
-    """SQL: Array(Tuple(String, String)) of every (key, string value) of an array of KeyValues read ``depth``
-    levels deep, strings inside arrays (under their attribute's key) and key-value lists (under their own key)
-    included: the pairs :func:`wrap` redacts, in no particular order. Non-strings come as empty strings."""
-    top = f"arrayZip({key_values}.key, {key_values}.value.string_value)"
-    if depth < 2:
-        return top
-    inner = f"arrayFlatten(arrayMap((k0, x0) -> {_nested('x0', 'k0', 1, depth)}, {key_values}.key, {key_values}.value))"
-    return f"arrayConcat({top}, {inner})"
+def strings(keys: str, values: str, depth: int) -> tuple[str, str]:
+    """SQL: two parallel Array(String) — the key each string is redacted under, and the string — of every string
+    in the AnyValues ``values`` (an Array, parallel to the Array(String) ``keys``) read ``depth`` levels deep:
+    strings inside arrays under their attribute's key, inside key-value lists under their own key; the pairs
+    :func:`wrap` redacts. Non-strings come as empty strings. Columnar: each level is its array's flattened
+    subcolumns, never a tuple per value."""
+    found_keys, found = [keys], [f"{values}.string_value"]
+    for _ in range(1, depth):
+        items = f"{values}.array_value.values"
+        entries = f"arrayFlatten({values}.kvlist_value.values)"
+        item_keys = f"arrayFlatten(arrayMap((k, vs) -> arrayWithConstant(length(vs), k), {keys}, {items}))"
+        keys = f"arrayConcat({item_keys}, {entries}.key)"
+        values = f"arrayConcat(arrayFlatten({items}), {entries}.value)"
+        found_keys.append(keys)
+        found.append(f"{values}.string_value")
+    return f"arrayConcat({', '.join(found_keys)})", f"arrayConcat({', '.join(found)})"
 
 
-def _nested(value: str, key: str, level: int, depth: int) -> str:
-    """SQL: the pairs inside the AnyValue ``value`` (at ``level``) under ``key``."""
-    a, kv = f"a{level}", f"kv{level}"
-    found = [f"arrayMap({a} -> ({key}, {a}.string_value), {value}.array_value.values)",
-             f"arrayMap({kv} -> ({kv}.key, {kv}.value.string_value), {value}.kvlist_value.values)"]
-    if level + 1 < depth:
-        found += [f"arrayFlatten(arrayMap({a} -> {_nested(a, key, level + 1, depth)}, {value}.array_value.values))",
-                  f"arrayFlatten(arrayMap({kv} -> {_nested(f'{kv}.value', f'{kv}.key', level + 1, depth)}, "
-                  f"{value}.kvlist_value.values))"]
-    return f"arrayConcat({', '.join(found)})"
+def flag_sql(source: str, key_values: str, depth: int) -> str:
+    """SQL: the distinct (key, value) pairs the prefilter flags, and how many times each occurs, in the rows
+    ``source`` reads: ``key_values``, an Array of KeyValues per row (a request's lists, flattened), read
+    ``depth`` levels deep (:func:`strings`)."""
+    keys, values = strings(f"{_KEY_VALUES}.key", f"{_KEY_VALUES}.value", depth)
+    return (f"WITH {key_values} AS {_KEY_VALUES} SELECT key, value, count() AS times FROM {source} "
+            f"ARRAY JOIN {keys} AS key, {values} AS value WHERE {flagged('value')} GROUP BY key, value")
 
 
-def flag_sql(source: str, joins: str, pairs_sql: str) -> str:
-    """SQL: the distinct (key, value) pairs the prefilter flags, and how many times each occurs, of the rows
-    ``source`` reads: ``joins`` its ``ARRAY JOIN`` clauses down to the level where ``pairs_sql`` (an
-    Array(Tuple(String, String)), e.g. made of :func:`pairs`) lists a row's pairs."""
-    return (f"SELECT pair.1 AS key, pair.2 AS value, count() AS times FROM {source} {joins} "
-            f"ARRAY JOIN arrayFilter(p -> {flagged('p.2')}, {pairs_sql}) AS pair GROUP BY key, value")
+_KEY_VALUES = "_key_values"
 
 
 def _digest(key: str, value: str) -> str:
@@ -179,6 +178,17 @@ def with_clause(found: Replacements) -> str:
     )
     return (f"WITH map({entries}) AS {_PIECES}, "
             f"[{', '.join(str(n) for n in sorted(found.lengths))}] AS {_LENGTHS} ")
+
+
+MAX_QUERY_SIZE = 1 << 24
+"""Room for a statement that holds many replacements (ClickHouse parses 256 KiB by default; a server's URL,
+where the statement travels beside its body, holds 1 MiB by default: ~9,000 values with secrets per batch;
+a batch past it is refused and stored request by request, as any batch the store refuses)."""
+
+
+def settings(found: Replacements) -> dict[str, int]:
+    """The settings a statement with :func:`with_clause` ``found`` needs (none without secrets)."""
+    return {"max_query_size": MAX_QUERY_SIZE} if found.pieces else {}
 
 
 def wrap(value: str, key: str) -> str:

@@ -140,16 +140,17 @@ def scan_structure(deep: bool = False) -> str:
     return spooled_structure("traces", fields_but(_SCANNED), VALUE_DEPTH if deep else SHALLOW_DEPTH)
 
 
+_SCANNED_LISTS = ("resource_spans.resource.attributes", "resource_spans.scope_spans.spans.attributes",
+                  "resource_spans.scope_spans.spans.events.attributes",
+                  "resource_spans.scope_spans.spans.links.attributes")
+"""The attribute lists otel_traces stores (the scope's are not)."""
+
+
 def flag_sql(source_sql: str, deep: bool = False) -> str:
     """SQL: the distinct (key, string value) pairs of the spooled requests ``source_sql`` reads (with
     :func:`scan_structure`) that redaction's prefilter flags: resource, span, event and link attributes."""
-    depth = VALUE_DEPTH if deep else SHALLOW_DEPTH
-    span = (f"arrayConcat({redaction.pairs('sp.attributes', depth)}, "
-            f"arrayFlatten(arrayMap(e -> {redaction.pairs('e.attributes', depth)}, sp.events)), "
-            f"arrayFlatten(arrayMap(l -> {redaction.pairs('l.attributes', depth)}, sp.links)))")
-    every = (f"arrayConcat({redaction.pairs('rs.resource.attributes', depth)}, "
-             f"arrayFlatten(arrayMap(ss -> arrayFlatten(arrayMap(sp -> {span}, ss.spans)), rs.scope_spans)))")
-    return redaction.flag_sql(source_sql, "ARRAY JOIN request.resource_spans AS rs", every)
+    lists = ", ".join(f"arrayFlatten(request.{path})" for path in _SCANNED_LISTS)
+    return redaction.flag_sql(source_sql, f"arrayConcat({lists})", VALUE_DEPTH if deep else SHALLOW_DEPTH)
 
 
 def settings(schema: str | None = None) -> str:
@@ -172,7 +173,8 @@ def store_requests(store: Any, data: bytes, dedup_token: str | None = None, tabl
     schema = None if store.in_process else PROTO_FILE
     found = redactions(store, data, deep)
     store.insert_requests(insert_sql(store.qualified(table), deep, found), structure_of(deep),
-                          {**format_settings("traces", schema, spooled=True), **_REPEATABLE}, data, dedup_token)
+                          {**format_settings("traces", schema, spooled=True), **_REPEATABLE,
+                           **redaction.settings(found)}, data, dedup_token)
     return found
 
 

@@ -9,7 +9,9 @@ of ``otel_traces`` and are read back the same way; they must be equal: the
 fuzzing corpus (every value type, nesting, NaN and infinities, odd strings,
 out-of-range times), the secret corpus (in values, arrays, lists, events,
 resources), SDK spans (events, links, kinds, statuses), refused ids, duplicate
-keys and a payload's tenant and team claims.
+keys and a payload's tenant and team claims. The Python side redacts as the
+collector did before the engine took it over (``reference_traces.redact_request``),
+so the engine's redaction is held to it on every corpus too.
 """
 
 from __future__ import annotations
@@ -29,14 +31,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
 from otlp_corpus import valid_traces
-from reference_traces import spans_to_table
+from reference_traces import redact_request, spans_to_table
 from secret_corpus import corpus
 
 from aitrail.collector.engine import ingest, traces
 from aitrail.collector.engine.schema import SHALLOW_DEPTH
 from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext
-from aitrail.collector.processors.redact import Redact
 from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.spool import Requests
 from aitrail.sdk import vocabulary as v
@@ -156,7 +157,7 @@ def both_ways(store: Any, requests: list[ExportTraceServiceRequest], tenant: str
     for request in requests:
         copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
         TenantStamp().stamp("traces", copy, IngestContext(tenant=tenant, team=team))
-        Redact().process("traces", copy, IngestContext())  # the collector's redaction before it moved to the engine
+        redact_request(copy)  # the collector's redaction before it moved to the engine
         for batch in spans_to_table(copy).tables.values():
             store.insert(python_table.split(".")[1], batch)
     parts = spooled(requests, tenant, team)
