@@ -21,7 +21,7 @@ table), but reading every string value in Python cost more than anything else pe
 
 Signal-agnostic: a signal's statement wraps its string values with :func:`wrap` (the key a value is redacted
 under: its attribute's name, an array item's attribute's, a key-value list item's own key) and its flag scan
-lists the same pairs with :func:`pairs`.
+lists the same pairs with :func:`strings` and :func:`flag_sql`.
 """
 
 from __future__ import annotations
