@@ -95,12 +95,17 @@ def strings(keys: str, values: str, depth: int) -> tuple[str, str]:
 
 
 def flag_sql(source: str, key_values: str, depth: int) -> str:
-    """SQL: the distinct (key, value) pairs the prefilter flags, and how many times each occurs, in the rows
-    ``source`` reads: ``key_values``, an Array of KeyValues per row (a request's lists, flattened), read
-    ``depth`` levels deep (:func:`strings`)."""
+    """SQL: the distinct (request, key, value) the prefilter flags, and how many times each occurs, in the rows
+    ``source`` reads (one request each, numbered from 0 in order: run it on one stream): ``key_values``, an
+    Array of KeyValues per row (a request's lists, flattened), read ``depth`` levels deep (:func:`strings`)."""
     keys, values = strings(f"{_KEY_VALUES}.key", f"{_KEY_VALUES}.value", depth)
-    return (f"WITH {key_values} AS {_KEY_VALUES} SELECT key, value, count() AS times FROM {source} "
-            f"ARRAY JOIN {keys} AS key, {values} AS value WHERE {flagged('value')} GROUP BY key, value")
+    return (f"SELECT request, key, value, count() AS times FROM (SELECT rowNumberInAllBlocks() AS request, "
+            f"{key_values} AS {_KEY_VALUES} FROM {source}) "
+            f"ARRAY JOIN {keys} AS key, {values} AS value WHERE {flagged('value')} GROUP BY request, key, value")
+
+
+SCAN_SETTINGS = {"max_threads": 1}
+"""The flag scan numbers requests in the order they come: one stream."""
 
 
 _KEY_VALUES = "_key_values"
@@ -168,14 +173,16 @@ _PIECES = "_redacted"
 _LENGTHS = "_redacted_lengths"
 
 
+def _entry(digest: str, kept: tuple[tuple[int, int, str], ...]) -> str:
+    """SQL: one value's entry in the map of :func:`with_clause`."""
+    return f"{literal(digest)}, [{', '.join(f'({start}, {size}, {literal(text)})' for start, size, text in kept)}]"
+
+
 def with_clause(found: Replacements) -> str:
     """SQL: the ``WITH`` clause a statement whose values :func:`wrap` redacts starts with ('' for no secrets)."""
     if not found.pieces:
         return ""
-    entries = ", ".join(
-        f"{literal(digest)}, [{', '.join(f'({start}, {size}, {literal(text)})' for start, size, text in kept)}]"
-        for digest, kept in sorted(found.pieces.items())
-    )
+    entries = ", ".join(_entry(digest, kept) for digest, kept in sorted(found.pieces.items()))
     return (f"WITH map({entries}) AS {_PIECES}, "
             f"[{', '.join(str(n) for n in sorted(found.lengths))}] AS {_LENGTHS} ")
 
@@ -200,7 +207,54 @@ def wrap(value: str, key: str) -> str:
             f"{value})")
 
 
-def rows(raw: bytes) -> list[tuple[str, str, int]]:
-    """The (key, value, times) rows of a :func:`flag_sql` result in ``JSONCompactEachRow``."""
-    return [(key, value, int(times)) for key, value, times in (json.loads(line) for line in raw.splitlines()
-                                                               if line.strip())]
+def rows(raw: bytes) -> list[tuple[int, str, str, int]]:
+    """The (request, key, value, times) rows of a :func:`flag_sql` result in ``JSONCompactEachRow``."""
+    return [(int(request), key, value, int(times))
+            for request, key, value, times in (json.loads(line) for line in raw.splitlines() if line.strip())]
+
+
+STATEMENT_BUDGET = 1 << 18
+"""How much of a statement's text its replacements may take (256 KiB): a server's URL, where the statement
+travels beside its body, holds 1 MiB (``http_max_uri_size``) once percent-encoded."""
+
+
+def split(requests: list[bytes], flagged: Iterable[tuple[int, str, str, int]]) -> list[tuple[bytes, Replacements]]:
+    """The requests (length-delimited messages, in order) in runs whose replacements (of the ``flagged`` rows of
+    :func:`flag_sql`) fit :data:`STATEMENT_BUDGET` each: one statement per run. One run of them all when nothing is redacted;
+    a request alone past the budget is a run of its own. Deterministic: a retry makes the same runs."""
+    by_request: dict[int, list[tuple[str, str, int]]] = {}
+    for request, key, value, times in flagged:
+        by_request.setdefault(request, []).append((key, value, times))
+    found = {n: replacements(pairs) for n, pairs in by_request.items()}
+    runs: list[tuple[bytes, Replacements]] = []
+    start, current = 0, Replacements()
+    size = 0  # of current's with_clause, kept up to date without writing it again
+    for n in range(len(requests)):
+        own = found.get(n, Replacements())
+        if n > start and size + _added(current, own) > STATEMENT_BUDGET:
+            runs.append((b"".join(requests[start:n]), current))
+            start, current, size = n, Replacements(), 0
+        size += _added(current, own)
+        current = merge(current, own)
+    runs.append((b"".join(requests[start:]), current))
+    return runs
+
+
+def _added(current: Replacements, own: Replacements) -> int:
+    """How much longer :func:`with_clause` of ``current`` becomes with ``own`` merged in."""
+    entries = [len(_entry(digest, kept)) + 2 for digest, kept in own.pieces.items() if digest not in current.pieces]
+    lengths = [len(str(n)) + 2 for n in own.lengths - current.lengths]
+    # The clause's own text, less its one entry's and one length's (and the separators the first ones lack).
+    fixed = len(with_clause(Replacements({"": ()}, frozenset({0})))) - len(_entry("", ())) - 1 - 4
+    fixed = fixed if entries and not current.pieces else 0
+    return sum(entries) + sum(lengths) + fixed
+
+
+def merge(*found: Replacements) -> Replacements:
+    """The replacements of several requests together (a value's count in each)."""
+    kinds: Counter[str] = Counter()
+    for each in found:
+        kinds.update(each.kinds)
+    return Replacements({k: v for each in found for k, v in each.pieces.items()},
+                        frozenset().union(*(each.lengths for each in found)), sum(kinds.values()),
+                        dict(sorted(kinds.items())))

@@ -221,6 +221,22 @@ def length_delimited(bodies: Iterable[bytes]) -> bytes:
     return b"".join(_varint(len(body)) + body for body in bodies)
 
 
+def messages(data: bytes) -> list[bytes]:
+    """Length-delimited messages (:func:`length_delimited`, :func:`spooled`) one by one, each with its length."""
+    found, at = [], 0
+    while at < len(data):
+        size, shift, start = 0, 0, at
+        while True:
+            byte = data[at]
+            size |= (byte & 0x7F) << shift
+            at, shift = at + 1, shift + 7
+            if byte < 0x80:
+                break
+        found.append(data[start : at + size])
+        at += size
+    return found
+
+
 def _field(number: int, data: bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(data)) + data
 

@@ -32,6 +32,7 @@ from aitrail.collector.engine.schema import (
     VALUE_DEPTH,
     fields_but,
     format_settings,
+    messages,
     spooled,
     spooled_structure,
 )
@@ -169,22 +170,30 @@ def store_requests(store: Any, data: bytes, dedup_token: str | None = None, tabl
                    deep: bool = False) -> redaction.Replacements:
     """Store the rows of ``data`` (length-delimited spooled requests) in ``table`` of ``store``: read from a file
     by the embedded engine, sent as the body of the INSERT to a server (whose ``format_schemas`` directory holds
-    ``otlp.proto``). Returns the secrets replaced."""
+    ``otlp.proto``), with their secrets replaced: one statement for them all, or, when their replacements would
+    not fit one statement, one per run of requests (each with the token numbered). Returns the secrets
+    replaced."""
     schema = None if store.in_process else PROTO_FILE
-    found = redactions(store, data, deep)
-    store.insert_requests(insert_sql(store.qualified(table), deep, found), structure_of(deep),
-                          {**format_settings("traces", schema, spooled=True), **_REPEATABLE,
-                           **redaction.settings(found)}, data, dedup_token)
-    return found
+    runs = redactions(store, data, deep)
+    for n, (requests, found) in enumerate(runs):
+        token = dedup_token if len(runs) == 1 or dedup_token is None else f"{dedup_token}:{n}"
+        store.insert_requests(insert_sql(store.qualified(table), deep, found), structure_of(deep),
+                              {**format_settings("traces", schema, spooled=True), **_REPEATABLE,
+                               **redaction.settings(found)}, requests, token)
+    return redaction.merge(*(found for _, found in runs))
 
 
-def redactions(store: Any, data: bytes, deep: bool = False) -> redaction.Replacements:
-    """The secrets in ``data`` (length-delimited spooled requests) and what replaces them: the engine in this
-    process flags the values that may hold one (a server's ``input()`` cannot be read twice), Python redacts
-    those."""
+def redactions(store: Any, data: bytes, deep: bool = False) -> list[tuple[bytes, redaction.Replacements]]:
+    """The secrets in ``data`` (length-delimited spooled requests) and what replaces them, by runs of requests
+    one statement each stores (:func:`aitrail.collector.engine.redaction.split`; one run of all when there are
+    none): the engine in this process flags the values that may hold one (a server's ``input()`` cannot be
+    read twice), Python redacts those."""
     flagged = store.read_requests(partial(flag_sql, deep=deep), scan_structure(deep),
-                                  format_settings("traces", spooled=True), data)
-    return redaction.replacements(redaction.rows(flagged))
+                                  {**format_settings("traces", spooled=True), **redaction.SCAN_SETTINGS}, data)
+    rows = redaction.rows(flagged)
+    if not rows:
+        return [(data, redaction.Replacements())]
+    return redaction.split(messages(data), rows)
 
 
 def to_spool(request: Any, tenant: str, team: str | None, depth: int) -> Flattened:

@@ -219,4 +219,30 @@ def test_the_flag_scan_reads_every_string_a_row_holds(store, deep: bool) -> None
                                                  traces.format_settings("traces", spooled=True),
                                                  spooled(request.SerializeToString(), "acme", None)))
     expected_key = "k1" if deep else "outer"  # the innermost list's key (array items take their parent's)
-    assert flagged == [(expected_key, secret, 1)]
+    assert flagged == [(0, expected_key, secret, 1)]
+
+
+def test_a_batch_whose_replacements_do_not_fit_one_statement_is_stored_by_several(store, monkeypatch) -> None:  # noqa: ANN001
+    """Every request's prompt holds distinct secrets: with room for a few per statement, the batch goes in runs
+    of requests, nothing lost or doubled (a retry with the same token stores nothing again), nothing leaked."""
+    monkeypatch.setattr(redaction, "STATEMENT_BUDGET", 2_000)
+    requests = []
+    for n in range(12):
+        request = ExportTraceServiceRequest()
+        spans = request.resource_spans.add().scope_spans.add().spans
+        for i, secret in enumerate(SECRETS[n * 4 : n * 4 + 4]):
+            span = spans.add(name=f"r{n}s{i}", trace_id=(n * 10 + i + 1).to_bytes(16, "big"), span_id=b"\x01" * 8)
+            span.attributes.append(_kv("aitrail.prompt.text", string_value=f"please fix this:\n{secret.line}"))
+        requests.append(request)
+    data = b"".join(spooled(r.SerializeToString(), "acme", None) for r in requests)
+    runs = traces.redactions(store, data)
+    assert len(runs) > 2 and b"".join(part for part, _ in runs) == data
+    assert all(len(redaction.with_clause(found)) <= 2_000 or part.count(b"acme") == 1 for part, found in runs)
+    spans = sum(len(r.resource_spans[0].scope_spans[0].spans) for r in requests)
+    for _ in range(2):
+        kinds = ingest.insert(store, traces.ENTRIES[False], Requests(data, spans), "runs")
+        names = [row["SpanName"] for row in store.rows("SELECT SpanName FROM aitrail.otel_traces")]
+        assert sorted(names) == sorted(s.name for r in requests for s in r.resource_spans[0].scope_spans[0].spans)
+    raw = "\0".join(_strings(store.rows("SELECT * FROM aitrail.otel_traces")))
+    assert not [s.name for s in SECRETS[:48] for value in s.values if value in raw]
+    assert sum(kinds.values()) == sum(_expected_count(r) for r in requests)
