@@ -104,8 +104,9 @@ def flag_sql(source: str, key_values: str, depth: int) -> str:
             f"ARRAY JOIN {keys} AS key, {values} AS value WHERE {flagged('value')} GROUP BY request, key, value")
 
 
-SCAN_SETTINGS = {"max_threads": 1}
-"""The flag scan numbers requests in the order they come: one stream."""
+SCAN_SETTINGS = {"max_threads": 1, "max_block_size": 16}
+"""The flag scan numbers requests in the order they come: one stream; and holds few requests at a time
+(16 per block: a batch of large ones otherwise grows the collector's memory by several times its size)."""
 
 
 _KEY_VALUES = "_key_values"
@@ -188,9 +189,8 @@ def with_clause(found: Replacements) -> str:
 
 
 MAX_QUERY_SIZE = 1 << 24
-"""Room for a statement that holds many replacements (ClickHouse parses 256 KiB by default; a server's URL,
-where the statement travels beside its body, holds 1 MiB by default: ~9,000 values with secrets per batch;
-a batch past it is refused and stored request by request, as any batch the store refuses)."""
+"""Room to parse a statement that holds replacements (ClickHouse parses 256 KiB by default; :func:`split` keeps
+their part of a statement within :data:`STATEMENT_BUDGET` but for a request that alone holds more)."""
 
 
 def settings(found: Replacements) -> dict[str, int]:
@@ -213,9 +213,10 @@ def rows(raw: bytes) -> list[tuple[int, str, str, int]]:
             for request, key, value, times in (json.loads(line) for line in raw.splitlines() if line.strip())]
 
 
-STATEMENT_BUDGET = 1 << 18
-"""How much of a statement's text its replacements may take (256 KiB): a server's URL, where the statement
-travels beside its body, holds 1 MiB (``http_max_uri_size``) once percent-encoded."""
+STATEMENT_BUDGET = 1 << 17
+"""How much of a statement's text its replacements may take (128 KiB): with the deep statement's own ~115 KB
+it stays within the 256 KiB a ClickHouse server parses by default (``max_query_size``, raised anyway), and
+within a server's 1 MiB URL, where the statement travels beside its body, once percent-encoded."""
 
 
 def split(requests: list[bytes], flagged: Iterable[tuple[int, str, str, int]]) -> list[tuple[bytes, Replacements]]:

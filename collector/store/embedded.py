@@ -43,7 +43,7 @@ def read_requests(conn: Any, lock: threading.Lock, directory: Path | None, query
                   structure: str, settings: Mapping[str, Any], data: bytes) -> bytes:
     """:meth:`Store.read_requests` on the chDB connection ``conn`` (``lock`` held), the data in ``directory``."""
     with _requests_file(directory, data, structure) as source:
-        sql = f"{query(source)} {settings_clause(settings)}"
+        sql = f"{query(source)} {settings_clause(settings)}" if settings else query(source)
         with lock:
             try:
                 result = conn.query(sql, "JSONCompactEachRow")
