@@ -82,6 +82,8 @@ class RemoteStore(Store):
                       data: bytes) -> bytes:
         from aitrail.collector.store.embedded import read_requests, scratch_engine
 
+        if not self._client.ping():  # what is read here feeds an insert: no work while the server cannot take it
+            raise StoreUnavailable("ClickHouse did not answer a ping")
         with self._scratch_lock:
             if self._scratch is None:
                 self._scratch = scratch_engine()
