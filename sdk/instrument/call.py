@@ -215,6 +215,24 @@ class _Proxy:
             pass
 
 
+class Ending:
+    """Around reading a stream, sync or async: when an exception leaves it, the call ends — cleanly when it is
+    ``end`` (the stream ran out, or the reader stopped reading), with the error otherwise. The exception goes on."""
+
+    __slots__ = ("call", "end")
+
+    def __init__(self, call: Call, end: type[BaseException]) -> None:
+        self.call, self.end = call, end
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if kind is not None:
+            self.call.finish(None if issubclass(kind, self.end) else exc)
+        return False
+
+
 class TrackedStream(_Proxy):
     """A sync stream whose events are read into the generation; it ends at exhaustion, close or error."""
 
@@ -222,28 +240,16 @@ class TrackedStream(_Proxy):
 
     def __iter__(self) -> Any:
         call = self._aitrail_call
-        try:
+        with Ending(call, GeneratorExit):
             for item in self._aitrail_stream:
                 call.read(call.provider.read_event, item)
                 yield item
-        except GeneratorExit:
-            call.finish()
-            raise
-        except BaseException as exc:
-            call.finish(exc)
-            raise
         call.finish()
 
     def __next__(self) -> Any:
         call = self._aitrail_call
-        try:
+        with Ending(call, StopIteration):
             item = next(self._aitrail_stream)
-        except StopIteration:
-            call.finish()
-            raise
-        except BaseException as exc:
-            call.finish(exc)
-            raise
         call.read(call.provider.read_event, item)
         return item
 
@@ -271,28 +277,16 @@ class TrackedAsyncStream(_Proxy):
 
     async def __aiter__(self) -> Any:
         call = self._aitrail_call
-        try:
+        with Ending(call, GeneratorExit):
             async for item in self._aitrail_stream:
                 call.read(call.provider.read_event, item)
                 yield item
-        except GeneratorExit:
-            call.finish()
-            raise
-        except BaseException as exc:
-            call.finish(exc)
-            raise
         call.finish()
 
     async def __anext__(self) -> Any:
         call = self._aitrail_call
-        try:
+        with Ending(call, StopAsyncIteration):
             item = await self._aitrail_stream.__anext__()
-        except StopAsyncIteration:
-            call.finish()
-            raise
-        except BaseException as exc:
-            call.finish(exc)
-            raise
         call.read(call.provider.read_event, item)
         return item
 

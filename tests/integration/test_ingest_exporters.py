@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 
 import pytest
 from opentelemetry.sdk.resources import Resource
@@ -77,21 +76,22 @@ def _tracer(kind, collector):
 
 @contextlib.contextmanager
 def _logger(kind, collector):
-    """A standard-library logger whose records the OTel log exporter sends; every record sent on exit."""
-    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    """An OTel logger whose records the OTel log exporter sends; every record sent on exit."""
+    from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 
     provider = LoggerProvider(resource=Resource.create(RESOURCE))
     provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter(kind, collector)))
-    logger = logging.getLogger(f"aitrail-test-{kind}")
-    logger.propagate = False
-    handler = LoggingHandler(logger_provider=provider)
-    logger.addHandler(handler)
     try:
-        yield logger
+        yield provider.get_logger(f"aitrail-test-{kind}")
     finally:
         provider.shutdown()
-        logger.removeHandler(handler)
+
+
+def _warn(logger, body, attributes=None):
+    from opentelemetry._logs import SeverityNumber
+
+    logger.emit(severity_number=SeverityNumber.WARN, severity_text="WARN", body=body, attributes=attributes)
 
 
 @pytest.mark.parametrize("kind", EXPORTERS)
@@ -177,7 +177,7 @@ def test_a_generation_span_becomes_a_typed_row(kind, collector, ch):
 @pytest.mark.parametrize("kind", EXPORTERS)
 def test_log_records_round_trip(kind, collector, ch):
     with _logger(kind, collector) as logger:
-        logger.warning("tool decision %s", "accept", extra={"decision": "accept", "tool_name": "Write"})
+        _warn(logger, "tool decision accept", {"decision": "accept", "tool_name": "Write"})
     row = next(ch.query("SELECT * FROM aitrail.otel_logs").named_results())
     assert row["Body"] == "tool decision accept"
     assert row["SeverityText"] == "WARN" and row["SeverityNumber"] == 13
@@ -261,7 +261,7 @@ def test_no_secret_of_the_corpus_sent_unredacted_reaches_storage(kind, collector
                 v.KIND: v.KIND_GENERATION, v.PROMPT_TEXT: f"please fix this: {secret.line}", v.GEN_AI_REQUEST_MODEL: "m",
             }) as span:
                 span.add_event("tool_call", {"input": secret.line})
-            logger.warning("user_prompt: %s", secret.line)
+            _warn(logger, f"user_prompt: {secret.line}")
     provider.shutdown()
     stored = ""
     for table in ("otel_traces", "otel_logs", "ai_generations"):

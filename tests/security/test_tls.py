@@ -8,7 +8,6 @@ speaks plain HTTP, gets nothing.
 
 from __future__ import annotations
 
-import logging
 import ssl
 import urllib.error
 import urllib.request
@@ -19,7 +18,8 @@ import pytest
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
@@ -81,13 +81,8 @@ def test_round_trip_with_real_exporters_over_tls(tls_collector, own_ca_only):
     logger_provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(
         endpoint=collector.grpc_endpoint, credentials=credentials, headers=(("authorization", f"Bearer {token}"),),
     )))
-    logger = logging.getLogger("aitrail-tls-test")
-    logger.propagate = False
-    handler = LoggingHandler(logger_provider=logger_provider)
-    logger.addHandler(handler)
-    logger.warning("grpc over tls")
+    logger_provider.get_logger("aitrail-tls-test").emit(severity_number=SeverityNumber.WARN, body="grpc over tls")
     logger_provider.shutdown()
-    logger.removeHandler(handler)
 
     reader = PeriodicExportingMetricReader(OTLPMetricExporter(
         endpoint=f"{collector.http_url}/v1/metrics", certificate_file=str(cert), headers={"Authorization": f"Bearer {token}"},
