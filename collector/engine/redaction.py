@@ -32,6 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
 from aitrail.collector.store.base import literal
 from aitrail.sdk import redact as sdk
 
