@@ -25,6 +25,8 @@ Figures, each beside its baseline from the same run:
 * the resident memory (VmHWM, VmRSS) of an ``aitrail serve`` subprocess under sustained maximum ingest,
   and its CPU per span by thread: the collector's own (Python) threads, the engine's query threads and
   its background merges.
+* logs: Claude Code–shaped events through a live ``aitrail serve``, beside their own floor
+  (``bench/ingest_logs.py``).
 
 The issue's targets and published figures are printed beside ours: >= 100,000 spans/s on one collector
 core; Jaeger's ClickHouse storage ~52,000 spans/s on 4 cores; the OpenTelemetry Collector (contrib)
@@ -136,12 +138,12 @@ def build_bodies(client: int, requests: int, spans: int) -> list[bytes]:
 # --- the load (client processes) -----------------------------------------------------------------
 
 
-def _send_http(port: int, bodies: list[bytes], stats: dict[str, Any]) -> None:
+def _send_http(port: int, bodies: list[bytes], stats: dict[str, Any], signal: str = "traces") -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     headers = {"Content-Type": "application/x-protobuf"}
     for body in bodies:
         while True:
-            conn.request("POST", "/v1/traces", body, headers)
+            conn.request("POST", f"/v1/{signal}", body, headers)
             response = conn.getresponse()
             answer = response.read()
             if response.status == 200:
@@ -177,10 +179,14 @@ def _send_grpc(target: str, bodies: list[bytes], stats: dict[str, Any]) -> None:
 
 
 def client_process(protocol: str, target: str, client: int, threads: int, requests_per_thread: int,
-                   spans: int, ready: Any, go: Any, results: Any) -> None:
-    """One client process: build its bodies, say so, wait for the start, send them from ``threads`` threads."""
+                   spans: int, ready: Any, go: Any, results: Any, signal: str = "traces") -> None:
+    """One client process: build its bodies (trace or logs requests), say so, wait for the start, send them from
+    ``threads`` threads."""
     try:
-        bodies = build_bodies(client, threads * requests_per_thread, spans)
+        from bench import ingest_logs
+
+        build = build_bodies if signal == "traces" else ingest_logs.build_log_bodies
+        bodies = build(client, threads * requests_per_thread, spans)
         ready.put(sum(len(b) for b in bodies))
         go.wait()
         stats: dict[str, Any] = {"retries": 0, "errors": []}
@@ -188,7 +194,7 @@ def client_process(protocol: str, target: str, client: int, threads: int, reques
         def sender(share: list[bytes]) -> None:
             try:
                 if protocol == "http":
-                    _send_http(int(target), share, stats)
+                    _send_http(int(target), share, stats, signal)
                 else:
                     _send_grpc(target, share, stats)
             except Exception as exc:  # reported to the parent, which fails the benchmark
@@ -210,14 +216,14 @@ class Load:
     """Client processes (spawned: no copy of the collector's engine), ready to send on ``start()``."""
 
     def __init__(self, protocol: str, target: str, processes: int, threads: int, requests_per_thread: int,
-                 spans: int, first_client: int) -> None:
+                 spans: int, first_client: int, signal: str = "traces") -> None:
         ctx = multiprocessing.get_context("spawn")
         self.ready, self.results, self.go = ctx.Queue(), ctx.Queue(), ctx.Event()
         self.spans = processes * threads * requests_per_thread * spans
         self.procs = [
             ctx.Process(target=client_process, daemon=True,
                         args=(protocol, target, first_client + i, threads, requests_per_thread, spans,
-                              self.ready, self.go, self.results))
+                              self.ready, self.go, self.results, signal))
             for i in range(processes)
         ]
         for proc in self.procs:
@@ -321,12 +327,12 @@ def parse_floor(bodies: list[bytes], rounds: int) -> dict[str, Any]:
     return {"spans_per_s": round(spans / best), "us_per_span": round(best / spans * 1e6, 2)}
 
 
-def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None) -> list[dict[str, Any]]:
-    """The pipeline's work on each body, stage by stage (CPU time per stage into ``times``); the spooled parts."""
-    from aitrail.collector.engine import traces
+def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None, signal: str = "traces") -> list[dict[str, Any]]:
+    """The pipeline's work on each body of ``signal``, stage by stage (CPU time per stage into ``times``); the
+    spooled parts."""
     from aitrail.collector.limits import enforce
     from aitrail.collector.otlp import Limits, decode_request
-    from aitrail.collector.pipeline import standard_processors
+    from aitrail.collector.pipeline import SPOOL, standard_processors
     from aitrail.collector.processors import IngestContext
     from aitrail.collector.spool import encode_record
 
@@ -343,11 +349,11 @@ def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None) -> li
         return out
 
     for body in bodies:
-        request = timed("decode (protobuf)", decode_request, "traces", body, "application/x-protobuf", None, limits)
-        enforced = timed("item limits", enforce, "traces", request, cfg.item_limits)
+        request = timed("decode (protobuf)", decode_request, signal, body, "application/x-protobuf", None, limits)
+        enforced = timed("item limits", enforce, signal, request, cfg.item_limits)
         for name, processor in processors:
-            timed(f"processor: {name}", processor.process, "traces", request, context)
-        spooled = timed("spool part (the request re-serialized beside its tenant)", traces.to_spool, request,
+            timed(f"processor: {name}", processor.process, signal, request, context)
+        spooled = timed("spool part (the request re-serialized beside its tenant)", SPOOL[signal], request,
                         context.tenant, context.team, enforced.depth)
         timed("spool record (encode)", encode_record, spooled.tables)
         parts.append(spooled.tables)
@@ -605,11 +611,13 @@ def cpu_by_thread(before: dict[str, tuple[str, float]], after: dict[str, tuple[s
             if cpu / spans * 1e6 >= 0.5}
 
 
-def memory_under_load(scratch: Path, processes: int, threads: int, requests: int, spans: int) -> dict[str, Any]:
-    """``aitrail serve`` on its own store; maximum load from client processes; its VmHWM and VmRSS."""
+def memory_under_load(scratch: Path, processes: int, threads: int, requests: int, spans: int,
+                      items: str = "traces") -> dict[str, Any]:
+    """``aitrail serve`` on its own store; maximum load of ``items`` requests (traces or logs) from client processes; its VmHWM and
+    VmRSS ("spans" in the figures are the requests' items: log records for logs)."""
     http_port, sql_port = _free_port(), _free_port()
     log = scratch / "serve.log"
-    argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", "--data-dir", str(scratch / "serve"),
+    argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", "--data-dir", str(scratch / f"serve-{items}"),
             "--http-port", str(http_port), "--grpc-port", "0", "--sql-port", str(sql_port)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -625,7 +633,7 @@ def memory_under_load(scratch: Path, processes: int, threads: int, requests: int
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        query = urllib.parse.quote(COUNT_SQL)
+        query = urllib.parse.quote(COUNT_SQL.replace("otel_traces", f"otel_{items}"))
 
         def count() -> int:
             with urllib.request.urlopen(f"http://127.0.0.1:{sql_port}/?query={query}", timeout=30) as response:
@@ -633,7 +641,7 @@ def memory_under_load(scratch: Path, processes: int, threads: int, requests: int
 
         idle = _status(proc.pid)
         rss: list[int] = []
-        load = Load("http", str(http_port), processes, threads, requests, spans, first_client=200)
+        load = Load("http", str(http_port), processes, threads, requests, spans, first_client=200, signal=items)
         cpu0, threads0 = _cpu_seconds(proc.pid), _thread_cpu(proc.pid)
         started = load.start()
         stored = wait_count(count, load.spans, 1800, sample=lambda: rss.append(_status(proc.pid)["VmRSS"]))
@@ -663,6 +671,8 @@ def memory_under_load(scratch: Path, processes: int, threads: int, requests: int
 
 def work(quick: bool, echo: bool) -> dict[str, Any]:
     from aitrail.collector.config import CollectorConfig
+
+    from bench import ingest_logs
     from aitrail.collector.server import BackgroundCollector
     from aitrail.collector.store import StoreLocation
 
@@ -689,10 +699,18 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
                     print(f"  ingest over {protocol} ...", file=sys.stderr, flush=True)
                 result[protocol] = through_collector(collector, protocol, processes, threads, requests, spans,
                                                      first_client, timeout=1800)
+            if echo:
+                print("  logs in-process ...", file=sys.stderr, flush=True)
+            result["logs"] = ingest_logs.in_process(collector.store, cfg, scratch, quick)
         if echo:
             print("  collector memory under sustained load (aitrail serve) ...", file=sys.stderr, flush=True)
         result["serve_memory"] = memory_under_load(scratch, processes, threads, requests * 3 // 2 if not quick else 2,
                                                    spans)
+        if echo:
+            print("  logs through aitrail serve ...", file=sys.stderr, flush=True)
+        records = 50 if quick else ingest_logs.LOG_RECORDS_PER_REQUEST
+        result["logs"]["serve"] = memory_under_load(scratch, processes, threads, requests if not quick else 2, records,
+                                                    items="logs")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
@@ -750,6 +768,9 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
               f"VmHWM {m['vm_hwm_mib']} MiB, VmRSS up to {m['vm_rss_max_sampled_mib']} MiB "
               f"(idle {m['vm_rss_idle_mib']} MiB, after {m['vm_rss_after_mib']} MiB); its CPU per span by thread: "
               + ", ".join(f"{name} {us} µs" for name, us in m["cpu_us_per_span_by_thread"].items()))
+        from bench import ingest_logs
+
+        ingest_logs.report(result["logs"])
     return result
 
 

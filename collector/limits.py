@@ -135,3 +135,7 @@ def _resource_problems(signal: str, request: Any, limits: ItemLimits, seen: _Dep
         problem = _problem(group.resource.attributes, limits, seen)
         if problem:
             yield f"resource {problem}"
+        for scope_logs in group.scope_logs if signal == "logs" else ():  # otel_logs holds the scope's attributes
+            problem = _problem(scope_logs.scope.attributes, limits, seen)
+            if problem:
+                yield f"scope {problem}"

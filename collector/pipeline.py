@@ -1,10 +1,10 @@
 """receive -> process -> flatten -> spool (fsync) -> batch -> store: the one path every OTLP request takes.
 
 Receivers (HTTP, gRPC) only decode and answer; everything between the decoded
-request and the store happens here, once, whatever the transport. A trace
-request is not flattened here: it is spooled as it is, beside its tenant and
-team, and the engine makes its rows when the drain stores it
-(:mod:`aitrail.collector.engine.traces`), its secrets replaced there
+request and the store happens here, once, whatever the transport. A trace or
+logs request is not flattened here: it is spooled as it is, beside its tenant
+and team, and the engine makes its rows when the drain stores it
+(:mod:`aitrail.collector.engine.statement`), a trace's secrets replaced there
 (:mod:`aitrail.collector.engine.redaction`).
 """
 
@@ -16,24 +16,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from aitrail.collector.batcher import Batcher
-from aitrail.collector.engine import traces
+from aitrail.collector.engine import logs, traces
 from aitrail.collector.limits import ItemLimits, enforce
 from aitrail.collector.processors import IngestContext, Processor
 from aitrail.collector.processors.genai_content import GenAIContent
 from aitrail.collector.processors.mapping import Mapping
-from aitrail.collector.processors.normalize import Normalize
 from aitrail.collector.processors.redact import Redact
 from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.rows import Flattened
-from aitrail.collector.rows.logs import logs_to_table
 from aitrail.collector.rows.metrics import metrics_to_tables
 from aitrail.collector.telemetry import SelfMetrics
 
 FLATTEN: dict[str, Callable[[Any], Flattened]] = {
-    "logs": logs_to_table,
     "metrics": metrics_to_tables,
 }
-"""The signals flattened in Python (traces go to the engine as requests)."""
+"""The signals flattened in Python (traces and logs go to the engine as requests: :data:`SPOOL`)."""
+
+SPOOL: dict[str, Callable[[Any, str, str | None, int], Flattened]] = {
+    "traces": traces.to_spool,
+    "logs": logs.to_spool,
+}
+"""The signals the engine flattens: what the collector spools of a request (given its tenant, team and depth)."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,9 @@ def count_items(signal: str, request: Any) -> int:
 def standard_processors(config: Any) -> list[Processor]:
     """The collector's processors, in order: the tenant first (nothing after it can be fooled by a payload's
     claim), redaction last (on the final text; of logs and metrics: the engine redacts traces when it stores
-    them)."""
-    return [TenantStamp(), Mapping.from_config(config), Normalize(), GenAIContent.from_config(config), Redact()]
+    them). Aliases are not among them: the raw tables keep attributes as
+    sent, and the derived views resolve them (:mod:`aitrail.collector.store.aliases`)."""
+    return [TenantStamp(), Mapping.from_config(config), GenAIContent.from_config(config), Redact()]
 
 
 def prepare(signal: str, request: Any, context: IngestContext, config: Any) -> Flattened:
@@ -92,8 +96,8 @@ class Pipeline:
             self.metrics.count(self.metrics.rejected, "over_limit", refused)
         for processor in self.processors:
             processor.process(signal, request, context)
-        if signal == "traces":
-            flattened = traces.to_spool(request, context.tenant, context.team, depth)
+        if signal in SPOOL:
+            flattened = SPOOL[signal](request, context.tenant, context.team, depth)
         else:
             flattened = FLATTEN[signal](request)
         if refused:

@@ -83,7 +83,7 @@
         anyIf(a['vcs.ref.head.revision'], a['vcs.ref.head.revision'] != '') AS w_commit
     FROM (
         SELECT ResourceAttributes['aitrail.tenant.id'] AS w_tenant, TraceId AS w_trace,
-               mapUpdate(ResourceAttributes, SpanAttributes) AS a
+               ${attributes} AS a
         FROM ${database}.otel_traces
         WHERE Timestamp >= fromUnixTimestamp64Nano({window_start:Int64})
           AND mapContains(SpanAttributes, 'process.exit.code') AND SpanAttributes['aitrail.kind'] IN ('generation', 'observed')

@@ -29,7 +29,8 @@ ${derived}
         ResourceAttributes AS resource, LogAttributes AS la,
         ResourceAttributes['aitrail.tenant.id'] AS tenant,
         LogAttributes['event.name'] AS event,
-        if(LogAttributes['session.id'] != '', LogAttributes['session.id'], ResourceAttributes['session.id']) AS session_id,
+        if(ALIASED(LogAttributes)['session.id'] != '', ALIASED(LogAttributes)['session.id'],
+           ALIASED(ResourceAttributes)['session.id']) AS session_id,
         LogAttributes['prompt.id'] AS prompt_key,
         LogAttributes['tool_use_id'] AS call_id
     FROM ${database}.otel_logs

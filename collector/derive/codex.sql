@@ -31,7 +31,7 @@ ${derived}
         ResourceAttributes AS resource, LogAttributes AS la,
         ResourceAttributes['aitrail.tenant.id'] AS tenant,
         LogAttributes['event.name'] AS event,
-        if(LogAttributes['conversation.id'] != '', LogAttributes['conversation.id'], ResourceAttributes['session.id']) AS session_id
+        if(LogAttributes['conversation.id'] != '', LogAttributes['conversation.id'], ALIASED(ResourceAttributes)['session.id']) AS session_id
     FROM ${database}.otel_logs
     WHERE TimestampTime >= toDateTime(fromUnixTimestamp64Nano({window_start:Int64}))
       AND Timestamp >= fromUnixTimestamp64Nano({window_start:Int64})

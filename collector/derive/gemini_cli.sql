@@ -25,7 +25,8 @@ ${derived}
         ResourceAttributes AS resource, LogAttributes AS la,
         ResourceAttributes['aitrail.tenant.id'] AS tenant,
         LogAttributes['event.name'] AS event,
-        if(LogAttributes['session.id'] != '', LogAttributes['session.id'], ResourceAttributes['session.id']) AS session_id,
+        if(ALIASED(LogAttributes)['session.id'] != '', ALIASED(LogAttributes)['session.id'],
+           ALIASED(ResourceAttributes)['session.id']) AS session_id,
         LogAttributes['prompt_id'] AS prompt_key
     FROM ${database}.otel_logs
     WHERE TimestampTime >= toDateTime(fromUnixTimestamp64Nano({window_start:Int64}))

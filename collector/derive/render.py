@@ -3,8 +3,9 @@
 A dialect file (``claude_code.sql``, ...) is one ``INSERT INTO ... SELECT``
 statement. Before it reaches ClickHouse, Python fills in:
 
-* ``${database}``, ``${dialect}``, ``${assistant}``, ``${source}`` (who and where an
-  event comes from), ``${derived}`` (``_derived.sql``: what earlier runs derived) and
+* ``${database}``, ``${attributes}`` (a span's attributes over its resource's, aliases
+  resolved), ``${dialect}``, ``${assistant}``, ``${source}`` (who and where an event comes
+  from), ``${derived}`` (``_derived.sql``: what earlier runs derived) and
   ``${emit}`` (the shared tail, ``_emit.sql``: answers, tokens, readiness, once only);
 * macros, written like SQL functions so the files stay readable, expanded here
   into plain ClickHouse SQL that every server version runs:
@@ -20,6 +21,8 @@ statement. Before it reaches ClickHouse, Python fills in:
   ``SPAN_ID(a, b, ...)``    16 hex digits, deterministic in its arguments
   ``ADDED(new, old)``       lines of ``new`` that ``old`` does not have (a text replacement's added lines)
   ``REMOVED(new, old)``     how many lines of ``old`` ``new`` does not have
+  ``ALIASED(attributes)``   a map of attributes with its aliases resolved
+                            (:func:`aitrail.collector.store.aliases.resolved`; the raw tables keep them as sent)
 
 Values are never rendered into the text: the time window travels as query
 parameters (``{window_start:Int64}``, ``{settled:Int64}``, ``{given_up:Int64}``,
@@ -34,6 +37,7 @@ from functools import cache
 from importlib import resources
 from string import Template
 
+from aitrail.collector.store import aliases
 from aitrail.collector.store.base import quote_identifier
 from aitrail.sdk.edits import FILENAMES, LANGUAGES
 from aitrail.sdk.fingerprint import fingerprint_sql
@@ -103,6 +107,7 @@ MACROS: dict[str, Callable[..., str]] = {
     "SPAN_ID": _span_id,
     "ADDED": _added,
     "REMOVED": _removed,
+    "ALIASED": aliases.resolved,
 }
 
 
@@ -156,17 +161,19 @@ SOURCE = """resource, service_name, trace_id, span_id AS parent_span_id,
             la['user.account_id'] != '', la['user.account_id'], la['installation.id']) AS user_id,
     if(la['user.email'] != '', la['user.email'], resource['user.email']) AS user_email,
     if(la['user.name'] != '', la['user.name'], resource['user.name']) AS user_name,
-    if(la['aitrail.team'] != '', la['aitrail.team'], resource['aitrail.team']) AS team"""
+    if(ALIASED(la)['aitrail.team'] != '', ALIASED(la)['aitrail.team'],
+       ALIASED(resource)['aitrail.team']) AS team"""
 """``${source}``: who and where an event comes from, from a CTE with columns ``la`` (the event's
 attributes), ``resource``, ``service_name``, ``trace_id`` and ``span_id``. An attribute of the event wins
-over the same one on its resource. The person is ``user.id``, else what the assistant identifies them by
-(Codex: ``user.account_id``, Gemini CLI: ``installation.id``)."""
+over the same one on its resource; the team may come under an alias (``team``). The person is ``user.id``,
+else what the assistant identifies them by (Codex: ``user.account_id``, Gemini CLI: ``installation.id``)."""
 
 
 @cache
 def statement(dialect: str, assistant: str, database: str) -> str:
     """The derivation statement of one dialect, ready to run with its parameters."""
-    names = {"database": quote_identifier(database), "dialect": dialect, "assistant": assistant, "source": SOURCE}
+    names = {"database": quote_identifier(database), "attributes": aliases.SPAN_ATTRIBUTES, "dialect": dialect,
+             "assistant": assistant, "source": SOURCE}
     derived = Template(_read("_derived.sql")).substitute(names)
     emit = Template(_read("_emit.sql")).substitute(names)
     text = Template(_read(f"{dialect}.sql")).substitute(names, derived=derived, emit=emit)

@@ -14,12 +14,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from aitrail.collector.engine import traces
+from aitrail.collector.engine import logs, traces
 from aitrail.collector.spool import Requests
 from aitrail.collector.store import Store
 
 _REQUESTS: dict[str, tuple[str, Callable[..., None]]] = {
-    part: (traces.TABLE, partial(traces.store_requests, deep=deep)) for deep, part in traces.ENTRIES.items()
+    part: (statement.table, partial(statement.store_requests, deep=deep))
+    for statement in (traces.STATEMENT, logs.STATEMENT) for deep, part in statement.entries.items()
 }
 """Each part of requests: the table its rows go to, and the statement that stores them."""
 

@@ -32,9 +32,7 @@ SELECT
 FROM (
     -- A resource's attributes once per resource, not once per span.
     SELECT team, rs.scope_spans AS scope_spans,
-           mapUpdate(${resource_attributes},
-                     if(team = '', map('aitrail.tenant.id', tenant),
-                        map('aitrail.tenant.id', tenant, 'aitrail.team', team))) AS resource_attributes
+           ${resource_attributes} AS resource_attributes
     FROM ${source}
     ARRAY JOIN request.resource_spans AS rs
 )

@@ -121,6 +121,26 @@ def _scalar_as_string_of(kind: str, string: str, integer: str, boolean: str, dou
             f"{kind} = 'bytes_value', base64Encode({raw}), '')")
 
 
+def _rendered(nested: str, depth: int, redacted: bool = False) -> str:
+    """SQL: the JSON text of each of an array of AnyValues that are arrays or lists (``''`` for one holding a NaN
+    or an infinity, as ``json.Marshal`` failing leaves it in pdata). ``redacted``: the array holds (AnyValue,
+    its attribute's name) and strings inside are redacted under the name (:func:`_container`)."""
+    if not redacted:
+        return (f"arrayMap(x -> arrayFilter(j -> position(j, '{_FAILED}') = 0, [{_container('x', 1, depth)}])[1], "
+                f"{nested})")
+    return (f"arrayMap(xn -> arrayFilter(j -> position(j, '{_FAILED}') = 0, [{_container('xn.1', 1, depth, 'xn.2')}])"
+            f"[1], {nested})")
+
+
+@cache
+def as_string(value: str, depth: int) -> str:
+    """SQL: ``AsString()`` of one AnyValue (a log record's body), ``''`` when unset; ``depth``: the levels the
+    columns hold. An array or a list is rendered only when the value is one (see :func:`_container`)."""
+    scalar = _scalar_as_string_of(f"{value}.value", f"{value}.string_value", f"{value}.int_value",
+                                  f"{value}.bool_value", f"{value}.double_value", f"{value}.bytes_value")
+    return f"concat({scalar}, {_rendered(f'arrayFilter(x -> x.value IN {_NESTED}, [{value}])', depth)}[1])"
+
+
 @cache
 def attributes(key_values: str, depth: int, drop: str = "", redacted: bool = False) -> str:
     """SQL: a Map(String, String) of an array of KeyValues, the last of duplicate keys winning.
@@ -141,10 +161,9 @@ def attributes(key_values: str, depth: int, drop: str = "", redacted: bool = Fal
     scalars = (f"arrayMap((k, s, i, b, d, y{name}) -> {_scalar_as_string_of('k', string, 'i', 'b', 'd', 'y')}, "
                f"{value}.value, {value}.string_value, {value}.int_value, {value}.bool_value, {value}.double_value, "
                f"{value}.bytes_value{names})")
-    container = _container("x", 1, depth, "name" if redacted else None)
-    lambda_args = "(x, name)" if redacted else "x"
-    containers = (f"arrayMap({lambda_args} -> arrayFilter(j -> position(j, '{_FAILED}') = 0, [{container}])[1], "
-                  f"arrayFilter((x, m) -> m, {value}, {nested}){f', arrayFilter((k, m) -> m, {keys}, {nested})' if redacted else ''})")
+    filtered = f"arrayFilter((x, m) -> m, {value}, {nested})"
+    containers = (_rendered(filtered, depth) if not redacted else
+                  _rendered(f"arrayZip({filtered}, arrayFilter((k, m) -> m, {keys}, {nested}))", depth, redacted))
     return (f"mapFromArrays(arrayConcat(arrayFilter((k, m) -> m, {keys}, {kept}), "
             f"arrayFilter((k, m) -> m, {keys}, {nested})), "
             f"arrayConcat(arrayFilter((t, m) -> m, {scalars}, {kept}), {containers}))")

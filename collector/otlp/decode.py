@@ -19,12 +19,9 @@ Errors are :class:`~aitrail.errors.InvalidPayload` (400),
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json as _json
 import zlib
 from dataclasses import dataclass
-from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -33,6 +30,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
+from aitrail.collector.otlp.otlp_json import to_message
 from aitrail.errors import InvalidPayload, PayloadTooLarge, UnsupportedMedia
 
 SIGNALS = ("traces", "logs", "metrics")
@@ -167,112 +165,10 @@ def _decompress(body: bytes, content_encoding: str, limits: Limits) -> bytes | b
 
 # --- OTLP/JSON ---------------------------------------------------------------------------------
 
-_TRACE_ID = 16
-_SPAN_ID = 8
-
-
-def _key(obj: dict[str, Any], camel: str, snake: str) -> str | None:
-    """Which spelling of a field the object uses (json_format refuses objects that use both)."""
-    if camel in obj:
-        return camel
-    if snake in obj:
-        return snake
-    return None
-
-
-def _items(obj: Any, camel: str, snake: str) -> list[Any]:
-    """The list under a field, or [] (json_format reports wrong types itself, with their path)."""
-    if not isinstance(obj, dict):
-        return []
-    key = _key(obj, camel, snake)
-    value = obj.get(key) if key else None
-    return value if isinstance(value, list) else []
-
-
-def _hex_ids(obj: Any, fields: tuple[tuple[str, str, int], ...], where: str) -> None:
-    """Replace hex ids by the base64 that json_format expects for bytes fields, checking their length."""
-    if not isinstance(obj, dict):
-        return
-    for camel, snake, size in fields:
-        key = _key(obj, camel, snake)
-        if key is None:
-            continue
-        value = obj[key]
-        if value is None or value == "":
-            continue
-        if not isinstance(value, str):
-            raise InvalidPayload(f"{where}.{camel} must be a hex string, got {type(value).__name__}")
-        if len(value) != 2 * size:
-            raise InvalidPayload(
-                f"{where}.{camel} must be {2 * size} hex digits ({size} bytes), got {len(value)} characters"
-            )
-        try:
-            raw = bytes.fromhex(value)
-        except ValueError:
-            raw = b""
-        if len(raw) != size:  # not hex, or fromhex skipped whitespace
-            raise InvalidPayload(f"{where}.{camel} is not a hex string: {value[:64]!r}")
-        obj[key] = base64.b64encode(raw).decode("ascii")
-
-
-_SPAN_IDS = (
-    ("traceId", "trace_id", _TRACE_ID),
-    ("spanId", "span_id", _SPAN_ID),
-    ("parentSpanId", "parent_span_id", _SPAN_ID),
-)
-_LINK_IDS = (("traceId", "trace_id", _TRACE_ID), ("spanId", "span_id", _SPAN_ID))
-_METRIC_KINDS = (
-    ("gauge", "gauge"),
-    ("sum", "sum"),
-    ("histogram", "histogram"),
-    ("exponentialHistogram", "exponential_histogram"),
-    ("summary", "summary"),
-)
-
-
-def _fix_trace_ids(doc: dict[str, Any]) -> None:
-    for r, rs in enumerate(_items(doc, "resourceSpans", "resource_spans")):
-        for s, ss in enumerate(_items(rs, "scopeSpans", "scope_spans")):
-            for n, span in enumerate(_items(ss, "spans", "spans")):
-                where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{n}]"
-                _hex_ids(span, _SPAN_IDS, where)
-                for k, link in enumerate(_items(span, "links", "links")):
-                    _hex_ids(link, _LINK_IDS, f"{where}.links[{k}]")
-
-
-def _fix_log_ids(doc: dict[str, Any]) -> None:
-    for r, rl in enumerate(_items(doc, "resourceLogs", "resource_logs")):
-        for s, sl in enumerate(_items(rl, "scopeLogs", "scope_logs")):
-            for n, record in enumerate(_items(sl, "logRecords", "log_records")):
-                _hex_ids(record, _LINK_IDS, f"resourceLogs[{r}].scopeLogs[{s}].logRecords[{n}]")
-
-
-def _fix_metric_ids(doc: dict[str, Any]) -> None:
-    for r, rm in enumerate(_items(doc, "resourceMetrics", "resource_metrics")):
-        for s, sm in enumerate(_items(rm, "scopeMetrics", "scope_metrics")):
-            for m, metric in enumerate(_items(sm, "metrics", "metrics")):
-                if not isinstance(metric, dict):
-                    continue
-                for camel, snake in _METRIC_KINDS:
-                    key = _key(metric, camel, snake)
-                    if key is None:
-                        continue
-                    for p, point in enumerate(_items(metric[key], "dataPoints", "data_points")):
-                        for e, exemplar in enumerate(_items(point, "exemplars", "exemplars")):
-                            where = (
-                                f"resourceMetrics[{r}].scopeMetrics[{s}].metrics[{m}]"
-                                f".{camel}.dataPoints[{p}].exemplars[{e}]"
-                            )
-                            _hex_ids(exemplar, _LINK_IDS, where)
-
-
-_FIX_IDS = {"traces": _fix_trace_ids, "logs": _fix_log_ids, "metrics": _fix_metric_ids}
-
 
 def _parse_json(signal: str, body: bytes | bytearray) -> Message:
-    message = _REQUEST[signal]()
     if not body.strip():
-        return message
+        return _REQUEST[signal]()
     try:
         doc = _json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
@@ -281,14 +177,7 @@ def _parse_json(signal: str, body: bytes | bytearray) -> Message:
         raise InvalidPayload("request body nests JSON too deeply") from None
     if not isinstance(doc, dict):
         raise InvalidPayload(f"OTLP/JSON request body must be a JSON object, got {type(doc).__name__}")
-    _FIX_IDS[signal](doc)
-    try:
-        json_format.ParseDict(doc, message, ignore_unknown_fields=True)
-    except (json_format.ParseError, ValueError, TypeError, binascii.Error) as exc:
-        raise InvalidPayload(f"invalid OTLP/JSON {signal} request: {exc}") from exc
-    except RecursionError:
-        raise InvalidPayload(f"invalid OTLP/JSON {signal} request: values nest too deeply") from None
-    return message
+    return to_message(_REQUEST[signal], doc, signal)
 
 
 # --- the entry point ---------------------------------------------------------------------------

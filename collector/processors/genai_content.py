@@ -55,6 +55,10 @@ MESSAGE_ATTRIBUTES = frozenset({v.GEN_AI_PROMPT, INPUT_MESSAGES, OUTPUT_MESSAGES
 OPERATIONS = ("chat", "text_completion", "generate_content")
 """Operations whose spans are generations (as migration 0004's view has it)."""
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
+_ALREADY_READ = frozenset({v.PROMPT_TEXT, v.PROMPT_HASH})
+"""Keys that say a span's prompt was read already (the SDK's spans): the span is left as it came."""
+_READ = frozenset({v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME, *MESSAGE_ATTRIBUTES})
+"""The span attributes the processor decides by and reads messages from."""
 
 
 def _string(value: Any) -> str:
@@ -203,12 +207,15 @@ class GenAIContent:
         return added
 
     def _span(self, span: Any, scope: str) -> None:
-        keys = {kv.key for kv in span.attributes}
-        if v.PROMPT_TEXT in keys or v.PROMPT_HASH in keys:
-            return
-        attributes = {kv.key: _string(kv.value) for kv in span.attributes
-                      if kv.key in (v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME)
-                      or kv.key in MESSAGE_ATTRIBUTES}
+        # One pass, left at the first aitrail prompt key: a span carrying one is never changed, whatever follows
+        # (the SDK's spans name theirs a third of the way in, so most of their attributes are never read).
+        attributes: dict[str, str] = {}
+        for kv in span.attributes:
+            key = kv.key
+            if key in _ALREADY_READ:
+                return
+            if key in _READ:
+                attributes[key] = _string(kv.value)  # the last of duplicate keys wins, as in the stored row
         if not _is_generation(attributes) or _assistants_own(span, scope, attributes):
             return
         events = [e for e in span.events if e.name in MESSAGE_EVENTS]

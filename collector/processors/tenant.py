@@ -1,7 +1,7 @@
 """Stamp the tenant the receiver established on every resource, replacing whatever the payload claimed.
 
-Logs and metrics only: a trace request is stamped by the engine, which reads
-the tenant and team spooled beside it (``aitrail.collector.engine.traces``).
+Metrics only: a trace or logs request is stamped by the engine, which reads
+the tenant and team spooled beside it (``aitrail.collector.engine.statement``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ class TenantStamp:
     """Payloads cannot choose their tenant (or team, when the token fixes one)."""
 
     def process(self, signal: str, request: Any, context: IngestContext) -> None:
-        if signal != "traces":
+        if signal == "metrics":
             self.stamp(signal, request, context)
 
     def stamp(self, signal: str, request: Any, context: IngestContext) -> None:

@@ -1,4 +1,4 @@
-"""What every flattener shares: attribute values as strings, map and list columns, ids, timestamps.
+"""What the flatteners share: attribute values as strings, map and list columns, timestamps.
 
 Conversions follow the OpenTelemetry Collector (contrib) ClickHouse exporter,
 which turns every attribute value into a string with pdata's
@@ -158,27 +158,6 @@ def attributes(kvs: Iterable[Any]) -> dict[str, str]:
         text = value.string_value  # the common case, without a WhichOneof call
         out[kv.key] = text if text else any_value_str(value)
     return out
-
-
-# --- ids ---------------------------------------------------------------------------------------
-
-
-def trace_id_hex(raw: bytes) -> str | None:
-    """Lower-case hex, '' for absent or all-zero, None when malformed (not 16 bytes)."""
-    if not raw or raw == ZERO_TRACE_ID:
-        return ""
-    if len(raw) != 16:
-        return None
-    return raw.hex()
-
-
-def span_id_hex(raw: bytes) -> str | None:
-    """Lower-case hex, '' for absent or all-zero, None when malformed (not 8 bytes)."""
-    if not raw or raw == ZERO_SPAN_ID:
-        return ""
-    if len(raw) != 8:
-        return None
-    return raw.hex()
 
 
 # --- columns -----------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Schema migrations: named, ordered, recorded; reading what is applied or pending changes nothing.
 
 Each ``migrations/NNNN_name.sql`` holds statements separated by ``;`` at line
-ends, with ``${database}`` for the (quoted) database name. Every statement is
+ends, with ``${database}`` for the (quoted) database name and ``${attributes}`` for
+a span's attributes over its resource's, aliases resolved
+(:mod:`aitrail.collector.store.aliases`). Every statement is
 idempotent (``IF NOT EXISTS``), so a migration interrupted half way is simply
 applied again. A store whose recorded version is newer than this code knows
 is refused: old code must never write into a schema it does not understand.
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
+from aitrail.collector.store import aliases
 from aitrail.collector.store.base import Store, quote_identifier
 from aitrail.errors import SchemaError, StoreError
 
@@ -33,7 +36,7 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
 
     def statements(self, database: str) -> list[str]:
-        text = Template(self.sql).substitute(database=quote_identifier(database))
+        text = Template(self.sql).substitute(aliases.substitutions(), database=quote_identifier(database))
         text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
         return [part.strip() for part in re.split(r";\s*$", text, flags=re.M) if part.strip()]
 

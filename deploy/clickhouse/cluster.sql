@@ -1113,6 +1113,205 @@ GROUP BY tenant, day, team, person, repository, model
 ORDER BY tenant, day, team, person, repository, model
 SETTINGS insert_deduplication_token = '0011_people_daily.ai_cost_estimates';
 
+-- 0012_aliases_in_views
+DROP VIEW IF EXISTS `aitrail_local`.ai_generations_mv ON CLUSTER '{cluster}';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_generations_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_generations
+AS WITH mapUpdate(mapUpdate(ResourceAttributes, SpanAttributes), CAST(mapFilter((k, x) -> isNotNull(x), map('gen_ai.provider.name', multiIf(mapContains(SpanAttributes, 'gen_ai.provider.name'), SpanAttributes['gen_ai.provider.name'], mapContains(SpanAttributes, 'gen_ai.system'), SpanAttributes['gen_ai.system'], mapContains(ResourceAttributes, 'gen_ai.provider.name'), ResourceAttributes['gen_ai.provider.name'], mapContains(ResourceAttributes, 'gen_ai.system'), ResourceAttributes['gen_ai.system'], NULL), 'gen_ai.usage.input_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.input_tokens'), SpanAttributes['gen_ai.usage.input_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.prompt_tokens'), SpanAttributes['gen_ai.usage.prompt_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.input_tokens'), ResourceAttributes['gen_ai.usage.input_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.prompt_tokens'), ResourceAttributes['gen_ai.usage.prompt_tokens'], NULL), 'gen_ai.usage.output_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.output_tokens'), SpanAttributes['gen_ai.usage.output_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.completion_tokens'), SpanAttributes['gen_ai.usage.completion_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.output_tokens'), ResourceAttributes['gen_ai.usage.output_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.completion_tokens'), ResourceAttributes['gen_ai.usage.completion_tokens'], NULL), 'session.id', multiIf(mapContains(SpanAttributes, 'session.id'), SpanAttributes['session.id'], mapContains(SpanAttributes, 'gen_ai.conversation.id'), SpanAttributes['gen_ai.conversation.id'], mapContains(ResourceAttributes, 'session.id'), ResourceAttributes['session.id'], mapContains(ResourceAttributes, 'gen_ai.conversation.id'), ResourceAttributes['gen_ai.conversation.id'], NULL), 'aitrail.team', multiIf(mapContains(SpanAttributes, 'aitrail.team'), SpanAttributes['aitrail.team'], mapContains(SpanAttributes, 'team'), SpanAttributes['team'], mapContains(SpanAttributes, 'team.name'), SpanAttributes['team.name'], mapContains(ResourceAttributes, 'aitrail.team'), ResourceAttributes['aitrail.team'], mapContains(ResourceAttributes, 'team'), ResourceAttributes['team'], mapContains(ResourceAttributes, 'team.name'), ResourceAttributes['team.name'], NULL))), 'Map(LowCardinality(String), String)')) AS a
+SELECT
+    Timestamp AS timestamp,
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    a['aitrail.team'] AS team,
+    a['user.id'] AS user_id,
+    a['user.email'] AS user_email,
+    a['user.name'] AS user_name,
+    if(a['aitrail.assistant'] != '', a['aitrail.assistant'], ServiceName) AS assistant,
+    a['gen_ai.provider.name'] AS provider,
+    if(a['gen_ai.response.model'] != '', a['gen_ai.response.model'], a['gen_ai.request.model']) AS model,
+    a['session.id'] AS session_id,
+    TraceId AS trace_id,
+    SpanId AS span_id,
+    a['aitrail.prompt.policy'] AS prompt_policy,
+    a['aitrail.prompt.text'] AS prompt,
+    a['aitrail.prompt.hash'] AS prompt_hash,
+    toUInt64OrZero(a['gen_ai.usage.input_tokens']) AS input_tokens,
+    toUInt64OrZero(a['gen_ai.usage.output_tokens']) AS output_tokens,
+    toFloat64OrZero(a['aitrail.cost.usd']) AS cost_usd,
+    a['vcs.repository.url.full'] AS repository,
+    a['vcs.ref.head.name'] AS branch,
+    a['vcs.ref.head.revision'] AS commit,
+    a['code.file.path'] AS file_path,
+    a['aitrail.code.language'] AS language,
+    toUInt32OrZero(a['aitrail.code.line_start']) AS line_start,
+    toUInt32OrZero(a['aitrail.code.line_end']) AS line_end,
+    toUInt32OrZero(a['aitrail.code.lines_added']) AS lines_added,
+    toUInt32OrZero(a['aitrail.code.lines_removed']) AS lines_removed,
+    arrayMap(x -> reinterpretAsUInt64(x), JSONExtract(a['aitrail.code.line_fingerprints'], 'Array(Int64)')) AS line_fingerprints,
+    a['aitrail.decision'] AS decision,
+    StatusCode AS status,
+    Duration AS duration_ns,
+    ServiceName AS service_name
+FROM `aitrail_local`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'generation'
+   OR (SpanAttributes['aitrail.kind'] = ''
+       AND NOT startsWith(SpanName, 'claude_code.')
+       AND NOT startsWith(ScopeName, 'com.anthropic.claude_code')
+       AND SpanAttributes['gen_ai.agent.name'] != 'gemini-cli'
+       AND (SpanAttributes['gen_ai.operation.name'] IN ('chat', 'text_completion', 'generate_content')
+            OR (SpanAttributes['gen_ai.operation.name'] = '' AND SpanAttributes['gen_ai.request.model'] != '')));
+
+DROP VIEW IF EXISTS `aitrail_local`.ai_commits_mv ON CLUSTER '{cluster}';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_commits_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_commits
+AS WITH mapUpdate(mapUpdate(ResourceAttributes, SpanAttributes), CAST(mapFilter((k, x) -> isNotNull(x), map('gen_ai.provider.name', multiIf(mapContains(SpanAttributes, 'gen_ai.provider.name'), SpanAttributes['gen_ai.provider.name'], mapContains(SpanAttributes, 'gen_ai.system'), SpanAttributes['gen_ai.system'], mapContains(ResourceAttributes, 'gen_ai.provider.name'), ResourceAttributes['gen_ai.provider.name'], mapContains(ResourceAttributes, 'gen_ai.system'), ResourceAttributes['gen_ai.system'], NULL), 'gen_ai.usage.input_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.input_tokens'), SpanAttributes['gen_ai.usage.input_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.prompt_tokens'), SpanAttributes['gen_ai.usage.prompt_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.input_tokens'), ResourceAttributes['gen_ai.usage.input_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.prompt_tokens'), ResourceAttributes['gen_ai.usage.prompt_tokens'], NULL), 'gen_ai.usage.output_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.output_tokens'), SpanAttributes['gen_ai.usage.output_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.completion_tokens'), SpanAttributes['gen_ai.usage.completion_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.output_tokens'), ResourceAttributes['gen_ai.usage.output_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.completion_tokens'), ResourceAttributes['gen_ai.usage.completion_tokens'], NULL), 'session.id', multiIf(mapContains(SpanAttributes, 'session.id'), SpanAttributes['session.id'], mapContains(SpanAttributes, 'gen_ai.conversation.id'), SpanAttributes['gen_ai.conversation.id'], mapContains(ResourceAttributes, 'session.id'), ResourceAttributes['session.id'], mapContains(ResourceAttributes, 'gen_ai.conversation.id'), ResourceAttributes['gen_ai.conversation.id'], NULL), 'aitrail.team', multiIf(mapContains(SpanAttributes, 'aitrail.team'), SpanAttributes['aitrail.team'], mapContains(SpanAttributes, 'team'), SpanAttributes['team'], mapContains(SpanAttributes, 'team.name'), SpanAttributes['team.name'], mapContains(ResourceAttributes, 'aitrail.team'), ResourceAttributes['aitrail.team'], mapContains(ResourceAttributes, 'team'), ResourceAttributes['team'], mapContains(ResourceAttributes, 'team.name'), ResourceAttributes['team.name'], NULL))), 'Map(LowCardinality(String), String)')) AS a
+SELECT
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    Timestamp AS timestamp,
+    a['vcs.repository.url.full'] AS repository,
+    a['vcs.ref.head.revision'] AS commit,
+    JSONExtract(a['aitrail.commit.parents'], 'Array(String)') AS parents,
+    a['vcs.ref.head.name'] AS branch,
+    a['user.email'] AS author_email,
+    a['user.name'] AS author_name,
+    a['user.id'] AS user_id,
+    a['aitrail.commit.committer.email'] AS committer_email,
+    a['aitrail.team'] AS team,
+    toUInt32OrZero(a['aitrail.code.lines_added']) AS lines_added,
+    toUInt32OrZero(a['aitrail.commit.ai_lines']) AS ai_lines,
+    `Links.SpanId` AS generation_ids,
+    JSONExtract(a['aitrail.commit.assistants'], 'Array(String)') AS assistants,
+    JSONExtract(a['aitrail.commit.trailers'], 'Array(String)') AS trailers,
+    a['aitrail.commit.files'] AS files,
+    TraceId AS trace_id,
+    SpanId AS span_id,
+    now64(9) AS recorded_at
+FROM `aitrail_local`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'commit';
+
+DROP VIEW IF EXISTS `aitrail_local`.ai_findings_mv ON CLUSTER '{cluster}';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_findings_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_findings
+AS WITH mapUpdate(mapUpdate(ResourceAttributes, SpanAttributes), CAST(mapFilter((k, x) -> isNotNull(x), map('gen_ai.provider.name', multiIf(mapContains(SpanAttributes, 'gen_ai.provider.name'), SpanAttributes['gen_ai.provider.name'], mapContains(SpanAttributes, 'gen_ai.system'), SpanAttributes['gen_ai.system'], mapContains(ResourceAttributes, 'gen_ai.provider.name'), ResourceAttributes['gen_ai.provider.name'], mapContains(ResourceAttributes, 'gen_ai.system'), ResourceAttributes['gen_ai.system'], NULL), 'gen_ai.usage.input_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.input_tokens'), SpanAttributes['gen_ai.usage.input_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.prompt_tokens'), SpanAttributes['gen_ai.usage.prompt_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.input_tokens'), ResourceAttributes['gen_ai.usage.input_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.prompt_tokens'), ResourceAttributes['gen_ai.usage.prompt_tokens'], NULL), 'gen_ai.usage.output_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.output_tokens'), SpanAttributes['gen_ai.usage.output_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.completion_tokens'), SpanAttributes['gen_ai.usage.completion_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.output_tokens'), ResourceAttributes['gen_ai.usage.output_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.completion_tokens'), ResourceAttributes['gen_ai.usage.completion_tokens'], NULL), 'session.id', multiIf(mapContains(SpanAttributes, 'session.id'), SpanAttributes['session.id'], mapContains(SpanAttributes, 'gen_ai.conversation.id'), SpanAttributes['gen_ai.conversation.id'], mapContains(ResourceAttributes, 'session.id'), ResourceAttributes['session.id'], mapContains(ResourceAttributes, 'gen_ai.conversation.id'), ResourceAttributes['gen_ai.conversation.id'], NULL), 'aitrail.team', multiIf(mapContains(SpanAttributes, 'aitrail.team'), SpanAttributes['aitrail.team'], mapContains(SpanAttributes, 'team'), SpanAttributes['team'], mapContains(SpanAttributes, 'team.name'), SpanAttributes['team.name'], mapContains(ResourceAttributes, 'aitrail.team'), ResourceAttributes['aitrail.team'], mapContains(ResourceAttributes, 'team'), ResourceAttributes['team'], mapContains(ResourceAttributes, 'team.name'), ResourceAttributes['team.name'], NULL))), 'Map(LowCardinality(String), String)')) AS a
+SELECT
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    a['aitrail.finding.id'] AS finding_id,
+    Timestamp AS timestamp,
+    a['aitrail.finding.source'] AS source,
+    a['aitrail.finding.rule'] AS rule,
+    JSONExtract(a['aitrail.finding.cwe'], 'Array(String)') AS cwe,
+    a['aitrail.severity'] AS severity,
+    a['aitrail.finding.message'] AS message,
+    a['vcs.repository.url.full'] AS repository,
+    a['vcs.ref.head.revision'] AS commit,
+    a['code.file.path'] AS file_path,
+    toUInt32OrZero(a['aitrail.code.line_start']) AS line_start,
+    toUInt32OrZero(a['aitrail.code.line_end']) AS line_end,
+    arrayMap(x -> reinterpretAsUInt64(x), JSONExtract(a['aitrail.code.line_fingerprints'], 'Array(Int64)')) AS line_fingerprints,
+    a['aitrail.finding.line_text'] AS line_text,
+    toUInt8(a['aitrail.finding.resolved'] IN ('true', '1')) AS resolved,
+    a['aitrail.finding.caught_at'] AS caught_at,
+    a['aitrail.generation.trace_id'] AS generation_trace_id,
+    a['aitrail.generation.span_id'] AS generation_span_id,
+    a['aitrail.status'] AS status,
+    a['aitrail.team'] AS team,
+    a['aitrail.finding.introduced.commit'] AS introduced_commit,
+    toDateTime(toUInt32OrZero(a['aitrail.finding.introduced.time']), 'UTC') AS introduced_at,
+    a['aitrail.finding.introduced.author'] AS introduced_author,
+    now64(9) AS recorded_at
+FROM `aitrail_local`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'finding';
+
+DROP VIEW IF EXISTS `aitrail_local`.ai_incidents_mv ON CLUSTER '{cluster}';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_incidents_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_incidents
+AS WITH mapUpdate(mapUpdate(ResourceAttributes, SpanAttributes), CAST(mapFilter((k, x) -> isNotNull(x), map('gen_ai.provider.name', multiIf(mapContains(SpanAttributes, 'gen_ai.provider.name'), SpanAttributes['gen_ai.provider.name'], mapContains(SpanAttributes, 'gen_ai.system'), SpanAttributes['gen_ai.system'], mapContains(ResourceAttributes, 'gen_ai.provider.name'), ResourceAttributes['gen_ai.provider.name'], mapContains(ResourceAttributes, 'gen_ai.system'), ResourceAttributes['gen_ai.system'], NULL), 'gen_ai.usage.input_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.input_tokens'), SpanAttributes['gen_ai.usage.input_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.prompt_tokens'), SpanAttributes['gen_ai.usage.prompt_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.input_tokens'), ResourceAttributes['gen_ai.usage.input_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.prompt_tokens'), ResourceAttributes['gen_ai.usage.prompt_tokens'], NULL), 'gen_ai.usage.output_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.output_tokens'), SpanAttributes['gen_ai.usage.output_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.completion_tokens'), SpanAttributes['gen_ai.usage.completion_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.output_tokens'), ResourceAttributes['gen_ai.usage.output_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.completion_tokens'), ResourceAttributes['gen_ai.usage.completion_tokens'], NULL), 'session.id', multiIf(mapContains(SpanAttributes, 'session.id'), SpanAttributes['session.id'], mapContains(SpanAttributes, 'gen_ai.conversation.id'), SpanAttributes['gen_ai.conversation.id'], mapContains(ResourceAttributes, 'session.id'), ResourceAttributes['session.id'], mapContains(ResourceAttributes, 'gen_ai.conversation.id'), ResourceAttributes['gen_ai.conversation.id'], NULL), 'aitrail.team', multiIf(mapContains(SpanAttributes, 'aitrail.team'), SpanAttributes['aitrail.team'], mapContains(SpanAttributes, 'team'), SpanAttributes['team'], mapContains(SpanAttributes, 'team.name'), SpanAttributes['team.name'], mapContains(ResourceAttributes, 'aitrail.team'), ResourceAttributes['aitrail.team'], mapContains(ResourceAttributes, 'team'), ResourceAttributes['team'], mapContains(ResourceAttributes, 'team.name'), ResourceAttributes['team.name'], NULL))), 'Map(LowCardinality(String), String)')) AS a
+SELECT
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    a['aitrail.incident.id'] AS incident_id,
+    Timestamp AS timestamp,
+    a['aitrail.incident.title'] AS title,
+    a['aitrail.severity'] AS severity,
+    a['aitrail.status'] AS status,
+    toFloat64OrZero(a['aitrail.cost.usd']) AS cost_usd,
+    a['aitrail.incident.locations'] AS locations,
+    JSONExtract(a['aitrail.incident.commits'], 'Array(String)') AS commits,
+    JSONExtract(a['aitrail.incident.findings'], 'Array(String)') AS finding_ids,
+    a['vcs.repository.url.full'] AS repository,
+    a['aitrail.team'] AS team,
+    now64(9) AS recorded_at
+FROM `aitrail_local`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'incident';
+
+DROP VIEW IF EXISTS `aitrail_local`.ai_signoffs_mv ON CLUSTER '{cluster}';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_signoffs_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_signoffs
+AS WITH mapUpdate(mapUpdate(ResourceAttributes, SpanAttributes), CAST(mapFilter((k, x) -> isNotNull(x), map('gen_ai.provider.name', multiIf(mapContains(SpanAttributes, 'gen_ai.provider.name'), SpanAttributes['gen_ai.provider.name'], mapContains(SpanAttributes, 'gen_ai.system'), SpanAttributes['gen_ai.system'], mapContains(ResourceAttributes, 'gen_ai.provider.name'), ResourceAttributes['gen_ai.provider.name'], mapContains(ResourceAttributes, 'gen_ai.system'), ResourceAttributes['gen_ai.system'], NULL), 'gen_ai.usage.input_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.input_tokens'), SpanAttributes['gen_ai.usage.input_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.prompt_tokens'), SpanAttributes['gen_ai.usage.prompt_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.input_tokens'), ResourceAttributes['gen_ai.usage.input_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.prompt_tokens'), ResourceAttributes['gen_ai.usage.prompt_tokens'], NULL), 'gen_ai.usage.output_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.output_tokens'), SpanAttributes['gen_ai.usage.output_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.completion_tokens'), SpanAttributes['gen_ai.usage.completion_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.output_tokens'), ResourceAttributes['gen_ai.usage.output_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.completion_tokens'), ResourceAttributes['gen_ai.usage.completion_tokens'], NULL), 'session.id', multiIf(mapContains(SpanAttributes, 'session.id'), SpanAttributes['session.id'], mapContains(SpanAttributes, 'gen_ai.conversation.id'), SpanAttributes['gen_ai.conversation.id'], mapContains(ResourceAttributes, 'session.id'), ResourceAttributes['session.id'], mapContains(ResourceAttributes, 'gen_ai.conversation.id'), ResourceAttributes['gen_ai.conversation.id'], NULL), 'aitrail.team', multiIf(mapContains(SpanAttributes, 'aitrail.team'), SpanAttributes['aitrail.team'], mapContains(SpanAttributes, 'team'), SpanAttributes['team'], mapContains(SpanAttributes, 'team.name'), SpanAttributes['team.name'], mapContains(ResourceAttributes, 'aitrail.team'), ResourceAttributes['aitrail.team'], mapContains(ResourceAttributes, 'team'), ResourceAttributes['team'], mapContains(ResourceAttributes, 'team.name'), ResourceAttributes['team.name'], NULL))), 'Map(LowCardinality(String), String)')) AS a
+SELECT
+    ResourceAttributes['aitrail.tenant.id'] AS tenant,
+    a['aitrail.signoff.id'] AS signoff_id,
+    Timestamp AS timestamp,
+    a['vcs.repository.url.full'] AS repository,
+    a['vcs.ref.head.revision'] AS commit,
+    a['aitrail.signoff.change'] AS change,
+    a['aitrail.signoff.role'] AS role,
+    a['user.email'] AS signer_email,
+    a['user.name'] AS signer_name,
+    a['user.id'] AS signer_id,
+    a['aitrail.identity.source'] AS identity_source,
+    a['aitrail.signoff.source'] AS source,
+    JSONExtract(if(a['aitrail.signoff.checklist'] = '', '{}', a['aitrail.signoff.checklist']), 'Map(String, String)') AS checklist,
+    a['aitrail.signoff.note'] AS note,
+    a['aitrail.team'] AS team,
+    now64(9) AS recorded_at
+FROM `aitrail_local`.otel_traces
+WHERE SpanAttributes['aitrail.kind'] = 'signoff';
+
+DROP VIEW IF EXISTS `aitrail_local`.ai_cost_estimates_mv ON CLUSTER '{cluster}';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `aitrail_local`.ai_cost_estimates_mv ON CLUSTER '{cluster}'
+TO `aitrail_local`.ai_cost_estimates
+AS SELECT
+    s.tenant AS tenant, s.timestamp AS timestamp, s.trace_id AS trace_id, s.span_id AS span_id, s.team AS team,
+    s.user_email AS user_email, s.repository AS repository, s.model AS model, p.model AS price_model,
+    s.input_tokens AS input_tokens, s.output_tokens AS output_tokens, s.cache_read_tokens AS cache_read_tokens,
+    s.cache_write_tokens AS cache_write_tokens,
+    (greatest(toInt64(s.input_tokens) - toInt64(s.cache_read_tokens) - toInt64(s.cache_write_tokens), 0)
+         * p.input_usd_per_mtok
+     + s.cache_read_tokens * p.cache_read_usd_per_mtok
+     + s.cache_write_tokens * p.cache_write_usd_per_mtok
+     + s.output_tokens * p.output_usd_per_mtok) / 1e6 AS estimated_cost_usd,
+    now64(9) AS recorded_at
+FROM (
+    WITH mapUpdate(mapUpdate(ResourceAttributes, SpanAttributes), CAST(mapFilter((k, x) -> isNotNull(x), map('gen_ai.provider.name', multiIf(mapContains(SpanAttributes, 'gen_ai.provider.name'), SpanAttributes['gen_ai.provider.name'], mapContains(SpanAttributes, 'gen_ai.system'), SpanAttributes['gen_ai.system'], mapContains(ResourceAttributes, 'gen_ai.provider.name'), ResourceAttributes['gen_ai.provider.name'], mapContains(ResourceAttributes, 'gen_ai.system'), ResourceAttributes['gen_ai.system'], NULL), 'gen_ai.usage.input_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.input_tokens'), SpanAttributes['gen_ai.usage.input_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.prompt_tokens'), SpanAttributes['gen_ai.usage.prompt_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.input_tokens'), ResourceAttributes['gen_ai.usage.input_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.prompt_tokens'), ResourceAttributes['gen_ai.usage.prompt_tokens'], NULL), 'gen_ai.usage.output_tokens', multiIf(mapContains(SpanAttributes, 'gen_ai.usage.output_tokens'), SpanAttributes['gen_ai.usage.output_tokens'], mapContains(SpanAttributes, 'gen_ai.usage.completion_tokens'), SpanAttributes['gen_ai.usage.completion_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.output_tokens'), ResourceAttributes['gen_ai.usage.output_tokens'], mapContains(ResourceAttributes, 'gen_ai.usage.completion_tokens'), ResourceAttributes['gen_ai.usage.completion_tokens'], NULL), 'session.id', multiIf(mapContains(SpanAttributes, 'session.id'), SpanAttributes['session.id'], mapContains(SpanAttributes, 'gen_ai.conversation.id'), SpanAttributes['gen_ai.conversation.id'], mapContains(ResourceAttributes, 'session.id'), ResourceAttributes['session.id'], mapContains(ResourceAttributes, 'gen_ai.conversation.id'), ResourceAttributes['gen_ai.conversation.id'], NULL), 'aitrail.team', multiIf(mapContains(SpanAttributes, 'aitrail.team'), SpanAttributes['aitrail.team'], mapContains(SpanAttributes, 'team'), SpanAttributes['team'], mapContains(SpanAttributes, 'team.name'), SpanAttributes['team.name'], mapContains(ResourceAttributes, 'aitrail.team'), ResourceAttributes['aitrail.team'], mapContains(ResourceAttributes, 'team'), ResourceAttributes['team'], mapContains(ResourceAttributes, 'team.name'), ResourceAttributes['team.name'], NULL))), 'Map(LowCardinality(String), String)')) AS a
+    SELECT
+        ResourceAttributes['aitrail.tenant.id'] AS tenant, Timestamp AS timestamp, TraceId AS trace_id,
+        SpanId AS span_id, a['aitrail.team'] AS team, a['user.email'] AS user_email,
+        a['vcs.repository.url.full'] AS repository,
+        if(a['gen_ai.response.model'] != '', a['gen_ai.response.model'], a['gen_ai.request.model']) AS model,
+        replaceRegexpOne(replaceRegexpOne(lower(model), '^.*/', ''),
+                         '(-latest|-[0-9]{8}|-[0-9]{4}-[0-9]{2}-[0-9]{2}|@[0-9]{8})$', '') AS price_key,
+        toUInt64OrZero(a['gen_ai.usage.input_tokens']) AS input_tokens,
+        toUInt64OrZero(a['gen_ai.usage.output_tokens']) AS output_tokens,
+        toUInt64OrZero(a['gen_ai.usage.cache_read.input_tokens']) AS cache_read_tokens,
+        toUInt64OrZero(a['gen_ai.usage.cache_creation.input_tokens']) AS cache_write_tokens
+    FROM `aitrail_local`.otel_traces
+    WHERE toFloat64OrZero(mapUpdate(ResourceAttributes, SpanAttributes)['aitrail.cost.usd']) = 0
+      AND (SpanAttributes['aitrail.kind'] = 'generation'
+           OR (SpanAttributes['aitrail.kind'] = ''
+               AND NOT startsWith(SpanName, 'claude_code.')
+               AND NOT startsWith(ScopeName, 'com.anthropic.claude_code')
+               AND SpanAttributes['gen_ai.agent.name'] != 'gemini-cli'
+               AND (SpanAttributes['gen_ai.operation.name'] IN ('chat', 'text_completion', 'generate_content')
+                    OR (SpanAttributes['gen_ai.operation.name'] = '' AND SpanAttributes['gen_ai.request.model'] != ''))))
+) AS s
+INNER JOIN (SELECT * FROM aitrail.ai_prices FINAL) AS p ON p.model = s.price_key
+WHERE s.input_tokens + s.output_tokens > 0;
+
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.
 INSERT INTO aitrail.schema_migrations (version, name, checksum)
 SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum String',
@@ -1125,5 +1324,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (7, 'rollup_accepted_and_utc_days', '6ce7feddf8465a92'),
     (8, 'commits_findings_incidents', '2574f6547ee8856b'),
     (9, 'signoffs', 'd97512f147e44f0e'),
-    (11, 'people_daily', 'ae3ad829199d10ef')))
+    (11, 'people_daily', 'ae3ad829199d10ef'),
+    (12, 'aliases_in_views', '1e987d8114705446')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

@@ -27,6 +27,9 @@ def test_every_benchmark_runs_quick():
     assert ingest["serve_memory"]["cpu_us_per_span_by_thread"]["python"] > 0  # the collector's own threads
     assert ingest["clickhouse_native"]["spans"] == ingest["profile"]["spans"]
     assert ingest["engine_path"]["spans"] == ingest["profile"]["spans"]  # no valid span refused
+    logs = ingest["logs"]  # Claude Code events: every record sent was counted in otel_logs, the same by every path
+    assert logs["serve"]["spans"] > 0 and logs["serve"]["vm_hwm_mib"] > 0
+    assert logs["engine_path"]["records"] == logs["clickhouse_native"]["records"] == logs["python"]["records"] > 0
 
     queries = figures["queries"]
     assert set(queries["sizes"]) == {"1x", "10x", "100x"}

@@ -329,25 +329,27 @@ def _requests():
             ("metrics", json_format.ParseDict(metrics, ExportMetricsServiceRequest()))]
 
 
-def _spooled_traces():
-    """The trace request as the collector spools it: (part, requests)."""
-    from aitrail.collector.engine import traces
+def _spooled(signal="traces"):
+    """A request of the signal as the collector spools it: (part, requests)."""
     from aitrail.collector.limits import ItemLimits, enforce
+    from aitrail.collector.pipeline import SPOOL
 
-    request = next(request for signal, request in _requests() if signal == "traces")
-    (part, requests), = traces.to_spool(request, "default", None, enforce("traces", request, ItemLimits()).depth).tables.items()
+    request = next(request for name, request in _requests() if name == signal)
+    (part, requests), = SPOOL[signal](request, "default", None, enforce(signal, request, ItemLimits()).depth).tables.items()
     return part, requests
 
 
 def _flattened(store):
     """Every raw table's rows from the requests: as the collector spools them, made rows as the drain checks them."""
     from aitrail.collector.engine import ingest
-    from aitrail.collector.pipeline import FLATTEN
+    from aitrail.collector.pipeline import FLATTEN, SPOOL
 
-    part, requests = _spooled_traces()
-    tables = {ingest.table(part): ingest.rows(store, part, requests)}
+    tables = {}
     for signal, request in _requests():
-        if signal in FLATTEN:
+        if signal in SPOOL:
+            part, requests = _spooled(signal)
+            tables[ingest.table(part)] = ingest.rows(store, part, requests)
+        else:
             tables.update(FLATTEN[signal](request).tables)
     return tables
 
@@ -369,7 +371,7 @@ def test_a_batch_whose_token_outlived_its_rows_is_restored_once_without_feeding_
     from aitrail.collector.spool import encode_record
 
     metrics = SelfMetrics()
-    part, requests = _spooled_traces()
+    part, requests = _spooled()
     spool = Spool(tmp_path / "spool", metrics).open()
     spool.write([encode_record({part: requests})])
     batch = spool.read_batch(1000, 1 << 20)

@@ -101,3 +101,22 @@ def test_a_links_attributes_are_limited_like_the_spans_own(collector):
     assert status == 200
     partial = ExportTraceServiceResponse.FromString(body).partial_success
     assert partial.rejected_spans == 1 and f"'nested': values nest deeper than {VALUE_DEPTH}" in partial.error_message
+
+
+def test_a_logs_scope_attributes_count_in_the_depth_and_are_limited_like_the_resource():
+    """otel_logs keeps the scope's attributes: the engine must read them as deep as they nest."""
+    import pytest
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    from aitrail.collector.limits import ItemLimits, enforce
+    from aitrail.errors import InvalidPayload
+
+    request = ExportLogsServiceRequest()
+    scope_logs = request.resource_logs.add().scope_logs.add()
+    scope_logs.log_records.add(time_unix_nano=1)
+    assert enforce("logs", request, ItemLimits()).depth == 1
+    value = scope_logs.scope.attributes.add(key="nested").value
+    value.array_value.values.add().array_value.values.add().string_value = "three levels"
+    assert enforce("logs", request, ItemLimits()).depth == 3
+    with pytest.raises(InvalidPayload, match="scope attribute 'nested'"):
+        enforce("logs", request, ItemLimits(max_depth=2))

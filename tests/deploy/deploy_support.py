@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from aitrail.collector.store import aliases
+
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 GUIDE = REPO / "docs" / "deployment.md"
@@ -35,10 +37,12 @@ def sql_statements(text: str) -> list[str]:
 
 
 def migration_sql() -> str:
-    """Every migration, in order, for database ``aitrail`` (read from the files, not through aitrail)."""
+    """Every migration, in order, for database ``aitrail`` (read from the files, not through aitrail; only the
+    generated alias expression comes from it)."""
     files = sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))
     assert files, f"no migrations in {MIGRATIONS}"
-    return "\n".join(f.read_text().replace("${database}", DATABASE) for f in files)
+    text = "\n".join(f.read_text().replace("${database}", DATABASE) for f in files)
+    return text.replace("${attributes}", aliases.SPAN_ATTRIBUTES)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from reference_traces import redact_request
 from secret_corpus import NOT_SECRETS, ORDINARY_CODE, ORDINARY_TEXT, corpus
 
 from aitrail.collector.engine import ingest, redaction, traces
-from aitrail.collector.engine.schema import spooled
+from aitrail.collector.engine.schema import format_settings, spooled
 from aitrail.collector.spool import Requests
 from aitrail.collector.store import StoreLocation, open_store
 from aitrail.collector.store.base import literal
@@ -216,7 +216,7 @@ def test_the_flag_scan_reads_every_string_a_row_holds(store, deep: bool) -> None
     span.attributes.append(KeyValue(key="outer", value=nested))
     flagged = redaction.rows(store.read_requests(lambda source: traces.flag_sql(source, deep),
                                                  traces.scan_structure(deep),
-                                                 traces.format_settings("traces", spooled=True),
+                                                 format_settings("traces", spooled=True),
                                                  spooled(request.SerializeToString(), "acme", None)))
     expected_key = "k1" if deep else "outer"  # the innermost list's key (array items take their parent's)
     assert flagged == [(0, expected_key, secret, 1)]

@@ -22,8 +22,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags, TraceState
 
-from aitrail.collector.engine import ingest, traces
-from aitrail.collector.limits import ItemLimits, enforce
+import engine_equality
+
+from aitrail.collector.engine import traces
 
 T0 = 1_760_000_000_123_456_789  # 2025-10-09, with every nanosecond digit used
 
@@ -84,15 +85,11 @@ def read_back(store) -> dict[str, dict[str, Any]]:  # noqa: ANN001
 
 def spool(request: ExportTraceServiceRequest):  # noqa: ANN201
     """What the collector spools of ``request`` (tenant "default"), as its pipeline does."""
-    copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
-    return traces.to_spool(copy, "default", None, enforce("traces", copy, ItemLimits()).depth)
+    return engine_equality.spool("traces", traces.to_spool, request)
 
 
 def insert(store, request: ExportTraceServiceRequest):  # noqa: ANN001, ANN201
-    flattened = spool(request)
-    for part, requests in flattened.tables.items():
-        ingest.insert(store, part, requests)
-    return flattened
+    return engine_equality.store_spooled(store, spool(request))
 
 
 def hex32(value: int) -> str:

@@ -30,15 +30,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
+import engine_equality
 from otlp_corpus import valid_traces
 from reference_traces import redact_request, spans_to_table
 from secret_corpus import corpus
 
-from aitrail.collector.engine import ingest, traces
+from aitrail.collector.engine import traces
 from aitrail.collector.engine.schema import SHALLOW_DEPTH
-from aitrail.collector.limits import ItemLimits, enforce
-from aitrail.collector.processors import IngestContext
-from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.collector.spool import Requests
 from aitrail.sdk import vocabulary as v
 
@@ -124,11 +122,6 @@ def fuzz_requests(count: int) -> list[ExportTraceServiceRequest]:
     return [valid_traces(rng, f"fuzz-{i}") for i in range(count)]
 
 
-def _scratch(store: Any, name: str) -> str:
-    store.command(f"CREATE TABLE aitrail.{name} AS aitrail.otel_traces")
-    return f"aitrail.{name}"
-
-
 def _read(store: Any, table: str) -> list[dict[str, Any]]:
     rows = store.rows(f"SELECT *, toUnixTimestamp64Nano(Timestamp) AS ns, "
                       f"arrayMap(t -> toUnixTimestamp64Nano(t), `Events.Timestamp`) AS event_ns FROM {table} "
@@ -139,31 +132,20 @@ def _read(store: Any, table: str) -> list[dict[str, Any]]:
 
 
 def spooled(requests: list[ExportTraceServiceRequest], tenant: str, team: str | None) -> dict[str, Requests]:
-    """The requests as the collector spools them and its drain merges them: one part per statement."""
-    parts: dict[str, list[Requests]] = {}
-    for request in requests:
-        copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
-        depth = enforce("traces", copy, ItemLimits()).depth
-        for part, data in traces.to_spool(copy, tenant, team, depth).tables.items():
-            parts.setdefault(part, []).append(data)
-    return {part: Requests(b"".join(d.data for d in datas), sum(d.num_rows for d in datas))
-            for part, datas in parts.items()}
+    return engine_equality.spooled("traces", traces.to_spool, requests, tenant, team)
 
 
 def both_ways(store: Any, requests: list[ExportTraceServiceRequest], tenant: str,
               team: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
     """(rows the Python path stores, rows the engine stores, the statements used) for the same requests."""
-    python_table, engine_table = _scratch(store, "python_rows"), _scratch(store, "engine_rows")
-    for request in requests:
-        copy = ExportTraceServiceRequest.FromString(request.SerializeToString())
-        TenantStamp().stamp("traces", copy, IngestContext(tenant=tenant, team=team))
-        redact_request(copy)  # the collector's redaction before it moved to the engine
-        for batch in spans_to_table(copy).tables.values():
-            store.insert(python_table.split(".")[1], batch)
-    parts = spooled(requests, tenant, team)
-    for part, data in parts.items():
-        ingest.insert(store, part, data, into=engine_table.split(".")[1])
-    return _read(store, python_table), _read(store, engine_table), set(parts)
+    return engine_equality.both_ways(store, "traces", traces.TABLE, _reference, traces.to_spool, _read, requests,
+                                     tenant, team)
+
+
+def _reference(request: ExportTraceServiceRequest) -> Any:
+    """The Python way: the collector's redaction before it moved to the engine, then the reference flattener."""
+    redact_request(request)
+    return spans_to_table(request)
 
 
 def _nesting(depth: int) -> AnyValue:

@@ -13,7 +13,6 @@ from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from aitrail.collector.config import CollectorConfig, load
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.processors.mapping import Mapping
-from aitrail.collector.processors.normalize import Normalize
 from aitrail.collector.processors.tenant import TenantStamp
 from aitrail.errors import ConfigError
 
@@ -52,8 +51,8 @@ def _records(request):
 
 def _run(request, processor, context=None, signal="logs"):
     context = context or IngestContext()
-    for p in (TenantStamp(), processor, Normalize()):
-        p.process(signal, request, context)
+    TenantStamp().stamp(signal, request, context)  # the engine's stamp (traces and logs are stamped at the drain)
+    processor.process(signal, request, context)
     return request
 
 
@@ -77,7 +76,8 @@ def test_a_team_sent_anywhere_wins_over_the_persons_team():
     on_resource = _logs({"team": "payments"}, {"installation.id": GEMINI_INSTALL})
     _run(on_resource, Mapping(people=PEOPLE))
     assert "aitrail.team" not in _records(on_resource)[0]
-    assert _attrs(on_resource.resource_logs[0].resource.attributes)["aitrail.team"] == "payments"
+    resource = _attrs(on_resource.resource_logs[0].resource.attributes)
+    assert resource["team"] == "payments" and "aitrail.team" not in resource  # as sent: the views read the alias
 
     on_item = _logs({}, {"installation.id": GEMINI_INSTALL, "aitrail.team": "core"})
     _run(on_item, Mapping(people=PEOPLE))
@@ -92,7 +92,8 @@ def test_configured_team_attributes_name_the_team_in_order_and_stay():
 
     builtin = _logs({"team": "core", "squad": "payments"}, {})
     _run(builtin, Mapping(team_attributes=("squad",)))
-    assert _attrs(builtin.resource_logs[0].resource.attributes)["aitrail.team"] == "core"
+    resource = _attrs(builtin.resource_logs[0].resource.attributes)
+    assert resource["team"] == "core" and "aitrail.team" not in resource  # nothing added: the views read `team`
 
 
 def test_a_team_fixed_by_the_token_is_never_contradicted():

@@ -1,4 +1,4 @@
-"""Tenant stamping and vocabulary normalization, on real OTLP request messages."""
+"""Tenant stamping, on real OTLP request messages (aliases are resolved in the views: tests/collector/store/test_aliases.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 from aitrail.collector.processors import IngestContext
-from aitrail.collector.processors.normalize import Normalize
 from aitrail.collector.processors.tenant import TenantStamp
 
 
@@ -44,26 +43,13 @@ def test_a_token_team_overrides_every_team_claim():
     assert attrs["aitrail.team"] == "a" and "team" not in attrs
 
 
-def test_aliases_become_the_canonical_names():
-    request = _traces({"team": "payments"}, {"gen_ai.system": "anthropic", "gen_ai.usage.prompt_tokens": "3", "x": "y"})
-    Normalize().process("traces", request, IngestContext())
-    assert _attrs(request.resource_spans[0].resource.attributes) == {"aitrail.team": "payments"}
-    span = _attrs(request.resource_spans[0].scope_spans[0].spans[0].attributes)
-    assert span == {"gen_ai.provider.name": "anthropic", "gen_ai.usage.input_tokens": "3", "x": "y"}
-
-
-def test_the_canonical_name_wins_and_the_alias_stays():
-    request = _traces({}, {"gen_ai.provider.name": "openai", "gen_ai.system": "azure"})
-    Normalize().process("traces", request, IngestContext())
-    span = _attrs(request.resource_spans[0].scope_spans[0].spans[0].attributes)
-    assert span == {"gen_ai.provider.name": "openai", "gen_ai.system": "azure"}
-
-
-def test_logs_are_normalized_too():
+def test_a_token_team_drops_the_claims_under_every_alias_on_logs_too():
+    """The views read a team under its aliases (``team``, ``team.name``): a payload must not claim one there."""
     request = ExportLogsServiceRequest()
     rl = request.resource_logs.add()
-    rl.resource.attributes.append(_kv("team.name", "mobile"))
-    rl.scope_logs.add().log_records.add().attributes.append(_kv("gen_ai.conversation.id", "c1"))
-    Normalize().process("logs", request, IngestContext())
-    assert _attrs(rl.resource.attributes) == {"aitrail.team": "mobile"}
-    assert _attrs(rl.scope_logs[0].log_records[0].attributes) == {"session.id": "c1"}
+    rl.resource.attributes.extend([_kv("team.name", "mobile"), _kv("team", "mobile"), _kv("x", "y")])
+    rl.scope_logs.add().log_records.add().attributes.extend(
+        [_kv("team", "other"), _kv("team.name", "other"), _kv("aitrail.team", "other"), _kv("k", "v")])
+    TenantStamp().process("logs", request, IngestContext(tenant="acme", team="a"))
+    assert _attrs(rl.resource.attributes) == {"x": "y", "aitrail.tenant.id": "acme", "aitrail.team": "a"}
+    assert _attrs(rl.scope_logs[0].log_records[0].attributes) == {"k": "v"}

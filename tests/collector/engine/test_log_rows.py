@@ -1,4 +1,8 @@
-"""Log records -> otel_logs rows, inserted into a real chDB store and read back field by field."""
+"""Log records -> otel_logs rows: requests spooled as the collector spools them, stored by the engine in a real
+chDB store, read back field by field.
+
+Expected values come from the SDK's own records or are written out by hand, never from the code under test.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogR
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-from aitrail.collector.rows.logs import logs_to_table
+import engine_equality
+
+from aitrail.collector.engine import logs
 
 T0 = 1_760_000_000_123_456_789
 
@@ -34,14 +40,17 @@ def read_back(store) -> list[dict[str, Any]]:  # noqa: ANN001
     for row in rows:
         row["Ns"] = int(row["Ns"])
         row["Seconds"] = int(row["Seconds"])
+        row["Tenant"] = row["ResourceAttributes"].pop("aitrail.tenant.id")  # stamped by the engine
     return rows
 
 
+def spool(request: ExportLogsServiceRequest):  # noqa: ANN201
+    """What the collector spools of ``request`` (tenant "default"), as its pipeline does."""
+    return engine_equality.spool("logs", logs.to_spool, request)
+
+
 def insert(store, request: ExportLogsServiceRequest):  # noqa: ANN001, ANN201
-    flattened = logs_to_table(request)
-    for table, batch in flattened.tables.items():
-        store.insert(table, batch)
-    return flattened
+    return engine_equality.store_spooled(store, spool(request))
 
 
 def kv(key: str, **value: Any) -> KeyValue:
@@ -49,13 +58,10 @@ def kv(key: str, **value: Any) -> KeyValue:
 
 
 def test_columns_are_the_tables_columns_in_order(store) -> None:  # noqa: ANN001
-    request = ExportLogsServiceRequest()
-    request.resource_logs.add().scope_logs.add().log_records.add(time_unix_nano=T0)
-    table = logs_to_table(request).tables["otel_logs"]
     described = store.rows("DESCRIBE TABLE aitrail.otel_logs")
     expected = [r["name"] for r in described if r["default_type"] not in ("ALIAS", "DEFAULT", "MATERIALIZED")]
-    assert table.schema.names == expected
-    assert "TimestampTime" not in table.schema.names
+    assert list(logs.COLUMNS) == expected
+    assert "TimestampTime" not in logs.COLUMNS
 
 
 def test_sdk_log_records_round_trip_through_clickhouse(store) -> None:  # noqa: ANN001
@@ -96,6 +102,7 @@ def test_sdk_log_records_round_trip_through_clickhouse(store) -> None:  # noqa: 
     assert all(isinstance(v, str) for v in resource_expected.values())
 
     for row in rows:
+        assert row["Tenant"] == "default"  # the tenant spooled beside the request
         assert row["ServiceName"] == "claude-code"
         assert row["ResourceAttributes"] == resource_expected
         assert (row["ScopeName"], row["ScopeVersion"]) == ("com.anthropic.claude_code.events", "1.0.9")
@@ -190,9 +197,9 @@ def test_hand_built_records(store) -> None:  # noqa: ANN001
     assert by_body["observed"]["Ns"] == T0 + 7
 
 
-def test_requests_without_records_give_no_table() -> None:
+def test_requests_without_records_spool_nothing() -> None:
     request = ExportLogsServiceRequest()
     request.resource_logs.add().scope_logs.add()
-    assert logs_to_table(request).tables == {}
-    assert logs_to_table(ExportLogsServiceRequest()).tables == {}
+    assert spool(request).tables == {}
+    assert spool(ExportLogsServiceRequest()).tables == {}
 

@@ -1,0 +1,212 @@
+"""One signal's ingest statement: spooled requests in, its raw table's rows out, in one ``INSERT … SELECT``.
+
+Every signal the engine stores (traces, logs) takes the same road: the
+collector spools each request's bytes beside the tenant and team it
+established (:func:`aitrail.collector.engine.schema.spooled`), as the part of
+the statement its values' depth needs (:meth:`RequestStatement.entry`); the
+drain hands a batch of them to ClickHouse, which parses them with the Protobuf
+format and flattens them with the signal's SQL (``<signal>.sql``, its
+``${...}`` macros filled in by the signal's module).
+
+Two statements share a signal's work, by request: the common one reads values
+two levels deep (a value, and the items of an array or a list of scalars) and
+plans several times faster than the deep one, which reads all the levels the
+schema unrolls; a request nesting deeper (``ItemLimits``' walk says so) goes to
+the deep one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache, partial
+from importlib import resources
+from string import Template
+from typing import Any
+
+from aitrail.collector.engine import redaction, values
+from aitrail.collector.engine.schema import (
+    PROTO_FILE,
+    SHALLOW_DEPTH,
+    VALUE_DEPTH,
+    fields_but,
+    format_settings,
+    messages,
+    spooled,
+    spooled_structure,
+)
+from aitrail.collector.rows.common import Flattened, summarize
+from aitrail.collector.spool import REQUESTS_PREFIX, Requests
+from aitrail.collector.store.base import settings_clause
+from aitrail.sdk import vocabulary as v
+
+CLAIMS = (f"if(team = '', [{values.literal(v.TENANT)}], "
+          f"[{', '.join(values.literal(k) for k in (v.TENANT, v.TEAM, *v.TEAM_ALIASES))}])")
+"""SQL: keys a payload may not set (on its resource or an item): the tenant, and the team when the token fixes
+one (the spooled ``team`` column, ``''`` when it does not)."""
+
+
+def stamped(resource_attributes: str) -> str:
+    """SQL: a resource's attributes (a Map, claims dropped) with the tenant and team the collector established."""
+    return (f"mapUpdate({resource_attributes}, if(team = '', map({values.literal(v.TENANT)}, tenant), "
+            f"map({values.literal(v.TENANT)}, tenant, {values.literal(v.TEAM)}, team)))")
+
+
+ZERO8 = "repeat('\\0', 8)"
+ZERO16 = "repeat('\\0', 16)"
+"""SQL: the all-zero span and trace ids, which mean "no id" (the ``${zero8}`` and ``${zero16}`` macros)."""
+
+
+def items_of(resources: str, scopes: str, items: str) -> Callable[[Any], Iterator[Any]]:
+    """Every item of a request, by the names of its repeated fields (``resource_logs``, ``scope_logs``,
+    ``log_records``)."""
+    def each(request: Any) -> Iterator[Any]:
+        for resource in getattr(request, resources):
+            for scope in getattr(resource, scopes):
+                yield from getattr(scope, items)
+    return each
+
+
+_REPEATABLE = {"max_threads": 1, "max_insert_threads": 1}
+"""One stream reads, flattens and inserts a batch: the same blocks in the same order at every retry, so the
+batch's deduplication token, numbered block by block in the raw table and in every view, names the same rows
+each time (ClickHouse deduplicates a retried ``INSERT … SELECT`` only then; several streams made a retry after
+a killed server count a batch twice in the daily rollup)."""
+
+
+@dataclass(frozen=True, eq=False)
+class RequestStatement:
+    """How one signal's spooled requests become rows of its raw table."""
+
+    signal: str
+    """``traces``, ``logs``: the request message (``schema.REQUESTS``) and the SQL file (``<signal>.sql``)."""
+    table: str
+    columns: tuple[str, ...]
+    """The exporter's columns the statement writes, in its SELECT's order."""
+    unread: frozenset[str]
+    """What the raw table does not hold (``Message.field``): the engine skips it on the wire."""
+    macros: Callable[..., dict[str, str]]
+    """The SQL file's macros for columns holding ``depth`` levels of AnyValue (``source``, ``valid``, ``zero8``
+    and ``zero16`` are added here)."""
+    items: Callable[[Any], Iterator[Any]]
+    """Every item (span, log record) of a request."""
+    refusal: Callable[[Any], str | None]
+    """Why the statement will not make a row of an item (:attr:`refused`'s rules, read from its ids alone)."""
+    noun: str
+    """What an item is called in the answer to the client (``span``, ``log record``)."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """Why an item is not a row, by the SQL condition that says so (tried in this order)."""
+    scanned: tuple[str, ...] = ()
+    """The request's lists of KeyValues whose strings the engine redacts (paths from the request, e.g.
+    ``resource_spans.resource.attributes``); none: the signal is redacted before it is spooled. :attr:`macros`
+    is then called with ``redacted`` too."""
+    scan_read: frozenset[str] = frozenset()
+    """What the flag scan reads of a request (``Message.field``): the way to the :attr:`scanned` lists."""
+
+    @property
+    def entries(self) -> dict[bool, str]:
+        """The spool entry of a request for the common statement (False) and for the deep one (True)."""
+        return {False: f"{REQUESTS_PREFIX}{self.signal}", True: f"{REQUESTS_PREFIX}{self.signal}.deep"}
+
+    def entry(self, depth: int) -> str:
+        """The spool entry (and so the statement) for a request whose values nest ``depth`` levels deep."""
+        return self.entries[depth > SHALLOW_DEPTH]
+
+    def structure_of(self, deep: bool = False) -> str:
+        """The columns the common (``deep`` False) or the deep statement reads spooled requests with."""
+        return spooled_structure(self.signal, self.unread, VALUE_DEPTH if deep else SHALLOW_DEPTH)
+
+    def source(self, path: str, deep: bool = False) -> str:
+        """The ``file()`` table function reading length-delimited spooled requests at ``path`` (a path the engine
+        sees) with the columns of the common or the deep statement."""
+        return f"file({values.literal(path)}, Protobuf, {values.literal(self.structure_of(deep))})"
+
+    def select_sql(self, source_sql: str, deep: bool = False, redacted: bool = False) -> str:
+        """``SELECT`` of the table's rows (exporter column names) from the spooled requests ``source_sql`` reads
+        (with :meth:`structure_of` ``deep``). Append :meth:`settings`. ``redacted``: string values go through
+        :func:`aitrail.collector.engine.redaction.wrap` (put its ``with_clause`` first)."""
+        return _select_sql(self, source_sql, deep, redacted)
+
+    @property
+    def valid(self) -> str:
+        """SQL: an item is refused by none of :attr:`refused`'s conditions (the ``${valid}`` macro)."""
+        return " AND ".join(f"NOT ({condition})" for condition in self.refused.values()) or "1"
+
+    def insert_sql(self, table: str, deep: bool, found: redaction.Replacements | None = None) -> Callable[[str], str]:
+        """The statement storing the rows of the spooled requests a table function reads into ``table``
+        (qualified), with the secrets ``found`` replaced (exactly the statement without redaction when there are
+        none)."""
+        columns = ", ".join(f"`{c}`" for c in self.columns)
+        prefix = redaction.with_clause(found) if found else ""
+        return lambda source_sql: (f"INSERT INTO {table} ({columns}) "
+                                   f"{prefix}{self.select_sql(source_sql, deep, bool(prefix))}")
+
+    def settings(self, schema: str | None = None) -> str:
+        """The SETTINGS clause the SELECT needs (``schema``: the .proto path as the engine sees it)."""
+        return settings_clause(format_settings(self.signal, schema, spooled=True))
+
+    def store_requests(self, store: Any, data: bytes, dedup_token: str | None = None, table: str | None = None,
+                       deep: bool = False) -> redaction.Replacements:
+        """Store the rows of ``data`` (length-delimited spooled requests) in ``table`` (the signal's own when
+        None) of ``store``: read from a file by the embedded engine, sent as the body of the INSERT to a server
+        (whose ``format_schemas`` directory holds ``otlp.proto``), with their secrets replaced (:attr:`scanned`):
+        one statement for them all, or, when their replacements would not fit one statement, one per run of
+        requests (each with the token numbered). Returns the secrets replaced."""
+        schema = None if store.in_process else PROTO_FILE
+        runs = self.redactions(store, data, deep) if self.scanned else [(data, redaction.Replacements())]
+        for n, (requests, found) in enumerate(runs):
+            token = dedup_token if len(runs) == 1 or dedup_token is None else f"{dedup_token}:{n}"
+            store.insert_requests(self.insert_sql(store.qualified(table or self.table), deep, found),
+                                  self.structure_of(deep), {**format_settings(self.signal, schema, spooled=True),
+                                                            **_REPEATABLE, **redaction.settings(found)},
+                                  requests, token)
+        return redaction.merge(*(found for _, found in runs))
+
+    def scan_structure(self, deep: bool = False) -> str:
+        """The columns the flag scan reads spooled requests with (keys and strings only)."""
+        return spooled_structure(self.signal, fields_but(self.scan_read), VALUE_DEPTH if deep else SHALLOW_DEPTH)
+
+    def flag_sql(self, source_sql: str, deep: bool = False) -> str:
+        """SQL: the (request, key, string value) of the spooled requests ``source_sql`` reads (with
+        :meth:`scan_structure`) that redaction's prefilter flags, in the :attr:`scanned` lists."""
+        lists = ", ".join(f"arrayFlatten(request.{path})" for path in self.scanned)
+        return redaction.flag_sql(source_sql, f"arrayConcat({lists})", VALUE_DEPTH if deep else SHALLOW_DEPTH)
+
+    def redactions(self, store: Any, data: bytes, deep: bool = False) -> list[tuple[bytes, redaction.Replacements]]:
+        """The secrets in ``data`` (length-delimited spooled requests) and what replaces them, by runs of requests
+        one statement each stores (:func:`aitrail.collector.engine.redaction.split`; one run of all when there
+        are none): the engine in this process flags the values that may hold one (a server's ``input()`` cannot
+        be read twice), Python redacts those."""
+        flagged = store.read_requests(partial(self.flag_sql, deep=deep), self.scan_structure(deep),
+                                      {**format_settings(self.signal, spooled=True), **redaction.SCAN_SETTINGS}, data)
+        rows = redaction.rows(flagged)
+        if not rows:
+            return [(data, redaction.Replacements())]
+        return redaction.split(messages(data), rows)
+
+    def to_spool(self, request: Any, tenant: str, team: str | None, depth: int) -> Flattened:
+        """What the collector spools of a request: the request itself beside ``tenant`` and ``team``, as the part
+        of the statement its values' ``depth`` needs, with the items the statement will refuse told apart."""
+        items, refused = self._census(request)
+        rejected = sum(refused.values())
+        parts: dict[str, Any] = {}
+        if items > rejected:
+            parts[self.entry(depth)] = Requests(spooled(request.SerializeToString(), tenant, team), items - rejected)
+        return Flattened(parts, rejected, summarize(refused, self.noun))
+
+    def _census(self, request: Any) -> tuple[int, dict[str, int]]:
+        items, counts = 0, dict[str, int]()
+        for item in self.items(request):
+            items += 1
+            reason = self.refusal(item)
+            if reason:
+                counts[reason] = counts.get(reason, 0) + 1
+        return items, counts
+
+
+@cache
+def _select_sql(statement: RequestStatement, source_sql: str, deep: bool, redacted: bool) -> str:
+    template = Template(resources.files(__package__).joinpath(f"{statement.signal}.sql").read_text())
+    depth = VALUE_DEPTH if deep else SHALLOW_DEPTH
+    macros = statement.macros(depth, redacted) if statement.scanned else statement.macros(depth)  # type: ignore[call-arg]
+    return template.substitute(source=source_sql, valid=statement.valid, zero8=ZERO8, zero16=ZERO16, **macros)
