@@ -208,5 +208,5 @@ class RequestStatement:
 def _select_sql(statement: RequestStatement, source_sql: str, deep: bool, redacted: bool) -> str:
     template = Template(resources.files(__package__).joinpath(f"{statement.signal}.sql").read_text())
     depth = VALUE_DEPTH if deep else SHALLOW_DEPTH
-    macros = statement.macros(depth, redacted) if statement.scanned else statement.macros(depth)  # type: ignore[call-arg]
+    macros = statement.macros(depth, redacted) if statement.scanned else statement.macros(depth)
     return template.substitute(source=source_sql, valid=statement.valid, zero8=ZERO8, zero16=ZERO16, **macros)
