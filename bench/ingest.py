@@ -1,32 +1,32 @@
 """Ingest: OTLP spans of AI generations from request bytes to rows queryable in ClickHouse.
 
-Request bodies are built up front by the OpenTelemetry SDK and the OTLP encoder
-(``ExportTraceServiceRequest``, 1,000 generation spans each, with the ~28 attributes the aitrail SDK
-sends: prompt text, tokens, cost, repository, file, line fingerprints, identity), deterministically,
-inside the client processes, which then send them together over keep-alive connections — OTLP/HTTP
-protobuf (``http.client``) or OTLP/gRPC (the generated ``TraceService`` stub checks the path; the load
-then sends the same serialized bytes on that method) — to a real collector (``BackgroundCollector`` on
-an embedded store; every answer comes after the durable spool). The clock stops when ``SELECT count()``
-on ``otel_traces`` sees every span (``ai_generations`` is filled in the same insert). Clients run in
-processes of their own, so their GIL is not the collector's.
+Two workloads (:data:`WORKLOADS`), as issue 15 names them: the aitrail SDK's generation spans
+(``ExportTraceServiceRequest``, 1,000 spans each, with the ~28 attributes the SDK sends: prompt text, tokens,
+cost, repository, file, line fingerprints, identity) and plain GenAI client spans (2,000 each, the 15 attributes
+of the GenAI semantic conventions an instrumented model client sends). Request bodies are built up front by the
+OpenTelemetry SDK and the OTLP encoder, deterministically, inside the client processes, which then send them
+together over keep-alive connections — OTLP/HTTP protobuf (``http.client``) or OTLP/gRPC (the generated
+``TraceService`` stub checks the path; the load then sends the same serialized bytes on that method) — to a real
+collector (every answer comes after the durable spool). The clock stops when ``SELECT count()`` on
+``otel_traces`` sees every span (``ai_generations`` is filled in the same insert). Clients run in processes of
+their own, so their GIL is not the collector's.
 
 Figures, each beside its baseline from the same run:
 
-* spans/s end to end, and spans per collector CPU-second (the per-core figure: the collector
-  process's CPU time, its ClickHouse engine included, while the load lasts);
-* the floor: spans/s to only parse the same bytes (``ExportTraceServiceRequest.FromString``), and the
-  ratio of the two;
+* the issue's target: spans per CPU-second of a live ``aitrail serve`` subprocess (all its threads, its engine
+  included) under sustained maximum load of each workload, against the 2,006 before the engine and against the
+  ClickHouse-native floor on the same workload; its CPU per span by thread, its VmHWM and VmRSS;
+* the ClickHouse-native floor: ClickHouse parses the same bodies (``otlp_trace.proto``) and flattens them in SQL
+  of its own, arrays of scalars rendered as the exporter's JSON (so the views do a real row's work: the
+  fingerprints), inserted with the views; beside it the floor with arrays as hex, as first measured;
+* spans/s end to end and per collector CPU-second in-process (``BackgroundCollector``), over both protocols; the
+  floor of only parsing the same bytes (``ExportTraceServiceRequest.FromString``);
 * where the time goes: the pipeline stages run in-process on the same bodies (decode, item limits, each
   processor, the request re-serialized beside its tenant, the spool record, the engine's statement into
   ``otel_traces`` alone and with its materialized views), each stage's share of CPU time, and the top
-  functions of a cProfile;
-* the engine path: the collector's ingest SQL (``aitrail.collector.engine.traces``, what its drain runs) on
-  the same bodies, parsed and flattened alone and inserted with the views, beside the ClickHouse-native floor;
-* the resident memory (VmHWM, VmRSS) of an ``aitrail serve`` subprocess under sustained maximum ingest,
-  and its CPU per span by thread: the collector's own (Python) threads, the engine's query threads and
-  its background merges.
-* logs: Claude Code–shaped events through a live ``aitrail serve``, beside their own floor
-  (``bench/ingest_logs.py``).
+  functions of a cProfile; the collector's ingest SQL (``aitrail.collector.engine.traces``) parsed and flattened
+  alone and inserted, with its planning time; the engine's costs part by part (the raw table's skip indexes,
+  each materialized view on the rows its source receives).
 
 The issue's targets and published figures are printed beside ours: >= 100,000 spans/s on one collector
 core; Jaeger's ClickHouse storage ~52,000 spans/s on 4 cores; the OpenTelemetry Collector (contrib)
@@ -43,6 +43,7 @@ import io
 import multiprocessing
 import os
 import pstats
+import re
 import shutil
 import signal
 import socket
@@ -74,6 +75,11 @@ TARGET_PER_CORE = 100_000
 JAEGER_SPANS_PER_S = 52_000
 JAEGER_CORES = 4
 CONTRIB_LOGS_PER_CORE = 40_000
+BEFORE_ENGINE_SPANS_PER_CPU_S = 2_006
+"""The live collector before ingest moved into the engine (the Python flattener, bench spans over OTLP/HTTP;
+docs/performance.md): the issue's baseline, which the code of this tree can no longer measure."""
+TARGET_TIMES_BEFORE = 10
+TARGET_OF_FLOOR = 0.8
 
 
 # --- the requests --------------------------------------------------------------------------------
@@ -93,8 +99,77 @@ def span_attributes(gen: Any) -> dict[str, object]:
     }
 
 
-def build_bodies(client: int, requests: int, spans: int) -> list[bytes]:
-    """``requests`` serialized ExportTraceServiceRequests of ``spans`` generation spans; the same every run."""
+Span = tuple[str, Any, int, int, dict[str, object]]
+"""What a workload makes of a span: name, kind, start (Unix ns), duration (ns), attributes."""
+
+
+def generation_spans(client: int, count: int) -> list[Span]:
+    """The aitrail SDK's generation spans (~28 attributes: prompt text, tokens, cost, repository, file, the line
+    fingerprints, who asked)."""
+    from opentelemetry.trace import SpanKind
+
+    from aitrail.demo.activity import generate_activity
+
+    return [(f"generation {gen.assistant}", SpanKind.INTERNAL, gen.start_ns, gen.duration_ns, span_attributes(gen))
+            for gen in generate_activity(count=count, days=7, seed=SEED + client, now_ns=FIXED_NOW_NS)]
+
+
+GENAI_MODELS = [("openai", "gpt-4o-2024-08-06", "api.openai.com"), ("anthropic", "claude-sonnet-4-5", "api.anthropic.com"),
+                ("gcp.gemini", "gemini-2.5-pro", "generativelanguage.googleapis.com"), ("openai", "gpt-4o-mini", "api.openai.com")]
+
+
+def genai_spans(client: int, count: int) -> list[Span]:
+    """Plain GenAI client spans as an instrumented model client sends them (the OpenTelemetry GenAI semantic
+    conventions, 15 attributes: no prompt, no file, no fingerprints; tokens without cost, so the price table
+    estimates it): what most senders that are not the aitrail SDK look like."""
+    import random
+
+    from opentelemetry.trace import SpanKind
+
+    from aitrail.sdk import vocabulary as v
+
+    rng = random.Random(SEED * 7 + client)
+    out: list[Span] = []
+    for i in range(count):
+        provider, model, host = rng.choice(GENAI_MODELS)
+        attributes: dict[str, object] = {
+            v.GEN_AI_OPERATION_NAME: "chat",
+            v.GEN_AI_PROVIDER_NAME: provider,
+            v.GEN_AI_REQUEST_MODEL: model,
+            v.GEN_AI_RESPONSE_MODEL: model,
+            v.GEN_AI_RESPONSE_ID: f"resp-{client}-{i}-{rng.getrandbits(48):012x}",
+            v.GEN_AI_RESPONSE_FINISH_REASONS: [rng.choice(["stop", "stop", "length", "tool_calls"])],
+            v.GEN_AI_USAGE_INPUT_TOKENS: rng.randrange(200, 12000),
+            v.GEN_AI_USAGE_OUTPUT_TOKENS: rng.randrange(20, 3000),
+            v.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: rng.randrange(0, 4000),
+            v.GEN_AI_CONVERSATION_ID: f"conv-{client}-{i // 8}",
+            # the semantic conventions' names the product does not read: sent, stored, never derived from
+            "gen_ai.request.max_tokens": 4096,
+            "gen_ai.request.temperature": rng.choice([0.0, 0.2, 0.7, 1.0]),
+            "gen_ai.request.top_p": 1.0,
+            "server.address": host,
+            "server.port": 443,
+        }
+        start = FIXED_NOW_NS - rng.randrange(60, RECENT_NS // 1_000_000_000) * 1_000_000_000
+        out.append((f"chat {model}", SpanKind.CLIENT, start, rng.randrange(300, 30_000) * 1_000_000, attributes))
+    return out
+
+
+WORKLOADS: dict[str, tuple[str, tuple[str, str], Any]] = {
+    "generations": ("aitrail-sdk", ("aitrail.sdk", "0.1.0"), generation_spans),
+    "genai": ("chat-service", ("opentelemetry.instrumentation.openai_v2", "2.1b0"), genai_spans),
+}
+"""The issue's two workloads: name -> (service.name, instrumentation scope, the spans' maker)."""
+SPANS_PER_REQUEST_OF = {"generations": SPANS_PER_REQUEST, "genai": 2 * SPANS_PER_REQUEST}
+
+
+def build_bodies(client: int, requests: int, spans: int, workload: str = "generations") -> list[bytes]:
+    """``requests`` serialized ExportTraceServiceRequests of ``spans`` spans of ``workload`` (:data:`WORKLOADS`), or
+    ExportLogsServiceRequests of ``spans`` records for the ``logs`` workload: the same every run."""
+    if workload == "logs":
+        from bench import ingest_logs
+
+        return ingest_logs.build_log_bodies(client, requests, spans)
     import random
 
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -104,22 +179,21 @@ def build_bodies(client: int, requests: int, spans: int) -> list[bytes]:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from aitrail.demo.activity import generate_activity
-
     templates = []
-    generations = generate_activity(count=spans * TEMPLATES, days=7, seed=SEED + client, now_ns=FIXED_NOW_NS)
+    service, scope, make = WORKLOADS[workload]
+    spans_of = make(client, spans * TEMPLATES)
     for t in range(TEMPLATES):
         # The OpenTelemetry SDK and the OTLP exporters' encoder make the request, as an SDK user's process does.
         exporter = InMemorySpanExporter()
         provider = TracerProvider(resource=Resource({
-            "service.name": "aitrail-sdk", "telemetry.sdk.language": "python", "telemetry.sdk.name": "opentelemetry",
+            "service.name": service, "telemetry.sdk.language": "python", "telemetry.sdk.name": "opentelemetry",
             "telemetry.sdk.version": "1.45.2", "host.name": f"laptop-{client}-{t}"}))
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-        tracer = provider.get_tracer("aitrail.sdk", "0.1.0")
-        for gen in generations[t * spans:(t + 1) * spans]:
-            start = FIXED_NOW_NS - (FIXED_NOW_NS - gen.start_ns) % RECENT_NS
-            span = tracer.start_span(f"generation {gen.assistant}", start_time=start, attributes=span_attributes(gen))
-            span.end(end_time=start + gen.duration_ns)
+        tracer = provider.get_tracer(*scope)
+        for name, kind, start, duration, attributes in spans_of[t * spans:(t + 1) * spans]:
+            start = FIXED_NOW_NS - (FIXED_NOW_NS - start) % RECENT_NS
+            span = tracer.start_span(name, kind=kind, start_time=start, attributes=attributes)
+            span.end(end_time=start + duration)
         templates.append(encode_spans(exporter.get_finished_spans()))
         provider.shutdown()
     rng = random.Random(SEED * 1000 + client)
@@ -179,14 +253,10 @@ def _send_grpc(target: str, bodies: list[bytes], stats: dict[str, Any]) -> None:
 
 
 def client_process(protocol: str, target: str, client: int, threads: int, requests_per_thread: int,
-                   spans: int, ready: Any, go: Any, results: Any, signal: str = "traces") -> None:
-    """One client process: build its bodies (trace or logs requests), say so, wait for the start, send them from
-    ``threads`` threads."""
+                   spans: int, ready: Any, go: Any, results: Any, workload: str = "generations") -> None:
+    """One client process: build its bodies, say so, wait for the start, send them from ``threads`` threads."""
     try:
-        from bench import ingest_logs
-
-        build = build_bodies if signal == "traces" else ingest_logs.build_log_bodies
-        bodies = build(client, threads * requests_per_thread, spans)
+        bodies = build_bodies(client, threads * requests_per_thread, spans, workload)
         ready.put(sum(len(b) for b in bodies))
         go.wait()
         stats: dict[str, Any] = {"retries": 0, "errors": []}
@@ -216,14 +286,14 @@ class Load:
     """Client processes (spawned: no copy of the collector's engine), ready to send on ``start()``."""
 
     def __init__(self, protocol: str, target: str, processes: int, threads: int, requests_per_thread: int,
-                 spans: int, first_client: int, signal: str = "traces") -> None:
+                 spans: int, first_client: int, workload: str = "generations") -> None:
         ctx = multiprocessing.get_context("spawn")
         self.ready, self.results, self.go = ctx.Queue(), ctx.Queue(), ctx.Event()
         self.spans = processes * threads * requests_per_thread * spans
         self.procs = [
             ctx.Process(target=client_process, daemon=True,
                         args=(protocol, target, first_client + i, threads, requests_per_thread, spans,
-                              self.ready, self.go, self.results, signal))
+                              self.ready, self.go, self.results, workload))
             for i in range(processes)
         ]
         for proc in self.procs:
@@ -421,10 +491,12 @@ def profile_stages(store: Any, cfg: Any, bodies: list[bytes]) -> dict[str, Any]:
 # --- the ClickHouse-native floor: ClickHouse parses and flattens the protobuf itself --------------
 
 NATIVE_PROTO = Path(__file__).with_name("otlp_trace.proto")
-_ANY_VALUE = ("Tuple(value Enum8('none' = 0, 'string_value' = 1, 'bool_value' = 2, 'int_value' = 3, "
-              "'double_value' = 4, 'array_value' = 5, 'kvlist_value' = 6, 'bytes_value' = 7), string_value String, "
-              "bool_value Bool, int_value Int64, double_value Float64, array_value String, kvlist_value String, "
-              "bytes_value String)")
+_KINDS = ("Enum8('none' = 0, 'string_value' = 1, 'bool_value' = 2, 'int_value' = 3, 'double_value' = 4, "
+          "'array_value' = 5, 'kvlist_value' = 6, 'bytes_value' = 7)")
+_SCALARS = "string_value String, bool_value Bool, int_value Int64, double_value Float64"
+_ITEM_VALUE = f"Tuple(value {_KINDS}, {_SCALARS}, array_value String, kvlist_value String, bytes_value String)"
+_ANY_VALUE = (f"Tuple(value {_KINDS}, {_SCALARS}, array_value Tuple(values Array({_ITEM_VALUE})), "
+              "kvlist_value String, bytes_value String)")
 _KEY_VALUES = f"Array(Tuple(key String, value {_ANY_VALUE}))"
 NATIVE_STRUCTURE = (
     f"resource_spans Array(Tuple(resource Tuple(attributes {_KEY_VALUES}), scope_spans Array(Tuple("
@@ -432,27 +504,43 @@ NATIVE_STRUCTURE = (
     "trace_state String, parent_span_id String, name String, kind Int32, start_time_unix_nano UInt64, "
     f"end_time_unix_nano UInt64, attributes {_KEY_VALUES}, status Tuple(message String, code Int32)))))))"
 )
-# pcommon.Value.AsString for the scalar kinds; arrays and key-value lists stay hex (a floor, not the product).
-_AS_STRING = ("(v -> multiIf(v.value = 'string_value', v.string_value, v.value = 'int_value', toString(v.int_value), "
-              "v.value = 'bool_value', if(v.bool_value, 'true', 'false'), v.value = 'double_value', "
-              "toString(v.double_value), v.value = 'bytes_value', base64Encode(v.bytes_value), "
-              "v.value IN ('array_value', 'kvlist_value'), hex(v.array_value || v.kvlist_value), ''))")
 
 
-def native_select(path: Path) -> str:
-    """otel_traces rows from a file of length-delimited ExportTraceServiceRequests, all in ClickHouse SQL."""
+def _scalar(v: str, string: str) -> str:
+    """pcommon.Value.AsString of a scalar ``v``, a string rendered by ``string`` (no Go escaping, no NaN text)."""
+    return (f"multiIf({v}.value = 'string_value', {string}, {v}.value = 'int_value', toString({v}.int_value), "
+            f"{v}.value = 'bool_value', if({v}.bool_value, 'true', 'false'), {v}.value = 'double_value', "
+            f"toString({v}.double_value), {v}.value = 'bytes_value', base64Encode({v}.bytes_value), ")
+
+
+def _as_string(arrays: bool) -> str:
+    """A lambda: an attribute value as text. ``arrays``: an array of scalars as the exporter's JSON (``[1,2]``,
+    ``["a"]``), as a real row has it; else arrays and lists as hex, which no view reads (the floor as first
+    measured, whose generations carried no fingerprints)."""
+    if arrays:
+        item = _scalar("i", "toJSONString(i.string_value)") + "'null')"
+        array = f"concat('[', arrayStringConcat(arrayMap(i -> {item}, v.array_value.values), ','), ']')"
+    else:
+        array = "hex(v.kvlist_value)"
+    return f"(v -> {_scalar('v', 'v.string_value')}v.value = 'array_value', {array}, hex(v.kvlist_value)))"
+
+
+def native_select(path: Path, arrays: bool = True) -> str:
+    """otel_traces rows from a file of length-delimited ExportTraceServiceRequests, all in ClickHouse SQL
+    (``arrays``: see :func:`_as_string`)."""
     structure = NATIVE_STRUCTURE.replace("'", "\\'")
+    as_string = _as_string(arrays)
     return f"""
         SELECT fromUnixTimestamp64Nano(toInt64(sp.start_time_unix_nano)) AS Timestamp,
                lower(hex(sp.trace_id)) AS TraceId, lower(hex(sp.span_id)) AS SpanId,
                if(sp.parent_span_id = '', '', lower(hex(sp.parent_span_id))) AS ParentSpanId,
                sp.trace_state AS TraceState, sp.name AS SpanName,
                ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'][sp.kind + 1] AS SpanKind,
-               mapUpdate(mapFromArrays(rs.resource.attributes.key, arrayMap({_AS_STRING}, rs.resource.attributes.value)),
+               mapUpdate(mapFromArrays(rs.resource.attributes.key, arrayMap({as_string}, rs.resource.attributes.value)),
                          map('aitrail.tenant.id', 'default')) AS ResourceAttributes,
                ResourceAttributes['service.name'] AS ServiceName,
                ss.scope.name AS ScopeName, ss.scope.version AS ScopeVersion,
-               mapFromArrays(sp.attributes.key, arrayMap({_AS_STRING}, sp.attributes.value)) AS SpanAttributes,
+               mapFromArrays(sp.attributes.key, arrayMap({as_string}, sp.attributes.value)) AS SpanAttributes,
                sp.end_time_unix_nano - sp.start_time_unix_nano AS Duration,
                ['Unset', 'Ok', 'Error'][sp.status.code + 1] AS StatusCode, sp.status.message AS StatusMessage
         FROM file('{path}', Protobuf, '{structure}')
@@ -469,28 +557,36 @@ def requests_file(bodies: list[bytes], scratch: Path) -> Path:
     return path
 
 
-def clickhouse_native(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> dict[str, Any]:
+NATIVE_COLUMNS = ("Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ResourceAttributes, "
+                  "ServiceName, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage")
+FINGERPRINTED_SQL = "SELECT countIf(notEmpty(line_fingerprints)) FROM aitrail.ai_generations"
+
+
+def clickhouse_native(store: Any, bodies: list[bytes], scratch: Path, rounds: int, arrays: bool = True) -> dict[str, Any]:
     """What moving decoding into ClickHouse would cost at best: the same bodies parsed by ClickHouse's
-    Protobuf format and flattened in SQL (scalar attribute values only: no limits, aliases, redaction,
-    arrays as JSON), alone and then inserted into otel_traces with its materialized views."""
+    Protobuf format and flattened in SQL (no limits, aliases, redaction, Go's escaping; ``arrays``: an array of
+    scalars rendered as the exporter's JSON, so the views do a real row's work), alone and then inserted into
+    otel_traces with its materialized views. Also how many of the generations the views made carry fingerprints
+    (what tells a fair floor from one whose rows skip the views' costliest work)."""
     path = requests_file(bodies, scratch)
-    select = native_select(path)
-    columns = ("Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ResourceAttributes, "
-               "ServiceName, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage")
+    select = native_select(path, arrays)
     spans = int(store.query(f"SELECT count() FROM ({select})", fmt="TSV"))
     parse, insert = float("inf"), float("inf")
+    fingerprinted = -int(store.query(FINGERPRINTED_SQL, fmt="TSV"))
     for _ in range(rounds):
         started = time.process_time()
         store.query(f"SELECT count() FROM ({select}) WHERE NOT ignore(*)", fmt="TSV")
         parse = min(parse, time.process_time() - started)
         started = time.process_time()
-        store.command(f"INSERT INTO aitrail.otel_traces ({columns}) {select}")
+        store.command(f"INSERT INTO aitrail.otel_traces ({NATIVE_COLUMNS}) {select}")
         insert = min(insert, time.process_time() - started)
+    fingerprinted += int(store.query(FINGERPRINTED_SQL, fmt="TSV"))
     return {
         "spans": spans,
         "parse_and_flatten_us_per_span": round(parse / spans * 1e6, 2),
         "parse_flatten_insert_us_per_span": round(insert / spans * 1e6, 2),
         "spans_per_cpu_s": round(spans / insert),
+        "generations_with_fingerprints_per_round": fingerprinted // rounds,
     }
 
 
@@ -552,9 +648,103 @@ def engine_path(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> 
         "parse_flatten_insert_us_per_span": round(per_span("insert") * 1e6, 2),
         "deep_statement_us_per_span": round(per_span("deep") * 1e6, 2),
         "planning_s_per_statement": planning("insert"),
+        "planning_s_raw_table_alone": planning("alone"),
         "planning_s_deep_statement": planning("deep"),
         "spans_per_cpu_s": round(spans / every["insert"]),
         "spans_per_cpu_s_without_planning": round(1 / per_span("insert")) if per_span("insert") else None,
+    }
+
+
+# --- where the engine's time goes: the raw table's skip indexes, each materialized view --------------
+
+RAW_SOURCES = ("otel_traces", "ai_generations", "ai_cost_estimates", "ai_commits")
+"""The tables materialized views read: each view is timed on a copy of the rows its source received."""
+
+
+def _best_cpu(store: Any, setup: list[str], statement: str, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        for sql in setup:
+            store.command(sql)
+        started = time.process_time()
+        store.command(statement)
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def _fresh_copy(store: Any, table: str, name: str, drop_indexes: tuple[str, ...] = ()) -> list[str]:
+    """Statements making ``name`` an empty copy of ``table`` (engine, codecs, settings), less ``drop_indexes``."""
+    ddl = store.query(f"SHOW CREATE TABLE aitrail.{table}", fmt="TSVRaw").decode()
+    ddl = ddl.replace(f"aitrail.{table}", f"aitrail.{name}", 1)
+    lines = [line for line in ddl.split("\n") if not any(f"INDEX {index} " in line for index in drop_indexes)]
+    return [f"DROP TABLE IF EXISTS aitrail.{name}", "\n".join(lines).replace(",\n)", "\n)")]
+
+
+def _view_selects(store: Any, sources: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Each materialized view: (its table, its SELECT reading the copies ``sources`` names instead of the tables)."""
+    out = {}
+    for view in store.rows("SELECT name, as_select, create_table_query FROM system.tables "
+                           "WHERE database = 'aitrail' AND engine = 'MaterializedView' ORDER BY name"):
+        target = view["create_table_query"].split(" TO aitrail.", 1)[1].split()[0]
+        select = view["as_select"]
+        for table, copy in sources.items():
+            select = re.sub(rf"\baitrail\.{table}\b", f"aitrail.{copy}", select)
+        out[view["name"]] = (target, select)
+    return out
+
+
+def _insert_select(store: Any, table: str, select: str) -> str:
+    """``INSERT INTO table (its columns by name, as a view writes them) select``."""
+    columns = ", ".join(f"`{row['name']}`" for row in store.rows(f"DESCRIBE ({select})"))
+    return f"INSERT INTO aitrail.{table} ({columns}) {select}"
+
+
+def engine_costs(store: Any, bodies: list[bytes], rounds: int) -> dict[str, Any]:
+    """What the engine spends per span beyond parsing and flattening, part by part, on the rows these bodies make:
+    writing them into the raw table with and without its skip indexes (each index's share), and each materialized
+    view's work (its SELECT over the rows its source receives, written into an empty copy of its table: the view
+    alone, without the planning an insert spends on every view; the views fed by a view are timed apart)."""
+    from aitrail.collector.engine import ingest as engine
+    from aitrail.collector.engine.schema import spooled
+    from aitrail.collector.spool import Requests
+
+    sources = {table: f"bench_rows_{table}" for table in RAW_SOURCES}
+    for table, copy in sources.items():
+        store.command(f"DROP TABLE IF EXISTS aitrail.{copy}")
+        store.command(f"CREATE TABLE aitrail.{copy} AS aitrail.{table} ENGINE = Memory")
+    selects = _view_selects(store, sources)
+    indexes = store.query("SELECT name FROM system.data_skipping_indices WHERE database = 'aitrail' "
+                          "AND table = 'otel_traces' ORDER BY name", fmt="TSV").decode().split()
+    insert_raw = f"INSERT INTO aitrail.bench_raw SELECT * FROM aitrail.{sources['otel_traces']}"
+    try:
+        # The rows each source receives: the statement's, then what the views over otel_traces make of them.
+        data = b"".join(spooled(body, "default", None) for body in bodies)
+        engine.insert(store, "requests.traces", Requests(data, 0), into=sources["otel_traces"])
+        for target, select in selects.values():
+            if target in sources and f"aitrail.{sources['otel_traces']}" in select:
+                store.command(_insert_select(store, sources[target], select))
+        spans = int(store.query(f"SELECT count() FROM aitrail.{sources['otel_traces']}", fmt="TSV"))
+
+        def per_span(seconds: float) -> float:
+            return round(max(seconds, 0.0) / spans * 1e6, 2)
+
+        raw = _best_cpu(store, _fresh_copy(store, "otel_traces", "bench_raw"), insert_raw, rounds)
+        bare = _best_cpu(store, _fresh_copy(store, "otel_traces", "bench_raw", tuple(indexes)), insert_raw, rounds)
+        each_index = {index: per_span(raw - _best_cpu(store, _fresh_copy(store, "otel_traces", "bench_raw", (index,)),
+                                                      insert_raw, rounds)) for index in indexes}
+        each_view = {f"{name} -> {target}": per_span(_best_cpu(store, _fresh_copy(store, target, "bench_view_target"),
+                                                               _insert_select(store, "bench_view_target", select), rounds))
+                     for name, (target, select) in selects.items()}
+    finally:
+        for name in (*sources.values(), "bench_raw", "bench_view_target"):
+            store.command(f"DROP TABLE IF EXISTS aitrail.{name}")
+    return {
+        "spans": spans,
+        "raw_table_insert_us_per_span": per_span(raw),
+        "raw_table_insert_without_skip_indexes_us_per_span": per_span(bare),
+        "skip_index_us_per_span": each_index,
+        "view_us_per_span": dict(sorted(each_view.items(), key=lambda kv: -kv[1])),
+        "views_total_us_per_span": round(sum(each_view.values()), 2),
     }
 
 
@@ -611,13 +801,14 @@ def cpu_by_thread(before: dict[str, tuple[str, float]], after: dict[str, tuple[s
             if cpu / spans * 1e6 >= 0.5}
 
 
-def memory_under_load(scratch: Path, processes: int, threads: int, requests: int, spans: int,
-                      items: str = "traces") -> dict[str, Any]:
-    """``aitrail serve`` on its own store; maximum load of ``items`` requests (traces or logs) from client processes; its VmHWM and
-    VmRSS ("spans" in the figures are the requests' items: log records for logs)."""
+def serve_under_load(scratch: Path, processes: int, threads: int, requests: int, spans: int,
+                     workload: str = "generations") -> dict[str, Any]:
+    """``aitrail serve`` on its own store under sustained maximum load of ``workload`` from client processes: its
+    spans per CPU-second (all its threads, the engine's included), its VmHWM and VmRSS."""
     http_port, sql_port = _free_port(), _free_port()
     log = scratch / "serve.log"
-    argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", "--data-dir", str(scratch / f"serve-{items}"),
+    argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", "--data-dir",
+            str(scratch / f"serve-{workload}"),
             "--http-port", str(http_port), "--grpc-port", "0", "--sql-port", str(sql_port)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -633,7 +824,7 @@ def memory_under_load(scratch: Path, processes: int, threads: int, requests: int
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        query = urllib.parse.quote(COUNT_SQL.replace("otel_traces", f"otel_{items}"))
+        query = urllib.parse.quote(COUNT_SQL.replace("otel_traces", "otel_logs" if workload == "logs" else "otel_traces"))
 
         def count() -> int:
             with urllib.request.urlopen(f"http://127.0.0.1:{sql_port}/?query={query}", timeout=30) as response:
@@ -641,7 +832,7 @@ def memory_under_load(scratch: Path, processes: int, threads: int, requests: int
 
         idle = _status(proc.pid)
         rss: list[int] = []
-        load = Load("http", str(http_port), processes, threads, requests, spans, first_client=200, signal=items)
+        load = Load("http", str(http_port), processes, threads, requests, spans, 200, workload)
         cpu0, threads0 = _cpu_seconds(proc.pid), _thread_cpu(proc.pid)
         started = load.start()
         stored = wait_count(count, load.spans, 1800, sample=lambda: rss.append(_status(proc.pid)["VmRSS"]))
@@ -671,29 +862,38 @@ def memory_under_load(scratch: Path, processes: int, threads: int, requests: int
 
 def work(quick: bool, echo: bool) -> dict[str, Any]:
     from aitrail.collector.config import CollectorConfig
-
-    from bench import ingest_logs
     from aitrail.collector.server import BackgroundCollector
     from aitrail.collector.store import StoreLocation
+    from bench import ingest_logs
 
     processes, threads = (1, 2) if quick else (2, 2)
-    spans = 50 if quick else SPANS_PER_REQUEST
-    requests = 2 if quick else 50  # per client thread: 200,000 spans per protocol
+    scale = 20 if quick else 1  # quick: requests of 50 (100) spans, not 1,000 (2,000)
+    per_request = {workload: spans // scale for workload, spans in SPANS_PER_REQUEST_OF.items()}
+    spans = per_request["generations"]
+    requests = 2 if quick else 25  # per client thread: 100,000 spans per protocol
     scratch = Path(tempfile.mkdtemp(prefix="aitrail-bench-ingest-"))
     result: dict[str, Any] = {"clients": f"{processes} processes x {threads} threads, keep-alive",
-                              "spans_per_request": spans}
+                              "spans_per_request": spans, "spans_per_request_of": per_request}
     try:
-        bodies = build_bodies(100, 4 if quick else 20, spans)
+        # 20,000 spans of each workload (quick: 200) for the in-process figures
+        bodies_of = {workload: build_bodies(100, 20_000 // scale // n, n, workload) for workload, n in per_request.items()}
+        bodies = bodies_of["generations"]
         result["floor_parse_only"] = parse_floor(bodies, 3 if quick else 7)
         cfg = CollectorConfig(location=StoreLocation(data_dir=scratch / "store"), spool_dir=scratch / "spool",
                               http_port=0, grpc_port=0, sql_port=0)
+        rounds = 2 if quick else 3
         with BackgroundCollector(cfg) as collector:
+            store = collector.store
             warm = check_stub(collector, build_bodies(99, 1, spans)[0])  # also warms the path
-            wait_count(lambda: int(collector.store.query(COUNT_SQL, fmt="TSV", readonly=True)), warm, 120)
+            wait_count(lambda: int(store.query(COUNT_SQL, fmt="TSV", readonly=True)), warm, 120)
             # In-process stages first, while the engine has no background work (merges) of its own.
-            result["profile"] = profile_stages(collector.store, cfg, bodies)
-            result["clickhouse_native"] = clickhouse_native(collector.store, bodies, scratch, 2 if quick else 3)
-            result["engine_path"] = engine_path(collector.store, bodies, scratch, 2 if quick else 3)
+            result["profile"] = profile_stages(store, cfg, bodies)
+            result["floors"] = {workload: {"arrays_as_json": clickhouse_native(store, some, scratch, rounds),
+                                           "scalars_only": clickhouse_native(store, some, scratch, rounds, arrays=False)}
+                                for workload, some in bodies_of.items()}
+            result["clickhouse_native"] = result["floors"]["generations"]["arrays_as_json"]
+            result["engine_path"] = engine_path(store, bodies, scratch, rounds)
+            result["engine_costs"] = {workload: engine_costs(store, some, rounds) for workload, some in bodies_of.items()}
             for protocol, first_client in (("http", 0), ("grpc", 10)):
                 if echo:
                     print(f"  ingest over {protocol} ...", file=sys.stderr, flush=True)
@@ -701,16 +901,17 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
                                                      first_client, timeout=1800)
             if echo:
                 print("  logs in-process ...", file=sys.stderr, flush=True)
-            result["logs"] = ingest_logs.in_process(collector.store, cfg, scratch, quick)
-        if echo:
-            print("  collector memory under sustained load (aitrail serve) ...", file=sys.stderr, flush=True)
-        result["serve_memory"] = memory_under_load(scratch, processes, threads, requests * 3 // 2 if not quick else 2,
-                                                   spans)
+            result["logs"] = ingest_logs.in_process(store, cfg, scratch, quick)
+        result["serve"] = {}
+        for workload, n in per_request.items():  # 200,000 spans of each (quick: a few hundred)
+            if echo:
+                print(f"  aitrail serve under sustained load of {workload} spans ...", file=sys.stderr, flush=True)
+            each = 2 if quick else 200_000 // (processes * threads * n)
+            result["serve"][workload] = serve_under_load(scratch, processes, threads, each, n, workload)
         if echo:
             print("  logs through aitrail serve ...", file=sys.stderr, flush=True)
         records = 50 if quick else ingest_logs.LOG_RECORDS_PER_REQUEST
-        result["logs"]["serve"] = memory_under_load(scratch, processes, threads, requests if not quick else 2, records,
-                                                    items="logs")
+        result["logs"]["serve"] = serve_under_load(scratch, processes, threads, 2 if quick else 50, records, "logs")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
@@ -723,7 +924,15 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
         figures = result[protocol]
         figures["ratio_to_parse_floor"] = round(figures["spans_per_s"] / floor, 3)
         figures["met_target_per_core"] = (figures["spans_per_collector_cpu_s"] or 0) >= TARGET_PER_CORE
+    for workload, figures in result["serve"].items():
+        floor_of = result["floors"][workload]["arrays_as_json"]["spans_per_cpu_s"]
+        per_cpu = figures["spans_per_collector_cpu_s"] or 0
+        figures["times_before_engine"] = round(per_cpu / BEFORE_ENGINE_SPANS_PER_CPU_S, 2)
+        figures["of_floor"] = round(per_cpu / floor_of, 3)
+        figures["met_targets"] = (figures["times_before_engine"] >= TARGET_TIMES_BEFORE
+                                  and figures["of_floor"] >= TARGET_OF_FLOOR)
     result["baselines"] = {
+        "before_engine_spans_per_collector_cpu_s": BEFORE_ENGINE_SPANS_PER_CPU_S,
         "target_spans_per_s_per_core": TARGET_PER_CORE,
         "jaeger_clickhouse_spans_per_s": JAEGER_SPANS_PER_S, "jaeger_cores": JAEGER_CORES,
         "jaeger_clickhouse_spans_per_s_per_core": JAEGER_SPANS_PER_S // JAEGER_CORES,
@@ -762,12 +971,32 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
               f"{e['spans_per_cpu_s_without_planning']:,} without planning; the deep statement (for requests whose "
               f"values nest deeper, rare) plans in {e['planning_s_deep_statement']} s, "
               f"{e['deep_statement_us_per_span']} µs/span")
-        m = result["serve_memory"]
-        print(f"collector memory (aitrail serve) under sustained maximum ingest of {m['spans']:,} spans "
-              f"({m['spans_per_s']:,} spans/s, {m['spans_per_collector_cpu_s']:,} spans per CPU-second): "
-              f"VmHWM {m['vm_hwm_mib']} MiB, VmRSS up to {m['vm_rss_max_sampled_mib']} MiB "
-              f"(idle {m['vm_rss_idle_mib']} MiB, after {m['vm_rss_after_mib']} MiB); its CPU per span by thread: "
-              + ", ".join(f"{name} {us} µs" for name, us in m["cpu_us_per_span_by_thread"].items()))
+        for workload, floors in result["floors"].items():
+            fair, scalars = floors["arrays_as_json"], floors["scalars_only"]
+            print(f"ingest, ClickHouse-native floor for {workload} spans ({fair['spans']:,} in one statement; "
+                  f"ClickHouse parses the same protobuf and flattens it in SQL, no limits, aliases, redaction or Go "
+                  f"escaping): arrays as the exporter's JSON {fair['parse_flatten_insert_us_per_span']} µs/span with the "
+                  f"insert and its views = {fair['spans_per_cpu_s']:,} spans per CPU-second "
+                  f"({fair['generations_with_fingerprints_per_round']:,} generations with fingerprints); scalars only "
+                  f"(arrays as hex, as first measured) {scalars['parse_flatten_insert_us_per_span']} µs/span = "
+                  f"{scalars['spans_per_cpu_s']:,} ({scalars['generations_with_fingerprints_per_round']:,} with "
+                  f"fingerprints)")
+        for workload, c in result["engine_costs"].items():
+            print(f"ingest, the engine's costs on {c['spans']:,} {workload} spans (µs per span): raw table insert "
+                  f"{c['raw_table_insert_us_per_span']} ({c['raw_table_insert_without_skip_indexes_us_per_span']} "
+                  f"without its skip indexes: " + ", ".join(f"{k} {u}" for k, u in c["skip_index_us_per_span"].items())
+                  + f"); views {c['views_total_us_per_span']}: "
+                  + ", ".join(f"{k.split(' -> ')[0]} {u}" for k, u in c["view_us_per_span"].items()))
+        for workload, m in result["serve"].items():
+            print(f"aitrail serve under sustained maximum ingest of {m['spans']:,} {workload} spans "
+                  f"({result['spans_per_request_of'][workload]:,} per request): {m['spans_per_collector_cpu_s']:,} spans "
+                  f"per collector CPU-second, all its threads ({m['collector_cpu_us_per_span']} µs/span) = "
+                  f"{m['times_before_engine']}x the {BEFORE_ENGINE_SPANS_PER_CPU_S:,} before the engine (target "
+                  f"{TARGET_TIMES_BEFORE}x) and {m['of_floor']} of its ClickHouse-native floor (target {TARGET_OF_FLOOR}); "
+                  f"{m['spans_per_s']:,} spans/s; VmHWM {m['vm_hwm_mib']} MiB, VmRSS up to "
+                  f"{m['vm_rss_max_sampled_mib']} MiB (idle {m['vm_rss_idle_mib']} MiB, after {m['vm_rss_after_mib']} "
+                  f"MiB); its CPU per span by thread: "
+                  + ", ".join(f"{name} {us} µs" for name, us in m["cpu_us_per_span_by_thread"].items()))
         from bench import ingest_logs
 
         ingest_logs.report(result["logs"])

@@ -31,4 +31,5 @@ FROM (
     ARRAY JOIN request.resource_logs AS rl
 )
 ARRAY JOIN scope_logs AS sl
-ARRAY JOIN arrayFilter(lr -> ${valid}, sl.log_records) AS lr
+ARRAY JOIN sl.log_records AS lr
+WHERE ${valid}

@@ -37,4 +37,5 @@ FROM (
     ARRAY JOIN request.resource_spans AS rs
 )
 ARRAY JOIN scope_spans AS ss
-ARRAY JOIN arrayFilter(sp -> ${valid}, ss.spans) AS sp
+ARRAY JOIN ss.spans AS sp
+WHERE ${valid}

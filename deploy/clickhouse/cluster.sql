@@ -1312,6 +1312,15 @@ FROM (
 INNER JOIN (SELECT * FROM aitrail.ai_prices FINAL) AS p ON p.model = s.price_key
 WHERE s.input_tokens + s.output_tokens > 0;
 
+-- 0013_line_origins_lz4
+ALTER TABLE `aitrail_local`.ai_line_origins ON CLUSTER '{cluster}'
+    MODIFY COLUMN timestamp DateTime64(9) CODEC(LZ4),
+    MODIFY COLUMN file_path String CODEC(LZ4);
+
+ALTER TABLE aitrail.ai_line_origins ON CLUSTER '{cluster}'
+    MODIFY COLUMN timestamp DateTime64(9) CODEC(LZ4),
+    MODIFY COLUMN file_path String CODEC(LZ4);
+
 -- Record the migrations as applied, so collectors started on the cluster apply nothing themselves.
 INSERT INTO aitrail.schema_migrations (version, name, checksum)
 SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum String',
@@ -1325,5 +1334,6 @@ SELECT * FROM (SELECT * FROM values('version UInt32, name String, checksum Strin
     (8, 'commits_findings_incidents', '2574f6547ee8856b'),
     (9, 'signoffs', 'd97512f147e44f0e'),
     (11, 'people_daily', 'ae3ad829199d10ef'),
-    (12, 'aliases_in_views', '1e987d8114705446')))
+    (12, 'aliases_in_views', '1e987d8114705446'),
+    (13, 'line_origins_lz4', '98e1ec58b2d661b7')))
 WHERE version NOT IN (SELECT version FROM aitrail.schema_migrations);

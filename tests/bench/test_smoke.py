@@ -23,8 +23,17 @@ def test_every_benchmark_runs_quick():
         assert ingest[protocol]["spans"] > 0 and ingest[protocol]["spans_per_s"] > 0
     assert ingest["floor_parse_only"]["spans_per_s"] > 0
     assert abs(sum(ingest["profile"]["stages_share"].values()) - 1) < 0.01
-    assert ingest["serve_memory"]["vm_hwm_mib"] > 0
-    assert ingest["serve_memory"]["cpu_us_per_span_by_thread"]["python"] > 0  # the collector's own threads
+    for workload in ("generations", "genai"):  # a live aitrail serve under load of each, beside its floor
+        serve, floors = ingest["serve"][workload], ingest["floors"][workload]
+        assert serve["spans"] > 0 and serve["vm_hwm_mib"] > 0 and serve["of_floor"] > 0
+        assert serve["cpu_us_per_span_by_thread"]["python"] > 0  # the collector's own threads
+        assert floors["arrays_as_json"]["spans"] == floors["scalars_only"]["spans"] > 0
+        costs = ingest["engine_costs"][workload]
+        assert costs["spans"] == floors["arrays_as_json"]["spans"] and costs["view_us_per_span"]
+    # the fair floor's generations carry their fingerprints, as the collector's do; the scalar-only floor's do not
+    generations = ingest["floors"]["generations"]
+    assert generations["arrays_as_json"]["generations_with_fingerprints_per_round"] == generations["arrays_as_json"]["spans"]
+    assert generations["scalars_only"]["generations_with_fingerprints_per_round"] == 0
     assert ingest["clickhouse_native"]["spans"] == ingest["profile"]["spans"]
     assert ingest["engine_path"]["spans"] == ingest["profile"]["spans"]  # no valid span refused
     logs = ingest["logs"]  # Claude Code events: every record sent was counted in otel_logs, the same by every path
