@@ -95,8 +95,8 @@ def _refusal(span: Any) -> str | None:
 
 
 STATEMENT = RequestStatement("traces", TABLE, COLUMNS, _UNREAD, _macros,
-                             items_of("resource_spans", "scope_spans", "spans"), _refusal, "span", REFUSED,
-                             scanned=_SCANNED, scan_read=_SCAN_READ)
+                             items_of("resource_spans", "scope_spans", "spans"), _refusal, "span", REFUSED, _SCANNED,
+                             _SCAN_READ)
 ENTRIES = STATEMENT.entries
 """The spool entry of a request for the common statement (False) and for the deep one (True)."""
 source = STATEMENT.source
