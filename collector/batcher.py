@@ -480,7 +480,7 @@ class Batcher:
         while True:
             started = time.perf_counter()
             try:
-                redacted = await self._in_drain(ingest.insert, self.store, table, data, token)
+                await self._in_drain(ingest.insert, self.store, table, data, token)
             except Exception as exc:  # noqa: BLE001 - classified below
                 error = exc if isinstance(exc, StoreError) else StoreError(f"{type(exc).__name__}: {exc}")
                 attempt += 1
@@ -498,8 +498,6 @@ class Batcher:
                 log.warning("the store takes inserts again")
             self.last_error = None
             self.metrics.batch(ingest.table(table), data.num_rows, time.perf_counter() - started)
-            for kind, count in redacted.items():
-                self.metrics.count(self.metrics.redacted, kind, count)
             return
 
     async def _backoff(self, seconds: float) -> None:
@@ -545,10 +543,6 @@ class ReadAfterWrite(Store):
     def insert_requests(self, statement: Callable[[str], str], structure: str, settings: Mapping[str, Any],
                         data: bytes, dedup_token: str | None = None) -> None:
         self._store.insert_requests(statement, structure, settings, data, dedup_token)
-
-    def read_requests(self, query: Callable[[str], str], structure: str, settings: Mapping[str, Any],
-                      data: bytes) -> bytes:
-        return self._store.read_requests(query, structure, settings, data)
 
     def close(self) -> None:
         """The collector owns the store and closes it; this view of it has nothing of its own to release."""

@@ -4,8 +4,7 @@ Receivers (HTTP, gRPC) only decode and answer; everything between the decoded
 request and the store happens here, once, whatever the transport. No request
 is flattened here: it is spooled as it is, beside its tenant and team, and the
 engine makes its rows (tenant stamp included) when the drain stores it
-(:mod:`aitrail.collector.engine.statement`), a trace's secrets replaced there
-(:mod:`aitrail.collector.engine.redaction`).
+(:mod:`aitrail.collector.engine.statement`).
 """
 
 from __future__ import annotations
@@ -59,10 +58,9 @@ def count_items(signal: str, request: Any) -> int:
 
 
 def standard_processors(config: Any) -> list[Processor]:
-    """The collector's processors, in order: redaction last (on the final text; of logs and metrics: the engine
-    redacts traces when it stores them). The tenant is stamped by the engine, from the tenant and team spooled
-    beside the request. Aliases are not among them: the raw tables keep attributes as sent, and the derived views
-    resolve them (:mod:`aitrail.collector.store.aliases`)."""
+    """The collector's processors, in order: redaction last (on the final text). The tenant is stamped by the
+    engine, from the tenant and team spooled beside the request. Aliases are not among them: the raw tables keep
+    attributes as sent, and the derived views resolve them (:mod:`aitrail.collector.store.aliases`)."""
     return [Mapping.from_config(config), GenAIContent.from_config(config), Redact()]
 
 

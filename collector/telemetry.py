@@ -22,7 +22,6 @@ class SelfMetrics:
         self.requests: Counter[str] = Counter()  # requests, by signal
         self.inserted: Counter[str] = Counter()  # rows inserted, by table
         self.rejected: Counter[str] = Counter()  # items or requests refused, by reason
-        self.redacted: Counter[str] = Counter()  # secrets replaced when stored, by kind
         self.spool: Counter[str] = Counter()  # spool events: fsyncs (of records), checkpoints, insert_retries, dead_records, torn_bytes
         self.gauges: dict[str, float] = {}  # levels: spool_pending_bytes, spool_pending_records, spool_pending_rows
         self.batches = 0
@@ -52,7 +51,6 @@ class SelfMetrics:
                 "received": dict(self.received),
                 "inserted": dict(self.inserted),
                 "rejected": dict(self.rejected),
-                "redacted": dict(self.redacted),
                 "batches": self.batches,
                 "batch_seconds_total": round(self.batch_seconds_total, 6),
                 "batch_seconds_max": round(self.batch_seconds_max, 6),
@@ -71,8 +69,6 @@ class SelfMetrics:
             *(f'aitrail_inserted_rows_total{{table="{k}"}} {v}' for k, v in snap["inserted"].items()),
             "# TYPE aitrail_rejected_total counter",
             *(f'aitrail_rejected_total{{reason="{k}"}} {v}' for k, v in snap["rejected"].items()),
-            "# TYPE aitrail_redacted_total counter",
-            *(f'aitrail_redacted_total{{kind="{k}"}} {v}' for k, v in snap["redacted"].items()),
             "# TYPE aitrail_batches_total counter",
             f"aitrail_batches_total {snap['batches']}",
             "# TYPE aitrail_batch_seconds_total counter",

@@ -32,13 +32,12 @@ def table(part: str) -> str:
 
 
 def insert(store: Store, part: str, data: pa.Table | Requests, dedup_token: str | None = None,
-           into: str | None = None) -> dict[str, int]:
-    """Store a spool part in ``into`` (its own table when None): a table's rows, or the rows of requests, whose
-    secrets the statement replaces. Returns how many secrets of each kind it replaced."""
+           into: str | None = None) -> None:
+    """Store a spool part in ``into`` (its own table when None): a table's rows, or the rows of requests."""
     if isinstance(data, Requests):
-        return _REQUESTS[part][1](store, data.data, dedup_token, table=into or table(part)).kinds
-    store.insert(into or part, data, dedup_token)
-    return {}
+        _REQUESTS[part][1](store, data.data, dedup_token, table=into or table(part))
+    else:
+        store.insert(into or part, data, dedup_token)
 
 
 def rows(store: Store, part: str, data: pa.Table | Requests) -> pa.Table:

@@ -166,22 +166,6 @@ def structure(signal: str, unread: frozenset[str] = frozenset(), depth: int = VA
     return column[len("Tuple("):-1]  # the request's fields are the top-level columns
 
 
-def fields_but(read: frozenset[str]) -> frozenset[str]:
-    """Every ``Message.field`` of the requests but ``read``: the ``unread`` that leaves a reader only those."""
-    every: set[str] = set()
-    pending, seen = list(REQUESTS.values()), set()
-    while pending:
-        descriptor = pending.pop()
-        if descriptor.full_name in seen:
-            continue
-        seen.add(descriptor.full_name)
-        for field in descriptor.fields:
-            every.add(f"{descriptor.name}.{field.name}")
-            if field.type == FieldDescriptor.TYPE_MESSAGE:
-                pending.append(field.message_type)
-    return frozenset(every - read)
-
-
 SPOOLED_PREFIX = "Spooled"
 """``Spooled<Request>``: a request as the collector spools it, with the tenant and the team it established."""
 
@@ -237,22 +221,6 @@ def _varint(n: int) -> bytes:
 def length_delimited(bodies: Iterable[bytes]) -> bytes:
     """Request bodies framed as ClickHouse's ``Protobuf`` format reads many messages: each after its length."""
     return b"".join(_varint(len(body)) + body for body in bodies)
-
-
-def messages(data: bytes) -> list[bytes]:
-    """Length-delimited messages (:func:`length_delimited`, :func:`spooled`) one by one, each with its length."""
-    found, at = [], 0
-    while at < len(data):
-        size, shift, start = 0, 0, at
-        while True:
-            byte = data[at]
-            size |= (byte & 0x7F) << shift
-            at, shift = at + 1, shift + 7
-            if byte < 0x80:
-                break
-        found.append(data[start : at + size])
-        at += size
-    return found
 
 
 def _field(number: int, data: bytes | bytearray) -> bytes:

@@ -19,19 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache
 from importlib import resources
 from string import Template
 from typing import Any
 
-from aitrail.collector.engine import redaction, values
+from aitrail.collector.engine import values
 from aitrail.collector.engine.schema import (
     PROTO_FILE,
     SHALLOW_DEPTH,
     VALUE_DEPTH,
-    fields_but,
     format_settings,
-    messages,
     spooled,
     spooled_structure,
 )
@@ -91,7 +89,7 @@ class RequestStatement:
     """The exporter's columns the statement writes, in its SELECT's order."""
     unread: frozenset[str]
     """What the raw table does not hold (``Message.field``): the engine skips it on the wire."""
-    macros: Callable[..., dict[str, str]]
+    macros: Callable[[int], dict[str, str]]
     """The SQL file's macros for columns holding ``depth`` levels of AnyValue (``source``, ``valid``, ``zero8``
     and ``zero16`` are added here)."""
     items: Callable[[Any], Iterator[Any]]
@@ -107,12 +105,6 @@ class RequestStatement:
     several tables has a statement per table."""
     sql: str = ""
     """The SQL file (``<signal>.sql`` when empty)."""
-    scanned: tuple[str, ...] = ()
-    """The request's lists of KeyValues whose strings the engine redacts (paths from the request, e.g.
-    ``resource_spans.resource.attributes``); none: the signal is redacted before it is spooled. :attr:`macros`
-    is then called with ``redacted`` too."""
-    scan_read: frozenset[str] = frozenset()
-    """What the flag scan reads of a request (``Message.field``): the way to the :attr:`scanned` lists."""
 
     @property
     def entries(self) -> dict[bool, str]:
@@ -133,68 +125,35 @@ class RequestStatement:
         sees) with the columns of the common or the deep statement."""
         return f"file({values.literal(path)}, Protobuf, {values.literal(self.structure_of(deep))})"
 
-    def select_sql(self, source_sql: str, deep: bool = False, redacted: bool = False) -> str:
+    def select_sql(self, source_sql: str, deep: bool = False) -> str:
         """``SELECT`` of the table's rows (exporter column names) from the spooled requests ``source_sql`` reads
-        (with :meth:`structure_of` ``deep``). Append :meth:`settings`. ``redacted``: string values go through
-        :func:`aitrail.collector.engine.redaction.wrap` (put its ``with_clause`` first)."""
-        return _select_sql(self, source_sql, deep, redacted)
+        (with :meth:`structure_of` ``deep``). Append :meth:`settings`."""
+        return _select_sql(self, source_sql, deep)
 
     @property
     def valid(self) -> str:
         """SQL: an item is refused by none of :attr:`refused`'s conditions (the ``${valid}`` macro)."""
         return " AND ".join(f"NOT ({condition})" for condition in self.refused.values()) or "1"
 
-    def insert_sql(self, table: str, deep: bool, found: redaction.Replacements | None = None) -> Callable[[str], str]:
+    def insert_sql(self, table: str, deep: bool) -> Callable[[str], str]:
         """The statement storing the rows of the spooled requests a table function reads into ``table``
-        (qualified), with the secrets ``found`` replaced (exactly the statement without redaction when there are
-        none)."""
+        (qualified)."""
         columns = ", ".join(f"`{c}`" for c in self.columns)
-        prefix = redaction.with_clause(found) if found else ""
-        return lambda source_sql: (f"INSERT INTO {table} ({columns}) "
-                                   f"{prefix}{self.select_sql(source_sql, deep, bool(prefix))}")
+        return lambda source_sql: f"INSERT INTO {table} ({columns}) {self.select_sql(source_sql, deep)}"
 
     def settings(self, schema: str | None = None) -> str:
         """The SETTINGS clause the SELECT needs (``schema``: the .proto path as the engine sees it)."""
         return settings_clause(format_settings(self.signal, schema, spooled=True))
 
     def store_requests(self, store: Any, data: bytes, dedup_token: str | None = None, table: str | None = None,
-                       deep: bool = False) -> redaction.Replacements:
+                       deep: bool = False) -> None:
         """Store the rows of ``data`` (length-delimited spooled requests) in ``table`` (the signal's own when
         None) of ``store``: read from a file by the embedded engine, sent as the body of the INSERT to a server
-        (whose ``format_schemas`` directory holds ``otlp.proto``), with their secrets replaced (:attr:`scanned`):
-        one statement for them all, or, when their replacements would not fit one statement, one per run of
-        requests (each with the token numbered). Returns the secrets replaced."""
+        (whose ``format_schemas`` directory holds ``otlp.proto``)."""
         schema = None if store.in_process else PROTO_FILE
-        runs = self.redactions(store, data, deep) if self.scanned else [(data, redaction.Replacements())]
-        for n, (requests, found) in enumerate(runs):
-            token = dedup_token if len(runs) == 1 or dedup_token is None else f"{dedup_token}:{n}"
-            store.insert_requests(self.insert_sql(store.qualified(table or self.table), deep, found),
-                                  self.structure_of(deep), {**format_settings(self.signal, schema, spooled=True),
-                                                            **_REPEATABLE, **_BOUNDED, **redaction.settings(found)},
-                                  requests, token)
-        return redaction.merge(*(found for _, found in runs))
-
-    def scan_structure(self, deep: bool = False) -> str:
-        """The columns the flag scan reads spooled requests with (keys and strings only)."""
-        return spooled_structure(self.signal, fields_but(self.scan_read), VALUE_DEPTH if deep else SHALLOW_DEPTH)
-
-    def flag_sql(self, source_sql: str, deep: bool = False) -> str:
-        """SQL: the (request, key, string value) of the spooled requests ``source_sql`` reads (with
-        :meth:`scan_structure`) that redaction's prefilter flags, in the :attr:`scanned` lists."""
-        lists = ", ".join(f"arrayFlatten(request.{path})" for path in self.scanned)
-        return redaction.flag_sql(source_sql, f"arrayConcat({lists})", VALUE_DEPTH if deep else SHALLOW_DEPTH)
-
-    def redactions(self, store: Any, data: bytes, deep: bool = False) -> list[tuple[bytes, redaction.Replacements]]:
-        """The secrets in ``data`` (length-delimited spooled requests) and what replaces them, by runs of requests
-        one statement each stores (:func:`aitrail.collector.engine.redaction.split`; one run of all when there
-        are none): the engine in this process flags the values that may hold one (a server's ``input()`` cannot
-        be read twice), Python redacts those."""
-        flagged = store.read_requests(partial(self.flag_sql, deep=deep), self.scan_structure(deep),
-                                      {**format_settings(self.signal, spooled=True), **redaction.SCAN_SETTINGS}, data)
-        rows = redaction.rows(flagged)
-        if not rows:
-            return [(data, redaction.Replacements())]
-        return redaction.split(messages(data), rows)
+        store.insert_requests(self.insert_sql(store.qualified(table or self.table), deep), self.structure_of(deep),
+                              {**format_settings(self.signal, schema, spooled=True), **_REPEATABLE, **_BOUNDED}, data,
+                              dedup_token)
 
     def to_spool(self, request: Any, tenant: str, team: str | None, depth: int,
                  body: bytes | bytearray | None = None) -> Flattened:
@@ -223,8 +182,7 @@ class RequestStatement:
 
 
 @cache
-def _select_sql(statement: RequestStatement, source_sql: str, deep: bool, redacted: bool) -> str:
+def _select_sql(statement: RequestStatement, source_sql: str, deep: bool) -> str:
     template = Template(resources.files(__package__).joinpath(statement.sql or f"{statement.signal}.sql").read_text())
-    depth = VALUE_DEPTH if deep else SHALLOW_DEPTH
-    macros = statement.macros(depth, redacted) if statement.scanned else statement.macros(depth)
-    return template.substitute(source=source_sql, valid=statement.valid, zero8=ZERO8, zero16=ZERO16, **macros)
+    return template.substitute(source=source_sql, valid=statement.valid, zero8=ZERO8, zero16=ZERO16,
+                               **statement.macros(VALUE_DEPTH if deep else SHALLOW_DEPTH))

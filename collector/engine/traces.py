@@ -59,26 +59,13 @@ _UNREAD = frozenset({
 
 
 
-def _macros(depth: int, redacted: bool = False) -> dict[str, str]:
+def _macros(depth: int) -> dict[str, str]:
     return {
-        "resource_attributes": stamped(values.attributes("rs.resource.attributes", depth, CLAIMS, redacted)),
-        "span_attributes": values.attributes("sp.attributes", depth, CLAIMS, redacted),
-        "event_attributes": values.attributes("e.attributes", depth, "", redacted),
-        "link_attributes": values.attributes("l.attributes", depth, "", redacted),
+        "resource_attributes": stamped(values.attributes("rs.resource.attributes", depth, drop=CLAIMS)),
+        "span_attributes": values.attributes("sp.attributes", depth, drop=CLAIMS),
+        "event_attributes": values.attributes("e.attributes", depth),
+        "link_attributes": values.attributes("l.attributes", depth),
     }
-
-
-_SCANNED = ("resource_spans.resource.attributes", "resource_spans.scope_spans.spans.attributes",
-            "resource_spans.scope_spans.spans.events.attributes", "resource_spans.scope_spans.spans.links.attributes")
-"""The attribute lists otel_traces stores (the scope's are not): their strings are redacted in the engine."""
-
-_SCAN_READ = frozenset({
-    "ExportTraceServiceRequest.resource_spans", "ResourceSpans.resource", "ResourceSpans.scope_spans",
-    "Resource.attributes", "ScopeSpans.spans", "Span.attributes", "Span.events", "Span.links", "Event.attributes",
-    "Link.attributes", "KeyValue.key", "KeyValue.value", "AnyValue.string_value", "AnyValue.array_value",
-    "AnyValue.kvlist_value", "ArrayValue.values", "KeyValueList.values",
-})
-"""What the flag scan reads of a request: the way to those lists, their keys and strings."""
 
 
 def _refusal(span: Any) -> str | None:
@@ -95,18 +82,12 @@ def _refusal(span: Any) -> str | None:
 
 
 STATEMENT = RequestStatement("traces", TABLE, COLUMNS, _UNREAD, _macros,
-                             items_of("resource_spans", "scope_spans", "spans"), _refusal, "span", REFUSED, _SCANNED,
-                             _SCAN_READ)
+                             items_of("resource_spans", "scope_spans", "spans"), _refusal, "span", REFUSED)
 ENTRIES = STATEMENT.entries
 """The spool entry of a request for the common statement (False) and for the deep one (True)."""
 source = STATEMENT.source
 select_sql = STATEMENT.select_sql
 settings = STATEMENT.settings
 to_spool = STATEMENT.to_spool
-insert_sql = STATEMENT.insert_sql
-flag_sql = STATEMENT.flag_sql
-scan_structure = STATEMENT.scan_structure
-redactions = STATEMENT.redactions
-structure_of = STATEMENT.structure_of
 """What the collector spools of a trace request (the request beside its tenant and team, the part its depth
 needs), with the spans the statement will refuse told apart."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from aitrail.collector.engine import redaction
 from aitrail.collector.rows.common import _go_json_string
 from aitrail.collector.store.base import literal
 
@@ -53,17 +52,11 @@ def _double(number: str) -> str:
             f"{number} > 0, 'json: unsupported value: +Inf', 'json: unsupported value: -Inf')")
 
 
-def _string(value: str, key: str | None) -> str:
-    """SQL: a string value, redacted under ``key`` (:func:`aitrail.collector.engine.redaction.wrap`) when given."""
-    return value if key is None else redaction.wrap(value, key)
-
-
-def _scalar_json(value: str, key: str | None = None) -> list[str]:
-    """multiIf branches: the JSON text of an AnyValue that is not an array or a list (its string redacted under
-    ``key`` when given)."""
+def _scalar_json(value: str) -> list[str]:
+    """multiIf branches: the JSON text of an AnyValue that is not an array or a list."""
     kind = f"{value}.value"
     return [
-        f"{kind} = 'string_value'", json_string(_string(f"{value}.string_value", key)),
+        f"{kind} = 'string_value'", json_string(f"{value}.string_value"),
         f"{kind} = 'int_value'", f"toString({value}.int_value)",
         f"{kind} = 'bool_value'", f"if({value}.bool_value, 'true', 'false')",
         f"{kind} = 'double_value'", f"if(isFinite({value}.double_value), {go_float(value + '.double_value')}, "
@@ -81,11 +74,9 @@ def _last_of_each(items: str, keys: str) -> str:
     return f"arrayFilter((item, n) -> n = 1, {items}, arrayReverse(arrayEnumerateUniq(arrayReverse({keys}))))"
 
 
-def _container(value: str, level: int, depth: int, key: str | None = None) -> str:
+def _container(value: str, level: int, depth: int) -> str:
     """SQL: the JSON text of an AnyValue at ``level`` that is an array or a key-value list (``depth``: the levels
-    the columns hold; an array or a list at the last one renders as a failure, and is never sent there). With
-    ``key`` (the SQL of its attribute's name), strings inside are redacted before they are rendered: an array's
-    items under ``key``, a list's under their own keys.
+    the columns hold; an array or a list at the last one renders as a failure, and is never sent there).
 
     Both become one list of (sort key, prefix, value): an array's items keyed by their zero-padded position
     (so they keep their order), a list's by their key (sorted, the last of duplicates winning) and prefixed
@@ -93,19 +84,16 @@ def _container(value: str, level: int, depth: int, key: str | None = None) -> st
     a branch holding lambdas for every row, so the recursion must never see a scalar.
     """
     q, p = f"q{level}", f"p{level}"
-    array_key, list_key = ("", "") if key is None else (f", {key}", f", {q}.key")
-    items = (f"arrayConcat(arrayMap(({q}, n{level}) -> (leftPad(toString(n{level}), 10, '0'), '', {q}{array_key}), "
+    items = (f"arrayConcat(arrayMap(({q}, n{level}) -> (leftPad(toString(n{level}), 10, '0'), '', {q}), "
              f"{value}.array_value.values, arrayEnumerate({value}.array_value.values)), "
-             f"arrayMap({q} -> ({q}.key, concat({json_string(f'{q}.key')}, ':'), {q}.value{list_key}), "
+             f"arrayMap({q} -> ({q}.key, concat({json_string(f'{q}.key')}, ':'), {q}.value), "
              f"{value}.kvlist_value.values))")
     unique = _last_of_each(items, f"arrayMap({q} -> {q}.1, {items})")
-    item_key = None if key is None else f"{q}.4"
     if level + 1 < depth:
-        deeper = _container(f"{q}.3", level + 1, depth, item_key)
+        deeper = _container(f"{q}.3", level + 1, depth)
     else:  # deeper than the columns hold: cannot be rendered (such values go to a deeper reader)
         deeper = f"'{_FAILED}'"
-    scalars = (f"arrayMap({q} -> ({q}.1, concat({q}.2, multiIf({', '.join(_scalar_json(f'{q}.3', item_key))}, "
-               f"'null'))), "
+    scalars = (f"arrayMap({q} -> ({q}.1, concat({q}.2, multiIf({', '.join(_scalar_json(f'{q}.3'))}, 'null'))), "
                f"arrayFilter({q} -> {q}.3.value NOT IN {_NESTED}, {unique}))")
     containers = (f"arrayMap({q} -> ({q}.1, concat({q}.2, {deeper})), "
                   f"arrayFilter({q} -> {q}.3.value IN {_NESTED}, {unique}))")
@@ -121,15 +109,10 @@ def _scalar_as_string_of(kind: str, string: str, integer: str, boolean: str, dou
             f"{kind} = 'bytes_value', base64Encode({raw}), '')")
 
 
-def _rendered(nested: str, depth: int, redacted: bool = False) -> str:
+def _rendered(nested: str, depth: int) -> str:
     """SQL: the JSON text of each of an array of AnyValues that are arrays or lists (``''`` for one holding a NaN
-    or an infinity, as ``json.Marshal`` failing leaves it in pdata). ``redacted``: the array holds (AnyValue,
-    its attribute's name) and strings inside are redacted under the name (:func:`_container`)."""
-    if not redacted:
-        return (f"arrayMap(x -> arrayFilter(j -> position(j, '{_FAILED}') = 0, [{_container('x', 1, depth)}])[1], "
-                f"{nested})")
-    return (f"arrayMap(xn -> arrayFilter(j -> position(j, '{_FAILED}') = 0, [{_container('xn.1', 1, depth, 'xn.2')}])"
-            f"[1], {nested})")
+    or an infinity, as ``json.Marshal`` failing leaves it in pdata)."""
+    return f"arrayMap(x -> arrayFilter(j -> position(j, '{_FAILED}') = 0, [{_container('x', 1, depth)}])[1], {nested})"
 
 
 @cache
@@ -142,12 +125,11 @@ def as_string(value: str, depth: int) -> str:
 
 
 @cache
-def attributes(key_values: str, depth: int, drop: str = "", redacted: bool = False) -> str:
+def attributes(key_values: str, depth: int, drop: str = "") -> str:
     """SQL: a Map(String, String) of an array of KeyValues, the last of duplicate keys winning.
 
     ``drop``: a SQL Array(String) of keys to leave out (a payload's tenant claim); ``depth``: the AnyValue levels
-    the columns hold; ``redacted``: strings, inside arrays and lists too, go through
-    :func:`aitrail.collector.engine.redaction.wrap` (the statement starts with its ``WITH`` clause). Scalars are read through their flat subcolumns (arrays of kinds, strings, ints, ...
+    the columns hold. Scalars are read through their flat subcolumns (arrays of kinds, strings, ints, ...
     parallel to the keys), never by copying the KeyValue tuples; arrays and lists are rendered apart, over only
     the values that are one (see :func:`_container`), after the scalars (a map's order means nothing).
     """
@@ -156,14 +138,10 @@ def attributes(key_values: str, depth: int, drop: str = "", redacted: bool = Fal
     dropped = f" AND NOT has({drop}, k)" if drop else ""
     kept = f"arrayMap((k, t, n) -> n = 1 AND t NOT IN {_NESTED}{dropped}, {keys}, {value}.value, {last})"
     nested = f"arrayMap((k, t, n) -> n = 1 AND t IN {_NESTED}{dropped}, {keys}, {value}.value, {last})"
-    name, names = (", name", f", {keys}") if redacted else ("", "")
-    string = _string("s", "name" if redacted else None)
-    scalars = (f"arrayMap((k, s, i, b, d, y{name}) -> {_scalar_as_string_of('k', string, 'i', 'b', 'd', 'y')}, "
+    scalars = (f"arrayMap((k, s, i, b, d, y) -> {_scalar_as_string_of('k', 's', 'i', 'b', 'd', 'y')}, "
                f"{value}.value, {value}.string_value, {value}.int_value, {value}.bool_value, {value}.double_value, "
-               f"{value}.bytes_value{names})")
-    filtered = f"arrayFilter((x, m) -> m, {value}, {nested})"
-    containers = (_rendered(filtered, depth) if not redacted else
-                  _rendered(f"arrayZip({filtered}, arrayFilter((k, m) -> m, {keys}, {nested}))", depth, redacted))
+               f"{value}.bytes_value)")
+    containers = _rendered(f"arrayFilter((x, m) -> m, {value}, {nested})", depth)
     return (f"mapFromArrays(arrayConcat(arrayFilter((k, m) -> m, {keys}, {kept}), "
             f"arrayFilter((k, m) -> m, {keys}, {nested})), "
             f"arrayConcat(arrayFilter((t, m) -> m, {scalars}, {kept}), {containers}))")

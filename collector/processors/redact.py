@@ -3,12 +3,10 @@
 The SDK removes secrets before export, but any OTLP emitter can send to the
 collector (an assistant's native telemetry, an older SDK, a hand-rolled
 exporter). This processor runs :func:`aitrail.sdk.redact.redact` on every
-string value of a log or metrics request, in place: resource and scope
-attributes, log record bodies and attributes, metric data point attributes,
-and strings nested in arrays and key-value lists. Traces are redacted by the
-engine when the drain stores them (:mod:`aitrail.collector.engine.redaction`:
-Python sees only the values a SQL prefilter flags); logs and metrics follow
-when they take the engine path. What was already redacted stays as it is (redaction is idempotent).
+string value in a request, in place: resource and scope attributes, span,
+span event and span link attributes, log record bodies and attributes,
+metric data point attributes, and strings nested in arrays and key-value
+lists. What was already redacted stays as it is (redaction is idempotent).
 Hex values under digest or id names (``aitrail.prompt.hash``, a revision, a
 trace id) are kept: they are hashes on purpose, not keys.
 
@@ -22,11 +20,11 @@ a hex digest, clean only under its name): the processor keeps no secret in memor
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from aitrail.collector.engine.redaction import is_digest
 from aitrail.collector.processors import IngestContext
 from aitrail.sdk.redact import maybe_secret, redact
 
@@ -49,12 +47,7 @@ class Redact:
         self._request = threading.local()
         """Whether the request this thread is processing had a secret (set only then: nothing per value)."""
 
-    SIGNALS = frozenset({"logs", "metrics"})
-    """The signals redacted here (the engine redacts traces)."""
-
     def process(self, signal: str, request: Any, context: IngestContext) -> bool:
-        if signal not in self.SIGNALS:
-            return False
         self._request.changed = False
         for pairs in _value_lists(signal, request):
             for key, value in pairs:
@@ -69,7 +62,7 @@ class Redact:
             if text in self._clean:
                 return
             if maybe_secret(text):
-                if is_digest(key, text):  # clean under this name only: not remembered
+                if _is_digest(key, text):  # clean under this name only: not remembered
                     return
                 result = redact(text)
                 if result.count:
@@ -89,13 +82,35 @@ class Redact:
                 self._value(kv.key, kv.value)
 
 
+_DIGEST_NAMES = frozenset({"hash", "sha", "sha1", "sha256", "digest", "checksum", "revision", "commit", "id"})
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+def _is_digest(key: str, text: str) -> bool:
+    """A hex value under a name that says it is a digest or an id (``aitrail.prompt.hash``,
+    ``vcs.ref.head.revision``, ``trace_id``): the collector must not destroy what the SDK hashed on purpose."""
+    name = re.split(r"[._-]", key.lower())[-1] if key else ""
+    return name in _DIGEST_NAMES and _HEX.fullmatch(text) is not None
+
+
 def _values(attributes: Iterable[Any]) -> Iterator[tuple[str, Any]]:
     return ((kv.key, kv.value) for kv in attributes)
 
 
 def _value_lists(signal: str, request: Any) -> Iterator[Iterable[tuple[str, Any]]]:
     """Every group of (name, AnyValue) in a request of any signal."""
-    if signal == "logs":
+    if signal == "traces":
+        for rs in request.resource_spans:
+            yield _values(rs.resource.attributes)
+            for ss in rs.scope_spans:
+                yield _values(ss.scope.attributes)
+                for span in ss.spans:
+                    yield _values(span.attributes)
+                    for event in span.events:
+                        yield _values(event.attributes)
+                    for link in span.links:
+                        yield _values(link.attributes)
+    elif signal == "logs":
         for rl in request.resource_logs:
             yield _values(rl.resource.attributes)
             for sl in rl.scope_logs:

@@ -137,14 +137,6 @@ class Store(ABC):
         what reading them needs (the format schema)."""
 
     @abstractmethod
-    def read_requests(self, query: Callable[[str], str], structure: str, settings: Mapping[str, Any],
-                      data: bytes) -> bytes:
-        """Run ``query(source)``, a ``SELECT`` over ``data`` as :meth:`insert_requests` reads it, on an engine in
-        this process (a server's ``input()`` can only feed an insert), and return its rows as
-        ``JSONCompactEachRow``: the embedded store reads with its own engine, a server's client with an
-        in-memory chDB of its own."""
-
-    @abstractmethod
     def query_in(self, database: str, sql: str, params: Mapping[str, Any] | None = None,
                  fmt: str = "JSONEachRow") -> bytes:
         """Run a read with ``database`` as the current one (a tenant's database of views), the engine refusing

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,34 +21,6 @@ def _chdb() -> Any:
     except ImportError as exc:  # the light install has no engine
         raise StoreError("the embedded store needs chDB: pip install 'aitrail[server]'") from exc
     return chdb
-
-
-@contextmanager
-def _requests_file(directory: Path | None, data: bytes, structure: str) -> Iterator[str]:
-    """``data`` in a file the engine reads (deleted after): the ``file()`` table function reading it."""
-    with tempfile.NamedTemporaryFile(dir=directory, prefix=".requests-", suffix=".protobuf") as file:
-        file.write(data)
-        file.flush()
-        yield f"file({literal(file.name)}, Protobuf, {literal(structure)})"
-
-
-def scratch_engine() -> Any:
-    """An in-memory chDB, for a client of a server to read what it sends (one chDB per process: while it is
-    open, no embedded store can be)."""
-    return _chdb().connect(":memory:")
-
-
-def read_requests(conn: Any, lock: threading.Lock, directory: Path | None, query: Callable[[str], str],
-                  structure: str, settings: Mapping[str, Any], data: bytes) -> bytes:
-    """:meth:`Store.read_requests` on the chDB connection ``conn`` (``lock`` held), the data in ``directory``."""
-    with _requests_file(directory, data, structure) as source:
-        sql = f"{query(source)} {settings_clause(settings)}" if settings else query(source)
-        with lock:
-            try:
-                result = conn.query(sql, "JSONCompactEachRow")
-            except Exception as exc:
-                raise StoreError(str(exc)) from exc
-    return result.bytes() if result is not None else b""
 
 
 class EmbeddedStore(Store):
@@ -111,14 +82,13 @@ class EmbeddedStore(Store):
 
     def insert_requests(self, statement: Callable[[str], str], structure: str, settings: Mapping[str, Any],
                         data: bytes, dedup_token: str | None = None) -> None:
-        with _requests_file(self.data_dir, data, structure) as source:
+        with tempfile.NamedTemporaryFile(dir=self.data_dir, prefix=".requests-", suffix=".protobuf") as file:
+            file.write(data)
+            file.flush()
+            source = f"file({literal(file.name)}, Protobuf, {literal(structure)})"
             sql = f"{statement(source)} {settings_clause({**settings, **dedup_settings(dedup_token)})}"
             with self._write_lock:
                 self._run(self._writer, sql, "TSV", None)
-
-    def read_requests(self, query: Callable[[str], str], structure: str, settings: Mapping[str, Any],
-                      data: bytes) -> bytes:
-        return read_requests(self._writer, self._write_lock, self.data_dir, query, structure, settings, data)
 
     def query_in(self, database: str, sql: str, params: Mapping[str, Any] | None = None,
                  fmt: str = "JSONEachRow") -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,8 +30,6 @@ class RemoteStore(Store):
         from clickhouse_connect.driver.exceptions import OperationalError
 
         self._operational = OperationalError
-        self._scratch: Any = None
-        self._scratch_lock = threading.Lock()
         try:
             # No session: the collector runs queries from several threads at once.
             self._client = clickhouse_connect.get_client(dsn=url, autogenerate_session_id=False)
@@ -78,20 +75,5 @@ class RemoteStore(Store):
         sql = f"{statement(f'input({literal(structure)})')} FORMAT Protobuf"
         self._call(self._client.command, sql, data=data, settings={**settings, **dedup_settings(dedup_token)})
 
-    def read_requests(self, query: Callable[[str], str], structure: str, settings: Mapping[str, Any],
-                      data: bytes) -> bytes:
-        from aitrail.collector.store.embedded import read_requests, scratch_engine
-
-        if not self._client.ping():  # what is read here feeds an insert: no work while the server cannot take it
-            raise StoreUnavailable("ClickHouse did not answer a ping")
-        with self._scratch_lock:
-            if self._scratch is None:
-                self._scratch = scratch_engine()
-        return read_requests(self._scratch, self._scratch_lock, None, query, structure, settings, data)
-
     def close(self) -> None:
         self._client.close()
-        with self._scratch_lock:
-            if self._scratch is not None:
-                self._scratch.close()
-                self._scratch = None

@@ -47,9 +47,6 @@ class FlakyStore(Store):
     def insert_requests(self, statement, structure, settings, data, dedup_token=None):
         self.store.insert_requests(statement, structure, settings, data, dedup_token)
 
-    def read_requests(self, query, structure, settings, data):
-        return self.store.read_requests(query, structure, settings, data)
-
     def command(self, sql, params=None):
         self.store.command(sql, params)
 

@@ -42,7 +42,7 @@ FORMAT = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.I)
 CODE = re.compile(r"Code: (\d+)")
 MAX_URI = 1 << 20
 """A ClickHouse server's ``http_max_uri_size``."""
-INSERT_SETTINGS = re.compile(r"^(insert_\w+|deduplicate_\w+|async_insert|format_schema|input_format_\w+|max_query_size)$")
+INSERT_SETTINGS = re.compile(r"^(insert_\w+|deduplicate_\w+|async_insert|format_schema|input_format_\w+)$")
 INPUT = re.compile(r"\binput\(('(?:[^'\\]|\\.)*')\)", re.S)
 PROTOBUF_INPUT = re.compile(r"\s+FORMAT\s+Protobuf\s*$", re.I)
 

@@ -19,7 +19,6 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from aitrail.sdk import vocabulary as v
 from aitrail.sdk.fingerprint import fingerprints, to_signed
-from aitrail.sdk.redact import redact
 
 
 def span_exporter(kind, collector):
@@ -228,8 +227,6 @@ def test_healthz_and_metrics_count_what_happened(collector):
 
 def test_secrets_from_a_client_that_did_not_redact_never_reach_storage(collector, ch):
     """The collector redacts again: a raw OTel client with a secret in its prompt stores none of it."""
-    import urllib.request
-
     token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
     aws = "AKIA" + "QWERTYUIOPASDFGH"
     provider, tracer = _tracer("http-protobuf", collector)
@@ -243,11 +240,6 @@ def test_secrets_from_a_client_that_did_not_redact_never_reach_storage(collector
     assert token not in everything and aws not in everything
     prompt = ch.query("SELECT prompt FROM aitrail.ai_generations").first_row[0]
     assert prompt.startswith("use token [REDACTED:") and "to deploy" in prompt
-    kinds = redact(f"use token {token} and key {aws} to deploy").kinds  # what the collector must have counted
-    health = json.load(urllib.request.urlopen(f"{collector.http_url}/healthz"))
-    assert health["metrics"]["redacted"] == kinds
-    text = urllib.request.urlopen(f"{collector.http_url}/metrics").read().decode()
-    assert all(f'aitrail_redacted_total{{kind="{kind}"}} {n}' in text for kind, n in kinds.items())
 
 
 @pytest.mark.parametrize("kind", EXPORTERS)

@@ -9,9 +9,7 @@ of ``otel_traces`` and are read back the same way; they must be equal: the
 fuzzing corpus (every value type, nesting, NaN and infinities, odd strings,
 out-of-range times), the secret corpus (in values, arrays, lists, events,
 resources), SDK spans (events, links, kinds, statuses), refused ids, duplicate
-keys and a payload's tenant and team claims. The Python side redacts as the
-collector did before the engine took it over (``reference_traces.redact_request``),
-so the engine's redaction is held to it on every corpus too.
+keys and a payload's tenant and team claims.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
 import engine_equality
 from otlp_corpus import valid_traces
-from reference_traces import redact_request, spans_to_table
+from reference_traces import spans_to_table
 from secret_corpus import corpus
 
 from aitrail.collector.engine import traces
@@ -138,15 +136,8 @@ def spooled(requests: list[ExportTraceServiceRequest], tenant: str, team: str | 
 def both_ways(store: Any, requests: list[ExportTraceServiceRequest], tenant: str,
               team: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
     """(rows the Python path stores, rows the engine stores, the statements used) for the same requests."""
-    return engine_equality.both_ways(store, "traces", traces.TABLE, _reference, traces.to_spool, _read, requests,
+    return engine_equality.both_ways(store, "traces", traces.TABLE, spans_to_table, traces.to_spool, _read, requests,
                                      tenant, team)
-
-
-def _reference(request: ExportTraceServiceRequest) -> Any:
-    """The Python way: the collector's redaction before it moved to the engine, then the reference flattener."""
-    redact_request(request)
-    return spans_to_table(request)
-
 
 
 def test_only_values_nesting_past_the_common_depth_go_to_the_deep_statement() -> None:

@@ -46,14 +46,41 @@ def _assert_clean(request, context: str) -> None:  # noqa: ANN001
             assert value.encode() not in raw, (context, secret.name)
 
 
-def test_trace_requests_are_left_to_the_engine():
-    """Traces are redacted when the drain stores them (tests/collector/engine/test_redaction.py), not here."""
+def _traces() -> ExportTraceServiceRequest:
+    lines = _secret_lines()
     request = ExportTraceServiceRequest()
-    span = request.resource_spans.add().scope_spans.add().spans.add(name="generation")
-    span.attributes.append(_kv("aitrail.prompt.text", _secret_lines()[0]))
-    before = request.SerializeToString()
-    Redact().process("traces", request, IngestContext())
-    assert request.SerializeToString() == before
+    rs = request.resource_spans.add()
+    rs.resource.attributes.extend([_kv("service.name", "claude-code"), _kv("deploy.config", lines[0])])
+    ss = rs.scope_spans.add()
+    ss.scope.name = "aitrail"
+    ss.scope.attributes.append(_kv("scope.note", lines[1]))
+    for i, line in enumerate(lines):
+        span = ss.spans.add(name=f"generation {i}")
+        span.attributes.extend([
+            _kv("aitrail.prompt.text", f"please fix this:\n{line}"),
+            _kv("gen_ai.request.model", "claude-sonnet-4-5"),
+            _kv("aitrail.code.lines_added", 3),
+            _kv("tool.args", [line, "ls -la"]),
+            _kv("tool.input", {"command": line, "cwd": "/home/alice/app"}),
+        ])
+        span.events.add(name="tool_call").attributes.append(_kv("input", line))
+        span.links.add().attributes.append(_kv("why", line))
+    return request
+
+
+def test_no_secret_is_left_in_a_trace_request():
+    request = _traces()
+    processor = Redact()
+    processor.process("traces", request, IngestContext())
+    _assert_clean(request, "traces")
+    assert processor.redacted >= 5 * len(SECRETS)
+    rs = request.resource_spans[0]
+    assert rs.resource.attributes[0].value.string_value == "claude-code"
+    span = rs.scope_spans[0].spans[0]
+    assert span.attributes[1].value.string_value == "claude-sonnet-4-5"
+    assert span.attributes[2].value.int_value == 3
+    assert span.attributes[0].value.string_value.startswith("please fix this:\n")
+    assert "[REDACTED:" in span.attributes[0].value.string_value
 
 
 def test_no_secret_is_left_in_a_log_request():
@@ -84,15 +111,11 @@ def test_no_secret_is_left_in_a_metrics_request():
     _assert_clean(request, "metrics")
 
 
-def _log_record(request: ExportLogsServiceRequest):  # noqa: ANN202
-    return request.resource_logs.add().scope_logs.add().log_records.add()
-
-
 def test_a_clean_request_comes_out_byte_for_byte_the_same_and_fast():
-    request = ExportLogsServiceRequest()
-    sl = request.resource_logs.add().scope_logs.add()
+    request = ExportTraceServiceRequest()
+    ss = request.resource_spans.add().scope_spans.add()
     for i in range(500):
-        span = sl.log_records.add()
+        span = ss.spans.add(name="generation")
         span.attributes.extend([
             _kv("aitrail.assistant", "claude-code"), _kv("gen_ai.request.model", "claude-sonnet-4-5-20250929"),
             _kv("code.file.path", f"src/payments/retry_policy_{i}.py"), _kv("session.id", f"session-{i}"),
@@ -101,7 +124,7 @@ def test_a_clean_request_comes_out_byte_for_byte_the_same_and_fast():
         ])
     before = request.SerializeToString()
     start = time.perf_counter()
-    Redact().process("logs", request, IngestContext())
+    Redact().process("traces", request, IngestContext())
     elapsed = time.perf_counter() - start
     assert request.SerializeToString() == before
     assert elapsed < 0.5, f"{elapsed * 1e3:.0f} ms for 3000 attribute values"
@@ -109,11 +132,11 @@ def test_a_clean_request_comes_out_byte_for_byte_the_same_and_fast():
 
 def test_hashes_the_sdk_made_on_purpose_are_kept_but_not_a_key_under_another_name():
     digest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    request = ExportLogsServiceRequest()
-    span = _log_record(request)
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add(name="generation")
     span.attributes.extend([_kv("aitrail.prompt.hash", digest), _kv("artifact.sha256", digest),
                             _kv("webhook.signing_secret", digest)])
-    Redact().process("logs", request, IngestContext())
+    Redact().process("traces", request, IngestContext())
     values = [kv.value.string_value for kv in span.attributes]
     assert values == [digest, digest, "[REDACTED:high_entropy]"]
 
@@ -122,14 +145,14 @@ def test_a_hex_value_kept_as_a_digest_is_not_remembered_as_clean_for_other_names
     """Under a digest's name a hex value is kept; the same value under any other name is still redacted."""
     (secret,) = [s.values[0] for s in SECRETS if s.name == "unlabelled hex secret"]
     processor = Redact()
-    request = ExportLogsServiceRequest()
-    span = _log_record(request)
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
     span.attributes.extend([_kv("aitrail.prompt.hash", secret), _kv("webhook.signing", secret)])
-    processor.process("logs", request, IngestContext())
+    processor.process("traces", request, IngestContext())
     assert span.attributes[0].value.string_value == secret
     assert secret not in span.attributes[1].value.string_value
-    again = ExportLogsServiceRequest()
-    later = _log_record(again)
+    again = ExportTraceServiceRequest()
+    later = again.resource_spans.add().scope_spans.add().spans.add()
     later.attributes.append(_kv("webhook.signing", secret))  # a later request, the same processor
-    processor.process("logs", again, IngestContext())
+    processor.process("traces", again, IngestContext())
     assert secret not in later.attributes[0].value.string_value
