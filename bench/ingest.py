@@ -969,7 +969,7 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
               f"flatten, {e['flatten_insert_raw_table_only_us_per_span']} µs/span into the raw table alone, "
               f"{e['parse_flatten_insert_us_per_span']} µs/span with its views; {e['spans_per_cpu_s']:,} spans per "
               f"CPU-second ({round(e['spans_per_cpu_s'] / n['spans_per_cpu_s'], 2)} of the floor), "
-              f"{e['spans_per_cpu_s_without_planning']:,} without planning; the deep statement (for requests whose "
+              f"{e['spans_per_cpu_s_without_planning'] or 'too few spans to tell'} without planning; the deep statement (for requests whose "
               f"values nest deeper, rare) plans in {e['planning_s_deep_statement']} s, "
               f"{e['deep_statement_us_per_span']} µs/span")
         for workload, floors in result["floors"].items():
