@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from aitrail.collector.engine.nesting import DEEPER, WITHIN, nesting
 from aitrail.collector.engine.schema import RECURSIVE, REQUESTS, SHALLOW_DEPTH, VALUE_DEPTH
-from aitrail.collector.processors import resources
+from aitrail.collector.processors import GROUPS, resources
 from aitrail.errors import InvalidPayload, PayloadTooLarge
 
 
@@ -218,8 +218,8 @@ def _most_attributes(signal: str, request: Any) -> int:
     in C, through ``map``; none over attributes)."""
     most = _most(resource.attributes for resource in resources(signal, request))
     if signal != "traces":  # (otel_logs and the metrics' tables hold the scope's attributes too)
-        scopes = f"scope_{signal}"
-        most = max(most, _most(scope.scope.attributes for group in getattr(request, _GROUPS[signal])
+        groups, scopes = GROUPS[signal]
+        most = max(most, _most(scope.scope.attributes for group in getattr(request, groups)
                                for scope in getattr(group, scopes)))
     for items, _ in _item_lists(signal, request):
         if signal == "traces":
@@ -257,16 +257,13 @@ def walk(signal: str, request: Any, limits: ItemLimits) -> Enforced:
     return Enforced(refused, reasons, seen.levels)
 
 
-_GROUPS = {"traces": "resource_spans", "logs": "resource_logs", "metrics": "resource_metrics"}
-
-
 def _resource_problems(signal: str, request: Any, limits: ItemLimits, seen: _Depth) -> Iterator[str]:
-    for group in getattr(request, _GROUPS[signal]):
+    groups, scopes = GROUPS[signal]
+    for group in getattr(request, groups):
         problem = _problem(group.resource.attributes, limits, seen)
         if problem:
             yield f"resource {problem}"
-        scopes = {"logs": "scope_logs", "metrics": "scope_metrics"}.get(signal)  # their tables hold its attributes
-        for scope_items in getattr(group, scopes) if scopes else ():
+        for scope_items in getattr(group, scopes) if signal != "traces" else ():  # their tables hold its attributes
             problem = _problem(scope_items.scope.attributes, limits, seen)
             if problem:
                 yield f"scope {problem}"

@@ -1,6 +1,6 @@
 """One signal's ingest statement: spooled requests in, its raw table's rows out, in one ``INSERT … SELECT``.
 
-Every signal the engine stores (traces, logs) takes the same road: the
+Every signal takes the same road (metrics with a statement per kind of data point): the
 collector spools each request's bytes beside the tenant and team it
 established (:func:`aitrail.collector.engine.schema.spooled`), as the part of
 the statement its values' depth needs (:meth:`RequestStatement.entry`); the
@@ -11,8 +11,8 @@ format and flattens them with the signal's SQL (``<signal>.sql``, its
 Two statements share a signal's work, by request: the common one reads values
 two levels deep (a value, and the items of an array or a list of scalars) and
 plans several times faster than the deep one, which reads all the levels the
-schema unrolls; a request nesting deeper (``ItemLimits``' walk says so) goes to
-the deep one.
+schema unrolls; a request nesting deeper (the item limits' check says so,
+:mod:`~aitrail.collector.engine.nesting`) goes to the deep one.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from aitrail.collector.engine.schema import (
     spooled,
     spooled_structure,
 )
+from aitrail.collector.processors import GROUPS
 from aitrail.collector.rows.common import Flattened, summarize
 from aitrail.collector.spool import REQUESTS_PREFIX, Requests
 from aitrail.collector.store.base import settings_clause
@@ -55,9 +56,11 @@ ZERO16 = "repeat('\\0', 16)"
 """SQL: the all-zero span and trace ids, which mean "no id" (the ``${zero8}`` and ``${zero16}`` macros)."""
 
 
-def items_of(resources: str, scopes: str, items: str) -> Callable[[Any], Iterator[Any]]:
-    """Every item of a request, by the names of its repeated fields (``resource_logs``, ``scope_logs``,
+def items_of(signal: str, items: str) -> Callable[[Any], Iterator[Any]]:
+    """Every item of a request of ``signal``, by the name of its scopes' repeated field of items (``spans``,
     ``log_records``)."""
+    resources, scopes = GROUPS[signal]
+
     def each(request: Any) -> Iterator[Any]:
         for resource in getattr(request, resources):
             for scope in getattr(resource, scopes):

@@ -27,31 +27,15 @@ class Processor(Protocol):
         spooled, not serialized again)."""
 
 
+GROUPS = {
+    "traces": ("resource_spans", "scope_spans"),
+    "logs": ("resource_logs", "scope_logs"),
+    "metrics": ("resource_metrics", "scope_metrics"),
+}
+"""A request's repeated fields of each signal: its resources' groups, and in each group its scopes' groups."""
+
+
 def resources(signal: str, request: Any) -> Iterator[Any]:
     """Every Resource message in a request of any signal."""
-    groups = {"traces": "resource_spans", "logs": "resource_logs", "metrics": "resource_metrics"}[signal]
-    for group in getattr(request, groups):
+    for group in getattr(request, GROUPS[signal][0]):
         yield group.resource
-
-
-def item_attributes(signal: str, request: Any) -> Iterator[Any]:
-    """The attribute lists of every span, log record or metric data point in a request."""
-    if signal == "traces":
-        for rs in request.resource_spans:
-            for ss in rs.scope_spans:
-                for span in ss.spans:
-                    yield span.attributes
-    elif signal == "logs":
-        for rl in request.resource_logs:
-            for sl in rl.scope_logs:
-                for record in sl.log_records:
-                    yield record.attributes
-    else:
-        for rm in request.resource_metrics:
-            for sm in rm.scope_metrics:
-                for metric in sm.metrics:
-                    kind = metric.WhichOneof("data")
-                    if kind is None:
-                        continue
-                    for point in getattr(metric, kind).data_points:
-                        yield point.attributes
