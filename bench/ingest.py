@@ -264,7 +264,7 @@ def client_process(protocol: str, target: str, client: int, threads: int, reques
         def sender(share: list[bytes]) -> None:
             try:
                 if protocol == "http":
-                    _send_http(int(target), share, stats, signal)
+                    _send_http(int(target), share, stats, "logs" if workload == "logs" else "traces")
                 else:
                     _send_grpc(target, share, stats)
             except Exception as exc:  # reported to the parent, which fails the benchmark

@@ -117,9 +117,12 @@ NATIVE_PROTO = Path(__file__).with_name("otlp_logs.proto")
 
 
 def native_select(path: Path) -> str:
-    """otel_logs rows from a file of length-delimited ExportLogsServiceRequests, all in ClickHouse SQL (scalar
-    values as the exporter writes them, arrays and lists as hex: a floor, not the product)."""
-    from bench.ingest import _ANY_VALUE, _AS_STRING, _KEY_VALUES
+    """otel_logs rows from a file of length-delimited ExportLogsServiceRequests, all in ClickHouse SQL (values as the
+    traces' fair floor renders them: scalars and arrays of scalars as the exporter writes them, lists as hex: a
+    floor, not the product)."""
+    from bench.ingest import _ANY_VALUE, _KEY_VALUES, _as_string
+
+    as_string = _as_string(arrays=True)
 
     structure = (
         f"resource_logs Array(Tuple(resource Tuple(attributes {_KEY_VALUES}), schema_url String, scope_logs Array(Tuple("
@@ -135,12 +138,12 @@ def native_select(path: Path) -> str:
                if(lr.span_id = '', '', lower(hex(lr.span_id))) AS SpanId,
                toUInt8(bitAnd(lr.flags, 255)) AS TraceFlags, lr.severity_text AS SeverityText,
                toUInt8(lr.severity_number) AS SeverityNumber, ResourceAttributes['service.name'] AS ServiceName,
-               arrayMap({_AS_STRING}, [lr.body])[1] AS Body, rl.schema_url AS ResourceSchemaUrl,
-               mapUpdate(mapFromArrays(rl.resource.attributes.key, arrayMap({_AS_STRING}, rl.resource.attributes.value)),
+               arrayMap({as_string}, [lr.body])[1] AS Body, rl.schema_url AS ResourceSchemaUrl,
+               mapUpdate(mapFromArrays(rl.resource.attributes.key, arrayMap({as_string}, rl.resource.attributes.value)),
                          map('aitrail.tenant.id', 'default')) AS ResourceAttributes,
                sl.schema_url AS ScopeSchemaUrl, sl.scope.name AS ScopeName, sl.scope.version AS ScopeVersion,
-               mapFromArrays(sl.scope.attributes.key, arrayMap({_AS_STRING}, sl.scope.attributes.value)) AS ScopeAttributes,
-               mapFromArrays(lr.attributes.key, arrayMap({_AS_STRING}, lr.attributes.value)) AS LogAttributes,
+               mapFromArrays(sl.scope.attributes.key, arrayMap({as_string}, sl.scope.attributes.value)) AS ScopeAttributes,
+               mapFromArrays(lr.attributes.key, arrayMap({as_string}, lr.attributes.value)) AS LogAttributes,
                if(lr.event_name != '', lr.event_name, LogAttributes['event.name']) AS EventName
         FROM file('{path}', Protobuf, '{structure}')
         ARRAY JOIN resource_logs AS rl ARRAY JOIN rl.scope_logs AS sl ARRAY JOIN sl.log_records AS lr
