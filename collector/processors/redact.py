@@ -20,9 +20,10 @@ a hex digest, clean only under its name): the processor keeps no secret in memor
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from aitrail.collector.processors import IngestContext
@@ -49,86 +50,111 @@ class Redact:
 
     def process(self, signal: str, request: Any, context: IngestContext) -> bool:
         self._request.changed = False
-        for pairs in _value_lists(signal, request):
-            for key, value in pairs:
-                self._value(key, value)
+        for attributes in _attribute_lists(signal, request):
+            self._attributes(attributes)
+        if signal == "logs":
+            for record in _log_records(request):
+                if record.HasField("body"):
+                    self._value("body", record.body)
         return self._request.changed
+
+    def _attributes(self, attributes: Any) -> None:
+        """One repeated KeyValue field. Most values are strings already found clean: their test is one read of
+        ``string_value`` (empty for any other kind) and a set lookup, the key read only for the rest."""
+        clean = self._clean
+        for kv in attributes:
+            value = kv.value
+            text = value.string_value
+            if text:
+                if text not in clean:
+                    self._string(kv.key, value, text)
+            elif value.WhichOneof("value") in _NESTED:
+                self._value(kv.key, value)
 
     def _value(self, key: str, value: Any) -> None:
         """One AnyValue, recursively (arrays and key-value lists hold AnyValues too)."""
         kind = value.WhichOneof("value")
         if kind == "string_value":
-            text = value.string_value
-            if text in self._clean:
-                return
-            if maybe_secret(text):
-                if _is_digest(key, text):  # clean under this name only: not remembered
-                    return
-                result = redact(text)
-                if result.count:
-                    value.string_value = result.text
-                    self.redacted += result.count
-                    self._request.changed = True
-                    return
-            if len(text) <= self.CLEAN_CACHE_LENGTH:  # a set lookup is cheaper than the pre-check
-                if len(self._clean) >= self.CLEAN_CACHE_SIZE:
-                    self._clean = set()
-                self._clean.add(text)
+            if value.string_value not in self._clean:
+                self._string(key, value, value.string_value)
         elif kind == "array_value":
-            for item in value.array_value.values:
-                self._value(key, item)
+            items = value.array_value.values
+            if not _SCALARS.issuperset({item.WhichOneof("value") for item in items}):  # ints: fingerprints
+                for item in items:
+                    self._value(key, item)
         elif kind == "kvlist_value":
-            for kv in value.kvlist_value.values:
-                self._value(kv.key, kv.value)
+            self._attributes(value.kvlist_value.values)
+
+    def _string(self, key: str, value: Any, text: str) -> None:
+        """A string value not known clean: redacted in place, or remembered as clean."""
+        if _HEX.fullmatch(text) and _digest_name(key):  # clean under this name only: not remembered
+            return
+        if maybe_secret(text):
+            result = redact(text)
+            if result.count:
+                value.string_value = result.text
+                self.redacted += result.count
+                self._request.changed = True
+                return
+        if len(text) <= self.CLEAN_CACHE_LENGTH:  # a set lookup is cheaper than the pre-check
+            if len(self._clean) >= self.CLEAN_CACHE_SIZE:
+                self._clean = set()
+            self._clean.add(text)
+
+
+_NESTED = frozenset({"array_value", "kvlist_value"})
+_SCALARS = frozenset({"int_value", "double_value", "bool_value", None})
+"""The kinds of value that hold no text (an array of them, such as line fingerprints, is read once)."""
 
 
 _DIGEST_NAMES = frozenset({"hash", "sha", "sha1", "sha256", "digest", "checksum", "revision", "commit", "id"})
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
 
-def _is_digest(key: str, text: str) -> bool:
-    """A hex value under a name that says it is a digest or an id (``aitrail.prompt.hash``,
-    ``vcs.ref.head.revision``, ``trace_id``): the collector must not destroy what the SDK hashed on purpose."""
-    name = re.split(r"[._-]", key.lower())[-1] if key else ""
-    return name in _DIGEST_NAMES and _HEX.fullmatch(text) is not None
+@functools.lru_cache(maxsize=4096)
+def _digest_name(key: str) -> bool:
+    """Whether a key names a digest or an id (``aitrail.prompt.hash``, ``vcs.ref.head.revision``, ``trace_id``):
+    a hex value under it is what the SDK hashed on purpose, which the collector must not destroy. A
+    collector sees few keys: each is read once (a bounded memory, since any client may send any key)."""
+    return re.split(r"[._-]", key.lower())[-1] in _DIGEST_NAMES if key else False
 
 
-def _values(attributes: Iterable[Any]) -> Iterator[tuple[str, Any]]:
-    return ((kv.key, kv.value) for kv in attributes)
-
-
-def _value_lists(signal: str, request: Any) -> Iterator[Iterable[tuple[str, Any]]]:
-    """Every group of (name, AnyValue) in a request of any signal."""
+def _attribute_lists(signal: str, request: Any) -> Iterator[Any]:
+    """Every repeated KeyValue field of a request of any signal (a log record's body aside)."""
     if signal == "traces":
         for rs in request.resource_spans:
-            yield _values(rs.resource.attributes)
+            yield rs.resource.attributes
             for ss in rs.scope_spans:
-                yield _values(ss.scope.attributes)
+                yield ss.scope.attributes
                 for span in ss.spans:
-                    yield _values(span.attributes)
+                    yield span.attributes
                     for event in span.events:
-                        yield _values(event.attributes)
+                        yield event.attributes
                     for link in span.links:
-                        yield _values(link.attributes)
+                        yield link.attributes
     elif signal == "logs":
         for rl in request.resource_logs:
-            yield _values(rl.resource.attributes)
+            yield rl.resource.attributes
             for sl in rl.scope_logs:
-                yield _values(sl.scope.attributes)
+                yield sl.scope.attributes
                 for record in sl.log_records:
-                    if record.HasField("body"):
-                        yield (("body", record.body),)
-                    yield _values(record.attributes)
+                    yield record.attributes
     else:
         for rm in request.resource_metrics:
-            yield _values(rm.resource.attributes)
+            yield rm.resource.attributes
             for sm in rm.scope_metrics:
-                yield _values(sm.scope.attributes)
+                yield sm.scope.attributes
                 for metric in sm.metrics:
                     kind = metric.WhichOneof("data")
                     if kind is None:
                         continue
                     for point in getattr(metric, kind).data_points:
-                        yield _values(point.attributes)
+                        yield point.attributes
                         for exemplar in getattr(point, "exemplars", ()):
-                            yield _values(exemplar.filtered_attributes)
+                            yield exemplar.filtered_attributes
+
+
+def _log_records(request: Any) -> Iterator[Any]:
+    for rl in request.resource_logs:
+        for sl in rl.scope_logs:
+            yield from sl.log_records

@@ -26,8 +26,12 @@ def _kv(key: str, value: object) -> KeyValue:
 def _set(target: AnyValue, value: object) -> None:
     if isinstance(value, str):
         target.string_value = value
+    elif isinstance(value, bool):
+        target.bool_value = value
     elif isinstance(value, int):
         target.int_value = value
+    elif isinstance(value, float):
+        target.double_value = value
     elif isinstance(value, list):
         for item in value:
             _set(target.array_value.values.add(), item)
@@ -62,6 +66,7 @@ def _traces() -> ExportTraceServiceRequest:
             _kv("aitrail.code.lines_added", 3),
             _kv("tool.args", [line, "ls -la"]),
             _kv("tool.input", {"command": line, "cwd": "/home/alice/app"}),
+            _kv("tool.mixed", [7, 2.5, True, line, {"inner": [1, line]}]),  # numbers first, text after
         ])
         span.events.add(name="tool_call").attributes.append(_kv("input", line))
         span.links.add().attributes.append(_kv("why", line))
