@@ -449,8 +449,10 @@ def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None, signa
         request, sent = timed("decode (protobuf)", decode, signal, body, "application/x-protobuf", None, limits)
         enforced = timed("item limits", enforce, signal, request, cfg.item_limits, sent)
         as_sent = enforced.as_sent
+        unchanged = sent
         for name, processor in processors:
-            as_sent = not timed(f"processor: {name}", processor.process, signal, request, context) and as_sent
+            if timed(f"processor: {name}", processor.process, signal, request, context, unchanged):
+                as_sent, unchanged = False, None
         spooled = timed("spool part (the request beside its tenant: as sent, or serialized again if changed)",
                         SPOOL[signal], request, context.tenant, context.team, enforced.depth, sent if as_sent else None)
         timed("spool record (encode)", encode_record, spooled.tables)

@@ -89,8 +89,10 @@ class Pipeline:
         refused, reasons, depth, as_sent = enforce(signal, request, self.limits, body)  # items over a limit leave here
         if refused:
             self.metrics.count(self.metrics.rejected, "over_limit", refused)
-        for processor in self.processors:
-            as_sent = not processor.process(signal, request, context) and as_sent  # (every processor runs)
+        unchanged = body
+        for processor in self.processors:  # (every processor runs)
+            if processor.process(signal, request, context, unchanged):
+                as_sent, unchanged = False, None
         flattened = SPOOL[signal](request, context.tenant, context.team, depth, body if as_sent else None)
         if refused:
             flattened = Flattened(flattened.tables, flattened.rejected + refused, reasons + flattened.errors)

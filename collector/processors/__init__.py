@@ -22,9 +22,12 @@ class IngestContext:
 
 
 class Processor(Protocol):
-    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
+    def process(self, signal: str, request: Any, context: IngestContext, body: bytes | bytearray | None = None
+                ) -> bool:
         """Change ``request`` in place; say whether anything changed (else the request's bytes as they came are
-        spooled, not serialized again)."""
+        spooled, not serialized again). ``body``: the protobuf bytes ``request`` was parsed from while no processor
+        has changed it (items over a limit may be gone from the request, never added), None otherwise: a name
+        absent from them is absent from the request, which a processor may know without reading it."""
 
 
 GROUPS = {

@@ -54,6 +54,10 @@ MESSAGE_ATTRIBUTES = frozenset({v.GEN_AI_PROMPT, INPUT_MESSAGES, OUTPUT_MESSAGES
 """Span and record attributes that hold messages."""
 OPERATIONS = ("chat", "text_completion", "generate_content")
 """Operations whose spans are generations (as migration 0004's view has it)."""
+_MESSAGE_NAMES = re.compile(b"|".join(re.escape(name.encode()) for name in sorted(MESSAGE_EVENTS | MESSAGE_ATTRIBUTES)))
+"""Any name of an event or an attribute holding messages, in a request's protobuf bytes. A record is read only
+for its event name, and a span changed only for its messages but for the ``model_call`` mark: where none of these
+names is in the bytes, no record is changed, nor a span when the collector does not derive generations."""
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
 _ALREADY_READ = frozenset({v.PROMPT_TEXT, v.PROMPT_HASH})
 """Keys that say a span's prompt was read already (the SDK's spans): the span is left as it came."""
@@ -86,6 +90,8 @@ def _message_text(message: Any) -> str:
 
 def _text(raw: str, role: str | None) -> str:
     """The text of the last message with ``role`` (any, when None) in a messages document, or ``raw`` itself."""
+    if not raw:  # (most spans: no messages; a failed parse costs more than everything else read of them)
+        return raw
     try:
         document = json.loads(raw)
     except ValueError:
@@ -187,7 +193,10 @@ class GenAIContent:
     def from_config(cls, config: Any) -> GenAIContent:
         return cls(config.prompt_policy, derive=config.derive_interval > 0)
 
-    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
+    def process(self, signal: str, request: Any, context: IngestContext, body: bytes | bytearray | None = None
+                ) -> bool:
+        if body is not None and (signal == "logs" or not self.derive) and _MESSAGE_NAMES.search(body) is None:
+            return False  # nothing to read, and (records; spans when not deriving) nothing to mark
         changed: list[bool] = []
         if signal == "traces":
             for rs in request.resource_spans:

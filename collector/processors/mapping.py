@@ -77,7 +77,8 @@ class Mapping:
     def from_config(cls, config: Any) -> Mapping:
         return cls(config.team_attributes, config.people)
 
-    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
+    def process(self, signal: str, request: Any, context: IngestContext, body: bytes | bytearray | None = None
+                ) -> bool:
         if not self.team_attributes and not self.people:
             return False
         changed = False

@@ -48,7 +48,8 @@ class Redact:
         self._request = threading.local()
         """Whether the request this thread is processing had a secret (set only then: nothing per value)."""
 
-    def process(self, signal: str, request: Any, context: IngestContext) -> bool:
+    def process(self, signal: str, request: Any, context: IngestContext, body: bytes | bytearray | None = None
+                ) -> bool:
         self._request.changed = False
         for attributes in _attribute_lists(signal, request):
             self._attributes(attributes)

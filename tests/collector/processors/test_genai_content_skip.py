@@ -8,10 +8,11 @@ import json
 import random
 
 import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from aitrail.collector.processors import IngestContext
-from aitrail.collector.processors.genai_content import GenAIContent
+from aitrail.collector.processors.genai_content import MESSAGE_ATTRIBUTES, MESSAGE_EVENTS, GenAIContent
 
 MESSAGES = json.dumps([{"role": "user", "parts": [{"type": "text", "content": "write a loop"}]}])
 ANSWER = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": "```py\nfor i in x:\n    go(i)\n```"}]}])
@@ -23,18 +24,19 @@ CHOICES = [
 ]
 
 
-def _request(rng: random.Random) -> ExportTraceServiceRequest:
+def _request(rng: random.Random, messages: bool = True) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
+    allowed = [(key, values) for key, values in CHOICES if messages or key not in MESSAGE_ATTRIBUTES]
     for _ in range(rng.randrange(1, 3)):
         scope = request.resource_spans.add().scope_spans.add()
         scope.scope.name = rng.choice(["aitrail.sdk", "com.anthropic.claude_code", "openai-v2"])
         for _ in range(rng.randrange(1, 6)):
             span = scope.spans.add(name=rng.choice(["chat", "claude_code.llm_request"]))
-            choices = CHOICES if rng.random() < 0.4 else CHOICES[3:]  # the SDK's marks on some spans only
+            choices = allowed if rng.random() < 0.4 else allowed[3:]  # the SDK's marks on some spans only
             for _ in range(rng.randrange(0, 12)):  # keys drawn with repetition: duplicates, in any order
                 key, values = rng.choice(choices)
                 span.attributes.add(key=key).value.string_value = rng.choice(values)
-            if rng.random() < 0.3:
+            if messages and rng.random() < 0.3:
                 span.events.add(name="gen_ai.user.message").attributes.add(key="content").value.string_value = "hi"
     return request
 
@@ -69,3 +71,42 @@ def test_exactly_the_spans_the_rules_name_are_changed(policy):
                     assert (span_after != span_before) == must, (span_before, span_after)
                     changed, unchanged = changed + must, unchanged + (not must)
     assert changed > 50 and unchanged > 50  # both kinds were tried, many times
+
+
+def _logs_request(rng: random.Random) -> ExportLogsServiceRequest:
+    """Records of the assistants' own events and of GenAI message events, names on the field or the attribute."""
+    request = ExportLogsServiceRequest()
+    names = ["claude_code.api_request", "codex.tool_result", "gen_ai.user.message", "gen_ai.choice",
+             "gen_ai.client.inference.operation.details", "gen_ai.system.message"]
+    records = request.resource_logs.add().scope_logs.add().log_records
+    for _ in range(rng.randrange(1, 6)):
+        record = records.add()
+        name = rng.choice(names[:2] if rng.random() < 0.5 else names)  # half the requests: no message event
+        if rng.random() < 0.5:
+            record.event_name = name
+        else:
+            record.attributes.add(key="event.name").value.string_value = name
+        record.body.string_value = rng.choice([MESSAGES, ANSWER, '{"content": "hello"}', "plain"])
+        if rng.random() < 0.2:
+            record.attributes.add(key="gen_ai.input.messages").value.string_value = rng.choice([MESSAGES, "[]"])
+    return request
+
+
+@pytest.mark.parametrize("signal,derive", [("logs", True), ("logs", False), ("traces", False), ("traces", True)])
+def test_a_request_whose_bytes_name_no_message_is_processed_with_the_same_result(signal, derive):
+    """Given the request's bytes, the processor skips a record (and a span, when it does not derive) only where
+    reading it would have changed nothing: deriving, a span without messages may still get the model_call mark."""
+    rng = random.Random(f"{signal} {derive}")
+    processor = GenAIContent("redacted", derive=derive)
+    make = _logs_request if signal == "logs" else (lambda rng: _request(rng, messages=rng.random() < 0.5))
+    changed = skipped = 0
+    for _ in range(300):
+        request = make(rng)
+        body = request.SerializeToString()
+        read, given = type(request).FromString(body), type(request).FromString(body)
+        read_changed = processor.process(signal, read, IngestContext())
+        given_changed = processor.process(signal, given, IngestContext(), body)
+        assert (given_changed, given) == (read_changed, read)
+        changed += read_changed
+        skipped += all(name.encode() not in body for name in (*MESSAGE_EVENTS, *MESSAGE_ATTRIBUTES))
+    assert changed > 20 and skipped > 20  # both kinds were tried, many times
