@@ -831,29 +831,48 @@ def cpu_by_thread(before: dict[str, tuple[str, float]], after: dict[str, tuple[s
             if cpu / spans * 1e6 >= 0.5}
 
 
+SERVER_STAND_IN = Path(__file__).parent.parent / "tests" / "fault" / "chserver.py"
+"""The ClickHouse-HTTP stand-in of the fault tests (chDB behind a Python HTTP front): the server a collector sends
+its batches to when the bench measures the two apart."""
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{log.stem} exited: {log.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def serve_under_load(scratch: Path, processes: int, threads: int, requests: int, spans: int,
-                     workload: str = "generations") -> dict[str, Any]:
+                     workload: str = "generations", server: bool = False) -> dict[str, Any]:
     """``aitrail serve`` on its own store under sustained maximum load of ``workload`` from client processes: its
-    spans per CPU-second (all its threads, the engine's included), its VmHWM and VmRSS."""
+    spans per CPU-second (all its threads, the engine's included), its VmHWM and VmRSS. ``server``: the collector
+    sends its batches to a ClickHouse server (:data:`SERVER_STAND_IN`) instead, whose CPU is measured apart."""
     http_port, sql_port = _free_port(), _free_port()
-    log = scratch / "serve.log"
-    argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", "--data-dir",
-            str(scratch / f"serve-{workload}"),
+    log = scratch / f"serve-{workload}.log"
+    stand_in = None
+    store = ["--data-dir", str(scratch / f"serve-{workload}")]
+    if server:
+        ch_port, ch_log = _free_port(), scratch / f"server-{workload}.log"
+        with open(ch_log, "wb") as out:
+            stand_in = subprocess.Popen([sys.executable, str(SERVER_STAND_IN), "--data-dir",
+                                         str(scratch / f"server-{workload}"), "--port", str(ch_port)],
+                                        stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_http(f"http://127.0.0.1:{ch_port}/ping", stand_in, ch_log)
+        store = ["--clickhouse-url", f"http://127.0.0.1:{ch_port}", "--spool-dir", str(scratch / f"spool-{workload}")]
+    argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", *store,
             "--http-port", str(http_port), "--grpc-port", "0", "--sql-port", str(sql_port)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"aitrail serve exited: {log.read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{http_port}/healthz", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        _wait_http(f"http://127.0.0.1:{http_port}/healthz", proc, log)
         query = urllib.parse.quote(COUNT_SQL.replace("otel_traces", "otel_logs" if workload == "logs" else "otel_traces"))
 
         def count() -> int:
@@ -864,13 +883,18 @@ def serve_under_load(scratch: Path, processes: int, threads: int, requests: int,
         rss: list[int] = []
         load = Load("http", str(http_port), processes, threads, requests, spans, 200, workload)
         cpu0, threads0 = _cpu_seconds(proc.pid), _thread_cpu(proc.pid)
+        server0 = _cpu_seconds(stand_in.pid) if stand_in else 0.0
         started = load.start()
         stored = wait_count(count, load.spans, 1800, sample=lambda: rss.append(_status(proc.pid)["VmRSS"]),
                             failed=load.failure)
         cpu, threads1 = _cpu_seconds(proc.pid) - cpu0, _thread_cpu(proc.pid)
+        server_cpu = _cpu_seconds(stand_in.pid) - server0 if stand_in else 0.0
         done = load.finish()
         after = _status(proc.pid)
         figures = _figures(load.spans, stored - started, cpu, done["acked"], started, done["retries"], load.bytes)
+        if stand_in:
+            figures["server_spans_per_cpu_s"] = round(load.spans / server_cpu) if server_cpu > 0 else None
+            figures["server_cpu_us_per_span"] = round(server_cpu / load.spans * 1e6, 1)
         return {
             **figures,
             "vm_hwm_mib": round(after["VmHWM"] / 1024, 1),
@@ -880,12 +904,15 @@ def serve_under_load(scratch: Path, processes: int, threads: int, requests: int,
             "cpu_us_per_span_by_thread": cpu_by_thread(threads0, threads1, load.spans),
         }
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for running in (proc, stand_in):
+            if running is None:
+                continue
+            running.send_signal(signal.SIGTERM)
+            try:
+                running.wait(120)
+            except subprocess.TimeoutExpired:
+                running.kill()
+                running.wait()
 
 
 # --- the benchmark -------------------------------------------------------------------------------
@@ -939,6 +966,11 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
                 print(f"  aitrail serve under sustained load of {workload} spans ...", file=sys.stderr, flush=True)
             each = 2 if quick else 200_000 // (processes * threads * n)
             result["serve"][workload] = serve_under_load(scratch, processes, threads, each, n, workload)
+        if echo:
+            print("  aitrail serve in front of a ClickHouse server (the fault tests' stand-in) ...", file=sys.stderr,
+                  flush=True)
+        result["serve_to_server"] = serve_under_load(scratch, processes, threads, 2 if quick else 200_000 // (
+            processes * threads * spans), spans, "generations", server=True)
         if echo:
             print("  logs through aitrail serve ...", file=sys.stderr, flush=True)
         records = 50 if quick else ingest_logs.LOG_RECORDS_PER_REQUEST
@@ -1028,6 +1060,11 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
                   f"{m['vm_rss_max_sampled_mib']} MiB (idle {m['vm_rss_idle_mib']} MiB, after {m['vm_rss_after_mib']} "
                   f"MiB); its CPU per span by thread: "
                   + ", ".join(f"{name} {us} µs" for name, us in m["cpu_us_per_span_by_thread"].items()))
+        m = result["serve_to_server"]
+        print(f"aitrail serve in front of a ClickHouse server (the fault tests' stand-in: chDB behind a Python HTTP "
+              f"front), {m['spans']:,} generation spans: the collector {m['spans_per_collector_cpu_s']:,} spans per "
+              f"CPU-second ({m['collector_cpu_us_per_span']} µs/span), the server {m['server_spans_per_cpu_s']:,} "
+              f"({m['server_cpu_us_per_span']} µs/span); collector VmHWM {m['vm_hwm_mib']} MiB")
         from bench import ingest_logs
 
         ingest_logs.report(result["logs"])
