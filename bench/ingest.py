@@ -429,11 +429,11 @@ def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None, signa
     spooled parts."""
     from aitrail.collector.limits import enforce
     from aitrail.collector.otlp import Limits, decode
-    from aitrail.collector.pipeline import SPOOL, standard_processors
+    from aitrail.collector.pipeline import SPOOL, run_processors, standard_processors
     from aitrail.collector.processors import IngestContext
     from aitrail.collector.spool import encode_record
 
-    processors = [(type(p).__name__, p) for p in standard_processors(cfg)]  # the collector's, in its order
+    processors = standard_processors(cfg)  # the collector's, in its order
     context, limits = IngestContext(), Limits(max_body_bytes=64 << 20, max_decompressed_bytes=64 << 20)
     parts = []
     clock = time.thread_time  # this thread's CPU: not the engine's background merges meanwhile
@@ -449,12 +449,13 @@ def _stages(bodies: list[bytes], cfg: Any, times: dict[str, float] | None, signa
         request, sent = timed("decode (protobuf)", decode, signal, body, "application/x-protobuf", None, limits)
         enforced = timed("item limits", enforce, signal, request, cfg.item_limits, sent)
         as_sent = enforced.as_sent
-        unchanged = sent
-        for name, processor in processors:
-            if timed(f"processor: {name}", processor.process, signal, request, context, unchanged):
-                as_sent, unchanged = False, None
+        changed, model_calls = run_processors(
+            processors, signal, request, context, sent,
+            lambda processor, *args: timed(f"processor: {type(processor).__name__}", processor.process, *args))
+        as_sent = as_sent and not changed
         spooled = timed("spool part (the request beside its tenant: as sent, or serialized again if changed)",
-                        SPOOL[signal], request, context.tenant, context.team, enforced.depth, sent if as_sent else None)
+                        SPOOL[signal], request, context.tenant, context.team, enforced.depth, sent if as_sent else None,
+                        model_calls)
         timed("spool record (encode)", encode_record, spooled.tables)
         parts.append(spooled.tables)
     return parts

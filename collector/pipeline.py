@@ -24,13 +24,33 @@ from aitrail.collector.processors.redact import Redact
 from aitrail.collector.rows import Flattened
 from aitrail.collector.telemetry import SelfMetrics
 
-SPOOL: dict[str, Callable[[Any, str, str | None, int, bytes | bytearray | None], Flattened]] = {
+SPOOL: dict[str, Callable[[Any, str, str | None, int, bytes | bytearray | None, bool], Flattened]] = {
     "traces": traces.to_spool,
     "logs": logs.to_spool,
     "metrics": metrics.to_spool,
 }
-"""The signals the engine flattens: what the collector spools of a request (given its tenant, team, depth, and its
-bytes as they came when nothing changed it)."""
+"""The signals the engine flattens: what the collector spools of a request (given its tenant, team, depth, its
+bytes as they came when nothing changed it, and whether the engine marks its model calls)."""
+
+
+def run_processors(processors: Sequence[Processor], signal: str, request: Any, context: IngestContext,
+                   body: bytes | bytearray | None, call: Callable[..., bool] | None = None) -> tuple[bool, bool]:
+    """Every processor on a request, in order: (whether one changed it, whether the engine marks its model calls).
+
+    Each is given the request's bytes while none has changed it. GenAI content is not run on a trace request whose
+    bytes name no message while the collector derives generations: its one possible change, the ``model_call``
+    mark, is then made by the engine, by its rule (:data:`aitrail.collector.engine.traces.MODEL_CALL`).
+    ``call(processor, signal, request, context, body)`` runs one (a bench times each); by default, its ``process``."""
+    unchanged, changed, model_calls = body, False, False
+    for processor in processors:
+        if isinstance(processor, GenAIContent) and processor.leaves_marks(signal, unchanged):
+            model_calls = True
+            continue
+        done = call(processor, signal, request, context, unchanged) if call else processor.process(
+            signal, request, context, unchanged)
+        if done:
+            changed, unchanged = True, None
+    return changed, model_calls
 
 
 @dataclass(frozen=True)
@@ -89,11 +109,9 @@ class Pipeline:
         refused, reasons, depth, as_sent = enforce(signal, request, self.limits, body)  # items over a limit leave here
         if refused:
             self.metrics.count(self.metrics.rejected, "over_limit", refused)
-        unchanged = body
-        for processor in self.processors:  # (every processor runs)
-            if processor.process(signal, request, context, unchanged):
-                as_sent, unchanged = False, None
-        flattened = SPOOL[signal](request, context.tenant, context.team, depth, body if as_sent else None)
+        changed, model_calls = run_processors(self.processors, signal, request, context, body)
+        as_sent = as_sent and not changed
+        flattened = SPOOL[signal](request, context.tenant, context.team, depth, body if as_sent else None, model_calls)
         if refused:
             flattened = Flattened(flattened.tables, flattened.rejected + refused, reasons + flattened.errors)
         return flattened

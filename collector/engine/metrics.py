@@ -147,8 +147,8 @@ STATEMENTS = {kind: _statement(kind) for kind in KINDS}
 """The statement of each kind of metric, storing its data points in its table."""
 
 
-def to_spool(request: Any, tenant: str, team: str | None, depth: int, sent: bytes | bytearray | None = None
-             ) -> Flattened:
+def to_spool(request: Any, tenant: str, team: str | None, depth: int, sent: bytes | bytearray | None = None,
+             model_calls: bool = False) -> Flattened:
     """What the collector spools of a metrics request: the request itself beside ``tenant`` and ``team``, as one part
     per kind of data point it holds (the part of that kind's statement its values' ``depth`` needs), with the data
     points the statements will refuse told apart (``sent``: its bytes as they came, when nothing changed it)."""
@@ -160,6 +160,6 @@ def to_spool(request: Any, tenant: str, team: str | None, depth: int, sent: byte
         for reason, n in counts.items():
             refused[reason] = refused.get(reason, 0) + n
         if points > sum(counts.values()):
-            body = body or spooled(request.SerializeToString() if sent is None else sent, tenant, team)
+            body = body or spooled(request.SerializeToString() if sent is None else sent, tenant, team, model_calls)
             parts[statement.entry(depth)] = Requests(body, points - sum(counts.values()))
     return Flattened(parts, sum(refused.values()), summarize(refused, "data point"))

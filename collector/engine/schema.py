@@ -173,12 +173,12 @@ SPOOLED_PREFIX = "Spooled"
 def spooled_structure(signal: str, unread: frozenset[str] = frozenset(), depth: int = VALUE_DEPTH) -> str:
     """The ClickHouse structure of a signal's spooled requests (:func:`spooled`): ``tenant``, ``team`` and the
     request's columns as :func:`structure` gives them, in ``request``."""
-    return f"tenant String, team String, request Tuple({structure(signal, unread, depth)})"
+    return f"tenant String, team String, request Tuple({structure(signal, unread, depth)}), model_calls Bool"
 
 
 def _spooled_message(descriptor: Descriptor) -> str:
     return (f"message {SPOOLED_PREFIX}{descriptor.name} {{\n  string tenant = 1;\n  string team = 2;\n"
-            f"  {descriptor.name} request = 3;\n}}")
+            f"  {descriptor.name} request = 3;\n  bool model_calls = 4;\n}}")
 
 
 def generate() -> tuple[str, dict[str, str]]:
@@ -227,10 +227,16 @@ def _field(number: int, data: bytes | bytearray) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(data)) + data
 
 
-def spooled(body: bytes | bytearray, tenant: str, team: str | None) -> bytes:
+_MODEL_CALLS = _varint(4 << 3) + b"\x01"
+"""``model_calls = true`` (field 4, a varint)."""
+
+
+def spooled(body: bytes | bytearray, tenant: str, team: str | None, model_calls: bool = False) -> bytes:
     """A request's body as one length-delimited ``Spooled<Request>``: the tenant and team beside the request,
-    not inside it, so nothing a payload holds can stand for them."""
-    message = _field(1, tenant.encode()) + (_field(2, team.encode()) if team else b"") + _field(3, body)
+    not inside it, so nothing a payload holds can stand for them. ``model_calls``: the engine marks the request's
+    GenAI calls without content ``model_call`` (the collector did not read it: :mod:`~aitrail.collector.engine.traces`)."""
+    message = (_field(1, tenant.encode()) + (_field(2, team.encode()) if team else b"") + _field(3, body)
+               + (_MODEL_CALLS if model_calls else b""))
     return _varint(len(message)) + message
 
 

@@ -159,18 +159,19 @@ class RequestStatement:
                               dedup_token)
 
     def to_spool(self, request: Any, tenant: str, team: str | None, depth: int,
-                 body: bytes | bytearray | None = None) -> Flattened:
+                 body: bytes | bytearray | None = None, model_calls: bool = False) -> Flattened:
         """What the collector spools of a request: the request itself beside ``tenant`` and ``team``, as the part
         of the statement its values' ``depth`` needs, with the items the statement will refuse told apart.
 
         ``body``: the request's bytes as they came, when nothing changed it since (they are spooled without
-        serializing the request again); None to serialize it."""
+        serializing the request again); None to serialize it. ``model_calls``: the engine marks the request's
+        model calls (:func:`~aitrail.collector.engine.schema.spooled`)."""
         items, refused = self.census(request)
         rejected = sum(refused.values())
         parts: dict[str, Any] = {}
         if items > rejected:
             sent = body if body is not None else request.SerializeToString()
-            parts[self.entry(depth)] = Requests(spooled(sent, tenant, team), items - rejected)
+            parts[self.entry(depth)] = Requests(spooled(sent, tenant, team, model_calls), items - rejected)
         return Flattened(parts, rejected, summarize(refused, self.noun))
 
     def census(self, request: Any) -> tuple[int, dict[str, int]]:

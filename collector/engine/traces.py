@@ -23,6 +23,8 @@ from typing import Any
 
 from aitrail.collector.engine import values
 from aitrail.collector.engine.statement import CLAIMS, ZERO8, ZERO16, RequestStatement, items_of, stamped
+from aitrail.collector.processors import genai_content
+from aitrail.sdk import vocabulary as v
 
 TABLE = "otel_traces"
 
@@ -59,10 +61,36 @@ _UNREAD = frozenset({
 
 
 
+def _read(key: str) -> str:
+    """SQL: what GenAI content reads of the span's attribute ``key`` (``genai_content._string``, the last one sent):
+    a string; an array of strings as its lines; another array or a list as its JSON text; else ''."""
+    at = f"arrayLastIndex(k -> k = {values.literal(key)}, sp.attributes.key)"
+    kind, items = f"sp.attributes.value.value[{at}]", f"sp.attributes.value.array_value.values[{at}]"
+    return (f"if({at} = 0, '', multiIf({kind} = 'string_value', sp.attributes.value.string_value[{at}], "
+            f"{kind} = 'array_value' AND arrayAll(t -> t.value = 'string_value', {items}), "
+            f"arrayStringConcat(arrayMap(t -> t.string_value, {items}), '\\n'), "
+            f"{kind} IN ('array_value', 'kvlist_value'), span_attributes[{values.literal(key)}], ''))")
+
+
+MODEL_CALL = (
+    f"NOT hasAny(sp.attributes.key, [{', '.join(values.literal(k) for k in sorted(genai_content.ALREADY_READ))}]) "
+    f"AND {_read(v.KIND)} = '' "
+    f"AND ({_read(v.GEN_AI_OPERATION_NAME)} IN ({', '.join(map(values.literal, genai_content.OPERATIONS))}) "
+    f"OR ({_read(v.GEN_AI_OPERATION_NAME)} = '' AND {_read(v.GEN_AI_REQUEST_MODEL)} != '')) "
+    f"AND NOT (startsWith(sp.name, 'claude_code.') OR startsWith(ss.scope.name, 'com.anthropic.claude_code') "
+    f"OR {_read(v.GEN_AI_AGENT_NAME)} = 'gemini-cli')"
+)
+"""SQL: a span the GenAI content processor marks ``model_call`` when its request names no message (no aitrail
+prompt key, no kind, a generation by the GenAI rules, not an assistant's own: ``_is_generation`` and
+``_assistants_own``), read from ``span_attributes`` and the span's key-values."""
+
+
 def _macros(depth: int) -> dict[str, str]:
     return {
         "resource_attributes": stamped(values.attributes("rs.resource.attributes", depth, drop=CLAIMS)),
         "span_attributes": values.attributes("sp.attributes", depth, drop=CLAIMS),
+        "marked_span_attributes": (f"if(model_calls AND {MODEL_CALL}, mapUpdate(span_attributes, "
+                                   f"map({values.literal(v.KIND)}, {values.literal(v.KIND_MODEL_CALL)})), span_attributes)"),
         "event_attributes": values.attributes("e.attributes", depth),
         "link_attributes": values.attributes("l.attributes", depth),
     }

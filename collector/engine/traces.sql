@@ -4,6 +4,10 @@
 -- expanded by engine.traces. The tenant is the one the collector established (`tenant`, beside each request);
 -- so is the team when the token fixes one (`team`, '' when it does not): the payload's own claims to either are
 -- dropped, everywhere.
+-- `model_calls` (beside the request): the collector did not read it for GenAI content (its bytes name no message) while
+-- it derives generations; the spans the GenAI content processor would have marked `aitrail.kind = model_call` are
+-- marked here, by its rule (`${marked_span_attributes}`).
+WITH ${span_attributes} AS span_attributes
 SELECT
     fromUnixTimestamp64Nano(toInt64(least(sp.start_time_unix_nano, 9223372036854775807))) AS Timestamp,
     lower(hex(sp.trace_id)) AS TraceId,
@@ -17,7 +21,7 @@ SELECT
     resource_attributes AS ResourceAttributes,
     ss.scope.name AS ScopeName,
     ss.scope.version AS ScopeVersion,
-    ${span_attributes} AS SpanAttributes,
+    ${marked_span_attributes} AS SpanAttributes,
     if(sp.end_time_unix_nano > sp.start_time_unix_nano, sp.end_time_unix_nano - sp.start_time_unix_nano, 0) AS Duration,
     transform(sp.status.code, [0, 1, 2], ['Unset', 'Ok', 'Error'], '') AS StatusCode,
     sp.status.message AS StatusMessage,
@@ -31,7 +35,7 @@ SELECT
     arrayMap(l -> ${link_attributes}, sp.links) AS `Links.Attributes`
 FROM (
     -- A resource's attributes once per resource, not once per span.
-    SELECT team, rs.scope_spans AS scope_spans,
+    SELECT team, model_calls, rs.scope_spans AS scope_spans,
            ${resource_attributes} AS resource_attributes
     FROM ${source}
     ARRAY JOIN request.resource_spans AS rs

@@ -59,7 +59,7 @@ _MESSAGE_NAMES = re.compile(b"|".join(re.escape(name.encode()) for name in sorte
 for its event name, and a span changed only for its messages but for the ``model_call`` mark: where none of these
 names is in the bytes, no record is changed, nor a span when the collector does not derive generations."""
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
-_ALREADY_READ = frozenset({v.PROMPT_TEXT, v.PROMPT_HASH})
+ALREADY_READ = frozenset({v.PROMPT_TEXT, v.PROMPT_HASH})
 """Keys that say a span's prompt was read already (the SDK's spans): the span is left as it came."""
 _READ = frozenset({v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME, *MESSAGE_ATTRIBUTES})
 """The span attributes the processor decides by and reads messages from."""
@@ -193,6 +193,12 @@ class GenAIContent:
     def from_config(cls, config: Any) -> GenAIContent:
         return cls(config.prompt_policy, derive=config.derive_interval > 0)
 
+    def leaves_marks(self, signal: str, body: bytes | bytearray | None) -> bool:
+        """Whether a request need not be read because its one possible change, the ``model_call`` mark of spans
+        without content, can be left to the engine (``engine/traces.py``'s ``MODEL_CALL``, the same rule): a trace
+        request whose bytes name no message, while the collector derives generations."""
+        return body is not None and signal == "traces" and self.derive and _MESSAGE_NAMES.search(body) is None
+
     def process(self, signal: str, request: Any, context: IngestContext, body: bytes | bytearray | None = None
                 ) -> bool:
         if body is not None and (signal == "logs" or not self.derive) and _MESSAGE_NAMES.search(body) is None:
@@ -225,7 +231,7 @@ class GenAIContent:
         attributes: dict[str, str] = {}
         for kv in span.attributes:
             key = kv.key
-            if key in _ALREADY_READ:
+            if key in ALREADY_READ:
                 return False
             if key in _READ:
                 attributes[key] = _string(kv.value)  # the last of duplicate keys wins, as in the stored row

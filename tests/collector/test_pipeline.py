@@ -4,8 +4,8 @@ The spooled message is ``Spooled<Request>{tenant, team, request}``
 (``schema.spooled``): its ``request`` must be the receiver's body itself when
 no limit refused an item, no processor changed the request and the body is in
 the canonical encoding — and the request as the processors left it otherwise
-(a redacted secret, a generation marked, a refused span), so nothing they did is
-lost.
+(a redacted secret, a generation's messages read, a refused span), so nothing they did is
+lost. Beside it, whether the engine marks its model calls: GenAI content did not read it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from aitrail.collector.telemetry import SelfMetrics
 from aitrail.sdk import vocabulary as v
 
 CONTEXT = IngestContext(tenant="acme", team="payments")
+MESSAGES = '[{"role": "user", "parts": [{"type": "text", "content": "write a loop"}]}]'
 
 
 def _spooled(body: bytes | None, request: ExportTraceServiceRequest, limits: ItemLimits = ItemLimits()) -> tuple[
@@ -44,7 +45,8 @@ def test_a_request_nothing_changed_is_spooled_as_its_bytes_came() -> None:
     request = _request(plain=AnyValue(string_value="nothing to see"), listed=nested(2))
     body = request.SerializeToString()
     data, _ = _spooled(body, request)
-    assert data == spooled(body, CONTEXT.tenant, CONTEXT.team)
+    assert data == spooled(body, CONTEXT.tenant, CONTEXT.team, model_calls=True)  # (it names no message: the
+    # engine marks its model calls, GenAI content did not read it)
     assert _spooled(bytearray(body), request)[0] == data  # (a decompressed body is a bytearray)
 
 
@@ -52,14 +54,16 @@ def test_a_request_anything_changed_is_spooled_as_changed() -> None:
     secret = corpus()[0]
     changed = {
         "a secret redacted": _request(prompt=AnyValue(string_value=secret.line)),
-        "a generation without content marked": _request(**{v.GEN_AI_OPERATION_NAME: AnyValue(string_value="chat")}),
+        "a generation's messages read": _request(**{v.GEN_AI_OPERATION_NAME: AnyValue(string_value="chat"),
+                                                    v.GEN_AI_INPUT_MESSAGES: AnyValue(string_value=MESSAGES)}),
         "a span over a limit refused": _request(deep=nested(3)),
     }
     for name, request in changed.items():
         body = request.SerializeToString()
         data, left = _spooled(body, request, ItemLimits(max_depth=2))
         assert left.SerializeToString() != body, name
-        assert data == spooled(left.SerializeToString(), CONTEXT.tenant, CONTEXT.team), name
+        read = name == "a generation's messages read"  # GenAI content read it: the engine marks nothing
+        assert data == spooled(left.SerializeToString(), CONTEXT.tenant, CONTEXT.team, model_calls=not read), name
     assert secret.line.encode() not in _spooled(changed["a secret redacted"].SerializeToString(),
                                                 changed["a secret redacted"])[0]
 
@@ -71,5 +75,5 @@ def test_a_body_not_in_the_canonical_encoding_or_not_protobuf_is_serialized_agai
     assert ExportTraceServiceRequest.FromString(unknown_first).SerializeToString() == body + b"\xa0\x06\x05"
     for sent in (unknown_first, None):  # None: OTLP/JSON, parsed without protobuf bytes
         data, left = _spooled(sent, request)
-        assert data == spooled(left.SerializeToString(), CONTEXT.tenant, CONTEXT.team)
-    assert _spooled(unknown_first, request)[0] != spooled(unknown_first, CONTEXT.tenant, CONTEXT.team)
+        assert data == spooled(left.SerializeToString(), CONTEXT.tenant, CONTEXT.team, model_calls=sent is not None)
+    assert _spooled(unknown_first, request)[0] != spooled(unknown_first, CONTEXT.tenant, CONTEXT.team, True)
