@@ -473,8 +473,7 @@ def profile_stages(store: Any, cfg: Any, bodies: list[bytes]) -> dict[str, Any]:
     for parts in _stages(bodies, cfg, times):
         for name, requests in parts.items():
             merged[name].append(requests)
-    batch = {name: Requests(b"".join(r.data for r in every), sum(r.num_rows for r in every))
-             for name, every in merged.items()}  # the drain stores many requests at once
+    batch = {name: Requests.concat(every) for name, every in merged.items()}  # the drain stores many at once
     spans = sum(requests.num_rows for requests in batch.values())
     store.command("DROP TABLE IF EXISTS aitrail.bench_otel_traces_alone")
     store.command("CREATE TABLE aitrail.bench_otel_traces_alone AS aitrail.otel_traces")

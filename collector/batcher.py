@@ -170,7 +170,7 @@ def _merge(batch: Batch) -> dict[str, pa.Table | Requests | Exception]:
     merged: dict[str, pa.Table | Requests | Exception] = {}
     for name, pieces in parts.items():
         if all(isinstance(piece, Requests) for piece in pieces):  # one INSERT … SELECT over all the requests
-            merged[name] = Requests(b"".join(piece.data for piece in pieces), sum(piece.num_rows for piece in pieces))
+            merged[name] = Requests.concat(pieces)
             continue
         try:
             table = pa.concat_tables(pieces, promote_options="default") if len(pieces) > 1 else pieces[0]

@@ -39,6 +39,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,12 @@ class Requests:
 
     data: bytes
     num_rows: int
+
+    @classmethod
+    def concat(cls, pieces: Iterable[Requests]) -> Requests:
+        """Requests of one part name as one batch (what one ``INSERT … SELECT`` stores)."""
+        every = list(pieces)
+        return cls(b"".join(piece.data for piece in every), sum(piece.num_rows for piece in every))
 
 
 def encode_record(tables: dict[str, pa.Table | Requests]) -> bytes:

@@ -21,7 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.statement import CLAIMS, RequestStatement, items_of, stamped
+from aitrail.collector.engine.statement import CLAIMS, RequestStatement, stamped
+from aitrail.collector.processors import items_of
 
 TABLE = "otel_logs"
 

@@ -33,7 +33,6 @@ from aitrail.collector.engine.schema import (
     spooled,
     spooled_structure,
 )
-from aitrail.collector.processors import GROUPS
 from aitrail.collector.rows.common import Flattened, summarize
 from aitrail.collector.spool import REQUESTS_PREFIX, Requests
 from aitrail.collector.store.base import settings_clause
@@ -54,18 +53,6 @@ def stamped(resource_attributes: str) -> str:
 ZERO8 = "repeat('\\0', 8)"
 ZERO16 = "repeat('\\0', 16)"
 """SQL: the all-zero span and trace ids, which mean "no id" (the ``${zero8}`` and ``${zero16}`` macros)."""
-
-
-def items_of(signal: str, items: str) -> Callable[[Any], Iterator[Any]]:
-    """Every item of a request of ``signal``, by the name of its scopes' repeated field of items (``spans``,
-    ``log_records``)."""
-    resources, scopes = GROUPS[signal]
-
-    def each(request: Any) -> Iterator[Any]:
-        for resource in getattr(request, resources):
-            for scope in getattr(resource, scopes):
-                yield from getattr(scope, items)
-    return each
 
 
 _REPEATABLE = {"max_threads": 1, "max_insert_threads": 1}

@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.statement import CLAIMS, ZERO8, ZERO16, RequestStatement, items_of, stamped
-from aitrail.collector.processors import genai_content
+from aitrail.collector.engine.statement import CLAIMS, ZERO8, ZERO16, RequestStatement, stamped
+from aitrail.collector.processors import genai_content, items_of
 from aitrail.sdk import vocabulary as v
 
 TABLE = "otel_traces"

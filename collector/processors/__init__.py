@@ -8,7 +8,7 @@ processor.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,6 +36,18 @@ GROUPS = {
     "metrics": ("resource_metrics", "scope_metrics"),
 }
 """A request's repeated fields of each signal: its resources' groups, and in each group its scopes' groups."""
+
+
+def items_of(signal: str, items: str) -> Callable[[Any], Iterator[Any]]:
+    """Every item of a request of ``signal``, by the name of its scopes' repeated field of items (``spans``,
+    ``log_records``)."""
+    resources, scopes = GROUPS[signal]
+
+    def each(request: Any) -> Iterator[Any]:
+        for resource in getattr(request, resources):
+            for scope in getattr(resource, scopes):
+                yield from getattr(scope, items)
+    return each
 
 
 def resources(signal: str, request: Any) -> Iterator[Any]:

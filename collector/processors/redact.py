@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from aitrail.collector.processors import IngestContext
+from aitrail.collector.processors import IngestContext, items_of
 from aitrail.sdk.redact import maybe_secret, redact
 
 
@@ -54,7 +54,7 @@ class Redact:
         for attributes in _attribute_lists(signal, request):
             self._attributes(attributes)
         if signal == "logs":
-            for record in _log_records(request):
+            for record in _LOG_RECORDS(request):
                 if record.HasField("body"):
                     self._value("body", record.body)
         return self._request.changed
@@ -76,8 +76,9 @@ class Redact:
         """One AnyValue, recursively (arrays and key-value lists hold AnyValues too)."""
         kind = value.WhichOneof("value")
         if kind == "string_value":
-            if value.string_value not in self._clean:
-                self._string(key, value, value.string_value)
+            text = value.string_value
+            if text not in self._clean:
+                self._string(key, value, text)
         elif kind == "array_value":
             items = value.array_value.values
             if not _SCALARS.issuperset({item.WhichOneof("value") for item in items}):  # ints: fingerprints
@@ -155,7 +156,4 @@ def _attribute_lists(signal: str, request: Any) -> Iterator[Any]:
                             yield exemplar.filtered_attributes
 
 
-def _log_records(request: Any) -> Iterator[Any]:
-    for rl in request.resource_logs:
-        for sl in rl.scope_logs:
-            yield from sl.log_records
+_LOG_RECORDS = items_of("logs", "log_records")

@@ -72,8 +72,7 @@ def _rows(store: Any, table: str, spooled: list[Any]) -> dict[str, dict[str, str
         for part, requests in flattened.tables.items():
             parts.setdefault(part, []).append(requests)
     for part, all_requests in parts.items():
-        batch = Requests(b"".join(r.data for r in all_requests), sum(r.num_rows for r in all_requests))
-        ingest.insert(store, part, batch, into=table)
+        ingest.insert(store, part, Requests.concat(all_requests), into=table)
     rows = store.rows(f"SELECT SpanId, SpanAttributes FROM aitrail.{table}")
     return {row["SpanId"]: row["SpanAttributes"] for row in rows}
 
