@@ -33,8 +33,12 @@ SPOOL: dict[str, Callable[[Any, str, str | None, int, bytes | bytearray | None, 
 bytes as they came when nothing changed it, and whether the engine marks its model calls)."""
 
 
+def _process(processor: Processor, *args: Any) -> bool:
+    return processor.process(*args)
+
+
 def run_processors(processors: Sequence[Processor], signal: str, request: Any, context: IngestContext,
-                   body: bytes | bytearray | None, call: Callable[..., bool] | None = None) -> tuple[bool, bool]:
+                   body: bytes | bytearray | None, call: Callable[..., bool] = _process) -> tuple[bool, bool]:
     """Every processor on a request, in order: (whether one changed it, whether the engine marks its model calls).
 
     Each is given the request's bytes while none has changed it. GenAI content is not run on a trace request whose
@@ -46,9 +50,7 @@ def run_processors(processors: Sequence[Processor], signal: str, request: Any, c
         if isinstance(processor, GenAIContent) and processor.leaves_marks(signal, unchanged):
             model_calls = True
             continue
-        done = call(processor, signal, request, context, unchanged) if call else processor.process(
-            signal, request, context, unchanged)
-        if done:
+        if call(processor, signal, request, context, unchanged):
             changed, unchanged = True, None
     return changed, model_calls
 

@@ -60,9 +60,14 @@ for its event name, and a span changed only for its messages but for the ``model
 names is in the bytes, no record is changed, nor a span when the collector does not derive generations."""
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
 ALREADY_READ = frozenset({v.PROMPT_TEXT, v.PROMPT_HASH})
-"""Keys that say a span's prompt was read already (the SDK's spans): the span is left as it came."""
+"""Keys that say a span's or a record's prompt was read already (the SDK's): it is left as it came."""
 _READ = frozenset({v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME, *MESSAGE_ATTRIBUTES})
 """The span attributes the processor decides by and reads messages from."""
+
+
+def _names_no_message(body: bytes | bytearray | None) -> bool:
+    """Whether a request's protobuf bytes (None: not at hand) name no message event or attribute."""
+    return body is not None and _MESSAGE_NAMES.search(body) is None
 
 
 def _string(value: Any) -> str:
@@ -197,11 +202,11 @@ class GenAIContent:
         """Whether a request need not be read because its one possible change, the ``model_call`` mark of spans
         without content, can be left to the engine (``engine/traces.py``'s ``MODEL_CALL``, the same rule): a trace
         request whose bytes name no message, while the collector derives generations."""
-        return body is not None and signal == "traces" and self.derive and _MESSAGE_NAMES.search(body) is None
+        return signal == "traces" and self.derive and _names_no_message(body)
 
     def process(self, signal: str, request: Any, context: IngestContext, body: bytes | bytearray | None = None
                 ) -> bool:
-        if body is not None and (signal == "logs" or not self.derive) and _MESSAGE_NAMES.search(body) is None:
+        if (signal == "logs" or not self.derive) and _names_no_message(body):
             return False  # nothing to read, and (records; spans when not deriving) nothing to mark
         changed: list[bool] = []
         if signal == "traces":
@@ -255,7 +260,7 @@ class GenAIContent:
     def _record(self, record: Any) -> bool:
         """Read one log record's prompt and answer; whether it changed."""
         name = _event_name(record)
-        if name not in MESSAGE_EVENTS or any(kv.key in (v.PROMPT_TEXT, v.PROMPT_HASH) for kv in record.attributes):
+        if name not in MESSAGE_EVENTS or any(kv.key in ALREADY_READ for kv in record.attributes):
             return False
         prompt, answer = _event_texts(name, {kv.key: _string(kv.value) for kv in record.attributes}, _body(record))
         removed = False
