@@ -88,20 +88,17 @@ def _problem(attributes: Any, limits: ItemLimits, seen: _Depth | None = None) ->
     return None
 
 
+_ITEMS = {"traces": ("spans", "span"), "logs": ("log_records", "log record"), "metrics": ("metrics", "metric")}
+"""Each signal's repeated field of items in a scope's group, and what an item is called in a refusal."""
+
+
 def _item_lists(signal: str, request: Any) -> Iterator[tuple[Any, str]]:
-    """Every repeated field of items in a request, with the items' attribute field name."""
-    if signal == "traces":
-        for rs in request.resource_spans:
-            for ss in rs.scope_spans:
-                yield ss.spans, "span"
-    elif signal == "logs":
-        for rl in request.resource_logs:
-            for sl in rl.scope_logs:
-                yield sl.log_records, "log record"
-    else:
-        for rm in request.resource_metrics:
-            for sm in rm.scope_metrics:
-                yield sm.metrics, "metric"
+    """Every repeated field of items in a request, with what an item is called."""
+    groups, scopes = GROUPS[signal]
+    items, noun = _ITEMS[signal]
+    for group in getattr(request, groups):
+        for scope in getattr(group, scopes):
+            yield getattr(scope, items), noun
 
 
 def _item_problem(signal: str, item: Any, limits: ItemLimits, seen: _Depth) -> str | None:
