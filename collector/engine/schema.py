@@ -171,8 +171,8 @@ SPOOLED_PREFIX = "Spooled"
 
 
 def spooled_structure(signal: str, unread: frozenset[str] = frozenset(), depth: int = VALUE_DEPTH) -> str:
-    """The ClickHouse structure of a signal's spooled requests (:func:`spooled`): ``tenant``, ``team`` and the
-    request's columns as :func:`structure` gives them, in ``request``."""
+    """The ClickHouse structure of a signal's spooled requests (:func:`spooled`): ``tenant``, ``team``, the
+    request's columns as :func:`structure` gives them, in ``request``, and ``model_calls``."""
     return f"tenant String, team String, request Tuple({structure(signal, unread, depth)}), model_calls Bool"
 
 
