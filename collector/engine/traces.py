@@ -61,10 +61,19 @@ _UNREAD = frozenset({
 
 
 
+_READ_KEYS = (v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME)
+"""The attributes :data:`MODEL_CALL` reads."""
+
+READ_AT = ", ".join(f"arrayLastIndex(k -> k = {values.literal(key)}, sp.attributes.key) AS read_at_{n}"
+                    for n, key in enumerate(_READ_KEYS))
+"""SQL (in traces.sql's WITH): where each of :data:`_READ_KEYS` was last sent among the span's attributes (0: it was
+not), written once: the analyser resolves a lambda at every place it is written, at every statement."""
+
+
 def _read(key: str) -> str:
     """SQL: what GenAI content reads of the span's attribute ``key`` (``genai_content._string``, the last one sent):
     a string; an array of strings as its lines; another array or a list as its JSON text; else ''."""
-    at = f"arrayLastIndex(k -> k = {values.literal(key)}, sp.attributes.key)"
+    at = f"read_at_{_READ_KEYS.index(key)}"
     kind, items = f"sp.attributes.value.value[{at}]", f"sp.attributes.value.array_value.values[{at}]"
     return (f"if({at} = 0, '', multiIf({kind} = 'string_value', sp.attributes.value.string_value[{at}], "
             f"{kind} = 'array_value' AND arrayAll(t -> t.value = 'string_value', {items}), "
@@ -89,6 +98,7 @@ def _macros(depth: int) -> dict[str, str]:
     return {
         "resource_attributes": stamped(values.attributes("rs.resource.attributes", depth, drop=CLAIMS)),
         "span_attributes": values.attributes("sp.attributes", depth, drop=CLAIMS),
+        "read_at": READ_AT,
         "marked_span_attributes": (f"if(model_calls AND {MODEL_CALL}, mapUpdate(span_attributes, "
                                    f"map({values.literal(v.KIND)}, {values.literal(v.KIND_MODEL_CALL)})), span_attributes)"),
         "event_attributes": values.attributes("e.attributes", depth),

@@ -7,7 +7,7 @@
 -- `model_calls` (beside the request): the collector did not read it for GenAI content (its bytes name no message) while
 -- it derives generations; the spans the GenAI content processor would have marked `aitrail.kind = model_call` are
 -- marked here, by its rule (`${marked_span_attributes}`).
-WITH ${span_attributes} AS span_attributes
+WITH ${span_attributes} AS span_attributes, ${read_at}
 SELECT
     fromUnixTimestamp64Nano(toInt64(least(sp.start_time_unix_nano, 9223372036854775807))) AS Timestamp,
     lower(hex(sp.trace_id)) AS TraceId,

@@ -69,9 +69,16 @@ def _scalar_json(value: str) -> list[str]:
 _NESTED = "('array_value', 'kvlist_value')"
 
 
-def _last_of_each(items: str, keys: str) -> str:
-    """SQL: the items of an array, one per key (``keys``, parallel to it): the last one sent, as in a Go map."""
-    return f"arrayFilter((item, n) -> n = 1, {items}, arrayReverse(arrayEnumerateUniq(arrayReverse({keys}))))"
+def _let(body: str, **bindings: str) -> str:
+    """SQL: ``body`` with each name bound to the value of its SQL, written once.
+
+    The analyser resolves an expression at every place it is written, and a statement is planned at every batch
+    (docs/ingest-engine.md, "What remains", 1): a value used twice is bound instead, as the argument of a lambda
+    applied to a one-item array. The lambda copies every column it captures once per row, so this is for values
+    built from a few small columns (an array or a list being rendered), not for a whole attribute list. The names
+    must not be columns of the query."""
+    names = ", ".join(bindings)
+    return f"arrayMap(({names}) -> {body}, {', '.join(f'[{value}]' for value in bindings.values())})[1]"
 
 
 def _container(value: str, level: int, depth: int) -> str:
@@ -83,12 +90,13 @@ def _container(value: str, level: int, depth: int) -> str:
     ``"key":``. Scalars and containers are rendered apart, each over only its own items: ClickHouse evaluates
     a branch holding lambdas for every row, so the recursion must never see a scalar.
     """
-    q, p = f"q{level}", f"p{level}"
-    items = (f"arrayConcat(arrayMap(({q}, n{level}) -> (leftPad(toString(n{level}), 10, '0'), '', {q}), "
-             f"{value}.array_value.values, arrayEnumerate({value}.array_value.values)), "
-             f"arrayMap({q} -> ({q}.key, concat({json_string(f'{q}.key')}, ':'), {q}.value), "
-             f"{value}.kvlist_value.values))")
-    unique = _last_of_each(items, f"arrayMap({q} -> {q}.1, {items})")
+    q, p, items, unique = f"q{level}", f"p{level}", f"items{level}", f"unique{level}"
+    listed = (f"arrayConcat(arrayMap(({q}, n{level}) -> (leftPad(toString(n{level}), 10, '0'), '', {q}), "
+              f"{value}.array_value.values, arrayEnumerate({value}.array_value.values)), "
+              f"arrayMap({q} -> ({q}.key, concat({json_string(f'{q}.key')}, ':'), {q}.value), "
+              f"{value}.kvlist_value.values))")
+    # one per key, the last one sent (as in a Go map)
+    last = f"arrayFilter((item, n) -> n = 1, {items}, arrayReverse(arrayEnumerateUniq(arrayReverse({items}.1))))"
     if level + 1 < depth:
         deeper = _container(f"{q}.3", level + 1, depth)
     else:  # deeper than the columns hold: cannot be rendered (such values go to a deeper reader)
@@ -98,8 +106,9 @@ def _container(value: str, level: int, depth: int) -> str:
     containers = (f"arrayMap({q} -> ({q}.1, concat({q}.2, {deeper})), "
                   f"arrayFilter({q} -> {q}.3.value IN {_NESTED}, {unique}))")
     is_array = f"{value}.value = 'array_value'"
-    return (f"concat(if({is_array}, '[', '{{'), arrayStringConcat(arrayMap({p} -> {p}.2, "
-            f"arraySort({p} -> {p}.1, arrayConcat({scalars}, {containers}))), ','), if({is_array}, ']', '}}'))")
+    rendered = (f"concat(if({is_array}, '[', '{{'), arrayStringConcat(arrayMap({p} -> {p}.2, "
+                f"arraySort({p} -> {p}.1, arrayConcat({scalars}, {containers}))), ','), if({is_array}, ']', '}}'))")
+    return _let(_let(rendered, **{unique: last}), **{items: listed})
 
 
 def _scalar_as_string_of(kind: str, string: str, integer: str, boolean: str, double: str, raw: str) -> str:

@@ -28,7 +28,7 @@ STRINGS = ["chat", "text_completion", "generate_content", "embeddings", "", "gem
 
 
 def _value(rng: random.Random, target: AnyValue, key: str) -> None:
-    kind = rng.choice(["string"] * 5 + ["strings", "mixed", "int", "bool", "list", "empty"])
+    kind = rng.choice(["string"] * 5 + ["strings", "mixed", "int", "bool", "list", "nan", "empty"])
     if kind == "string":
         target.string_value = "gemini-cli" if key == "gen_ai.agent.name" and rng.random() < 0.6 else rng.choice(STRINGS)
     elif kind in ("strings", "mixed"):
@@ -46,6 +46,8 @@ def _value(rng: random.Random, target: AnyValue, key: str) -> None:
         target.bool_value = rng.random() < 0.5
     elif kind == "list":
         target.kvlist_value.values.add(key="k").value.string_value = rng.choice(STRINGS)
+    elif kind == "nan":  # JSON text that fails, read as '' both ways (the only JSON text a rule can tell apart)
+        target.array_value.values.add().double_value = float("nan")
     # "empty": no value at all
 
 
