@@ -161,3 +161,53 @@ def test_a_hex_value_kept_as_a_digest_is_not_remembered_as_clean_for_other_names
     later.attributes.append(_kv("webhook.signing", secret))  # a later request, the same processor
     processor.process("traces", again, IngestContext())
     assert secret not in later.attributes[0].value.string_value
+
+
+def test_an_array_is_skipped_as_textless_only_when_every_item_is_a_number_or_a_bool():
+    """The byte pattern that spares reading an array item by item (line fingerprints) matches exactly the arrays
+    of ints, doubles and bools: over random arrays of every kind (extreme ints, NaN, empty items, strings, lists,
+    bytes) and arrays carrying a field this protobuf does not know."""
+    import random
+
+    from aitrail.collector.processors.redact import _NO_TEXT
+
+    rng = random.Random(15)
+    numbers = [0, 1, -1, 127, 128, 2**63 - 1, -(2**63), 2**31, float("nan"), float("-inf"), 0.0, -0.0, True, False]
+    others = ["", "x", "sk-" + "a" * 40, b"\x18\x01", [1, "x"], [], {"k": 1}, {"k": "v"}, None]
+    matched = 0
+    for _ in range(3000):
+        value = AnyValue()
+        kinds = [rng.random() < 0.85 for _ in range(rng.randrange(0, 25))]  # True: a number or a bool
+        for number in kinds:
+            item = value.array_value.values.add()
+            drawn = rng.choice(numbers) if number else rng.choice(others)
+            if isinstance(drawn, bytes):
+                item.bytes_value = drawn
+            elif drawn is not None:
+                _set(item, drawn)
+        serialized = value.array_value.SerializeToString()
+        textless = all(item.WhichOneof("value") in ("int_value", "double_value", "bool_value")
+                       for item in value.array_value.values)
+        assert bool(_NO_TEXT.fullmatch(serialized)) == textless, serialized
+        matched += textless
+        # an unknown field inside an item (a newer protobuf's) is read item by item, whatever it holds
+        unknown = serialized + b"\x0a\x04\x18\x01\x42\x00"
+        assert not _NO_TEXT.fullmatch(unknown)
+    assert 300 < matched < 2700  # both ways, many times
+    # an item's length is read with its field: an int followed by a string in one item ("\x10\x01" as text,
+    # which alone would look like a bool item) is not textless
+    assert not _NO_TEXT.fullmatch(b"\x0a\x06\x18\x01\x0a\x02\x10\x01")
+    assert _NO_TEXT.fullmatch(b"\x0a\x02\x18\x01\x0a\x02\x10\x01")
+
+
+def test_a_secret_in_an_array_of_numbers_is_found_whatever_its_position():
+    """The array check reads every item's kind: a string anywhere among numbers is read, and redacted."""
+    secret = _secret_lines()[0]
+    for at in (0, 5, 20):
+        items: list[object] = list(range(21))
+        items.insert(at, secret)
+        request = ExportTraceServiceRequest()
+        span = request.resource_spans.add().scope_spans.add().spans.add()
+        span.attributes.append(_kv("aitrail.code.line_fingerprints", items))
+        Redact().process("traces", request, IngestContext())
+        _assert_clean(request, f"position {at}")
