@@ -533,9 +533,15 @@ _CUES = ("pass", "pwd", "secret", "token", "key", "auth", "cred", "bearer", "://
 """Words without which, and without a 15+ character token, no rule can match."""
 
 
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?")
+"""A date and time as ISO 8601 writes it (``2025-06-15T14:42:25.000Z``): a run of 15+ token characters, which no
+rule can match (its only letters are ``T`` and ``Z``, its longest run of token characters 13). Assistants' events
+carry one per record (Claude Code's ``event.timestamp``), each different, so none is ever remembered as clean."""
+
+
 def maybe_secret(text: str) -> bool:
     """A cheap pre-check (a few µs): False means :func:`redact` would find no secret in ``text`` (personal data aside)."""
-    if len(text) < 8:
+    if len(text) < 8 or _TIMESTAMP.fullmatch(text):
         return False
     if _WINDOW.search(b" " + text.encode("latin-1", "replace").translate(_BLANK_OTHERS)):
         return True
