@@ -119,6 +119,9 @@ GENAI_MODELS = [("openai", "gpt-4o-2024-08-06", "api.openai.com"), ("anthropic",
                 ("gcp.gemini", "gemini-2.5-pro", "generativelanguage.googleapis.com"), ("openai", "gpt-4o-mini", "api.openai.com")]
 
 
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
 def genai_spans(client: int, count: int) -> list[Span]:
     """Plain GenAI client spans as an instrumented model client sends them (the OpenTelemetry GenAI semantic
     conventions, 15 attributes: no prompt, no file, no fingerprints; tokens without cost, so the price table
@@ -138,7 +141,7 @@ def genai_spans(client: int, count: int) -> list[Span]:
             v.GEN_AI_PROVIDER_NAME: provider,
             v.GEN_AI_REQUEST_MODEL: model,
             v.GEN_AI_RESPONSE_MODEL: model,
-            v.GEN_AI_RESPONSE_ID: f"resp-{client}-{i}-{rng.getrandbits(48):012x}",
+            v.GEN_AI_RESPONSE_ID: "chatcmpl-" + "".join(rng.choices(_BASE62, k=29)),  # OpenAI's shape
             v.GEN_AI_RESPONSE_FINISH_REASONS: [rng.choice(["stop", "stop", "length", "tool_calls"])],
             v.GEN_AI_USAGE_INPUT_TOKENS: rng.randrange(200, 12000),
             v.GEN_AI_USAGE_OUTPUT_TOKENS: rng.randrange(20, 3000),

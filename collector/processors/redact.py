@@ -8,7 +8,9 @@ span event and span link attributes, log record bodies and attributes,
 metric data point attributes, and strings nested in arrays and key-value
 lists. What was already redacted stays as it is (redaction is idempotent).
 Hex values under digest or id names (``aitrail.prompt.hash``, a revision, a
-trace id) are kept: they are hashes on purpose, not keys.
+trace id) are kept: they are hashes on purpose, not keys; so are a model API's
+own ids under id names (``gen_ai.response.id = chatcmpl-…``, ``tool_use_id =
+toolu_…``).
 
 Most values are short names and ids; a pre-check of a few microseconds
 (:func:`aitrail.sdk.redact.maybe_secret`) skips everything that cannot hold a
@@ -89,8 +91,8 @@ class Redact:
 
     def _string(self, key: str, value: Any, text: str) -> None:
         """A string value not known clean: redacted in place, or remembered as clean."""
-        if _HEX.fullmatch(text) and _digest_name(key):  # clean under this name only: not remembered
-            return
+        if (_HEX.fullmatch(text) or _PROVIDER_ID.fullmatch(text)) and _digest_name(key):  # clean under this name only
+            return  # (not remembered)
         if maybe_secret(text):
             result = redact(text)
             if result.count:
@@ -126,6 +128,11 @@ does not match, and is walked."""
 
 _DIGEST_NAMES = frozenset({"hash", "sha", "sha1", "sha256", "digest", "checksum", "revision", "commit", "id"})
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_PROVIDER_ID = re.compile(r"(?:msg|toolu|srvtoolu|req|chatcmpl|resp|call)[-_][A-Za-z0-9]{8,64}")
+"""An id a model API gives a response, a message, a tool call or a request (Anthropic's ``msg_``, ``toolu_``,
+``srvtoolu_``, ``req_``; OpenAI's ``chatcmpl-``, ``resp_``, ``call_``): random by design, so the entropy layer took
+some of them for keys (an Anthropic message id, one Claude Code ``tool_use_id`` in thirty), and the records
+they link lost their link. Kept only under an id's name, like a hex digest; no secret format starts so."""
 
 
 @functools.lru_cache(maxsize=4096)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -11,6 +12,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from aitrail.collector.processors import IngestContext
 from aitrail.collector.processors.redact import Redact
+from aitrail.sdk.redact import redact
 
 import secret_corpus  # tests/fixtures, on the path by tests/conftest.py
 
@@ -211,3 +213,40 @@ def test_a_secret_in_an_array_of_numbers_is_found_whatever_its_position():
         span.attributes.append(_kv("aitrail.code.line_fingerprints", items))
         Redact().process("traces", request, IngestContext())
         _assert_clean(request, f"position {at}")
+
+
+def test_a_model_apis_own_ids_are_kept_under_an_ids_name_and_every_secret_still_goes():
+    """Message, tool call and response ids (random by design) link an assistant's records: under an id's name
+    they are kept whole, where the entropy layer took some for keys. Every secret of the corpus under the same
+    names is still redacted, and such an id under another name is read as before."""
+    ids = ["msg_01XFDUDYJgAACzvnptvVoYEL", "toolu_01A09q90qw90lq917835lq9", "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+           "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b", "call_Zx3Qp9LmN2vB7kR4tY8wE1aS",
+           "req_011CRCmrU8nRi6x3FrqkQrd3", "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE"]
+    names = ["gen_ai.response.id", "tool_use_id", "message-id"]
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.attributes.extend(_kv(name, value) for value in ids for name in names)
+    Redact().process("traces", request, IngestContext())
+    assert [kv.value.string_value for kv in span.attributes] == [value for value in ids for _ in names]
+    assert redact(ids[0]).count == 1  # what the entropy layer alone makes of it, under any other name
+    other = ExportTraceServiceRequest()
+    elsewhere = other.resource_spans.add().scope_spans.add().spans.add()
+    elsewhere.attributes.append(_kv("note", ids[0]))
+    Redact().process("traces", other, IngestContext())
+    assert elsewhere.attributes[0].value.string_value == "[REDACTED:high_entropy]"
+    secrets = ExportTraceServiceRequest()
+    carrier = secrets.resource_spans.add().scope_spans.add().spans.add()
+    # every secret a neutral name loses, an id's name loses too (a hex value aside: a digest there, kept as before)
+    values = [value for secret in SECRETS for value in secret.values if not re.fullmatch(r"[0-9a-fA-F]+", value)]
+    carrier.attributes.extend(_kv(name, value) for value in values for name in ["note", *names])
+    Redact().process("traces", secrets, IngestContext())
+    read = [kv.value.string_value for kv in carrier.attributes]
+    groups = [read[i:i + 1 + len(names)] for i in range(0, len(read), 1 + len(names))]
+    lost = [value for value, (neutral, *_) in zip(values, groups) if value not in neutral]
+    assert len(lost) > 40 and all(value not in under_id for value, (neutral, *under_ids) in zip(values, groups)
+                                  if value not in neutral for under_id in under_ids)
+    lines = ExportTraceServiceRequest()
+    lined = lines.resource_spans.add().scope_spans.add().spans.add()
+    lined.attributes.extend(_kv(name, line) for line in _secret_lines() for name in names)
+    Redact().process("traces", lines, IngestContext())
+    _assert_clean(lines, "secret lines under id names")
