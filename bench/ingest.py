@@ -37,6 +37,7 @@ chDB opens one data directory per process: the work runs in a subprocess (``pyth
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import http.client
 import io
@@ -56,6 +57,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -853,13 +855,37 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
             time.sleep(0.1)
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def _serving(scratch: Path, name: str, *options: str) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
+    """``aitrail serve`` in a subprocess with ``options``, on free ports: (the process, its OTLP/HTTP port, its SQL
+    port), once it answers; stopped (SIGTERM, its spool drained) afterwards."""
+    http_port, sql_port = _free_port(), _free_port()
+    log = scratch / f"serve-{name}.log"
+    argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", *options,
+            "--http-port", str(http_port), "--grpc-port", "0", "--sql-port", str(sql_port)]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_http(f"http://127.0.0.1:{http_port}/healthz", proc, log)
+        yield proc, http_port, sql_port
+    finally:
+        _stop(proc)
+
+
 def serve_under_load(scratch: Path, processes: int, threads: int, requests: int, spans: int,
                      workload: str = "generations", server: bool = False) -> dict[str, Any]:
     """``aitrail serve`` on its own store under sustained maximum load of ``workload`` from client processes: its
     spans per CPU-second (all its threads, the engine's included), its VmHWM and VmRSS. ``server``: the collector
     sends its batches to a ClickHouse server (:data:`SERVER_STAND_IN`) instead, whose CPU is measured apart."""
-    http_port, sql_port = _free_port(), _free_port()
-    log = scratch / f"serve-{workload}.log"
     stand_in = None
     store = ["--data-dir", str(scratch / f"serve-{workload}")]
     if server:
@@ -868,54 +894,81 @@ def serve_under_load(scratch: Path, processes: int, threads: int, requests: int,
             stand_in = subprocess.Popen([sys.executable, str(SERVER_STAND_IN), "--data-dir",
                                          str(scratch / f"server-{workload}"), "--port", str(ch_port)],
                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        _wait_http(f"http://127.0.0.1:{ch_port}/ping", stand_in, ch_log)
         store = ["--clickhouse-url", f"http://127.0.0.1:{ch_port}", "--spool-dir", str(scratch / f"spool-{workload}")]
-    argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", *store,
-            "--http-port", str(http_port), "--grpc-port", "0", "--sql-port", str(sql_port)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    # The load's last requests would wait ten flush intervals for company (min_batch_rows): idle time at the end
+    # of the run, not sustained load (under it, every batch holds tens of thousands of rows).
+    config = scratch / f"serve-{workload}.toml"
+    config.write_text("[collector]\nmin_batch_rows = 0\n")
     try:
-        _wait_http(f"http://127.0.0.1:{http_port}/healthz", proc, log)
-        query = urllib.parse.quote(COUNT_SQL.replace("otel_traces", "otel_logs" if workload == "logs" else "otel_traces"))
+        if stand_in is not None:
+            _wait_http(f"http://127.0.0.1:{ch_port}/ping", stand_in, ch_log)
+        with _serving(scratch, workload, *store, "--config", str(config)) as (proc, http_port, sql_port):
+            query = urllib.parse.quote(COUNT_SQL.replace("otel_traces", "otel_logs" if workload == "logs" else "otel_traces"))
 
-        def count() -> int:
-            with urllib.request.urlopen(f"http://127.0.0.1:{sql_port}/?query={query}", timeout=30) as response:
-                return int(response.read())
+            def count() -> int:
+                with urllib.request.urlopen(f"http://127.0.0.1:{sql_port}/?query={query}", timeout=30) as response:
+                    return int(response.read())
 
-        idle = _status(proc.pid)
-        rss: list[int] = []
-        load = Load("http", str(http_port), processes, threads, requests, spans, 200, workload)
-        cpu0, threads0 = _cpu_seconds(proc.pid), _thread_cpu(proc.pid)
-        server0 = _cpu_seconds(stand_in.pid) if stand_in else 0.0
-        started = load.start()
-        stored = wait_count(count, load.spans, 1800, sample=lambda: rss.append(_status(proc.pid)["VmRSS"]),
-                            failed=load.failure)
-        cpu, threads1 = _cpu_seconds(proc.pid) - cpu0, _thread_cpu(proc.pid)
-        server_cpu = _cpu_seconds(stand_in.pid) - server0 if stand_in else 0.0
-        done = load.finish()
-        after = _status(proc.pid)
-        figures = _figures(load.spans, stored - started, cpu, done["acked"], started, done["retries"], load.bytes)
-        if stand_in:
-            figures["server_spans_per_cpu_s"] = round(load.spans / server_cpu) if server_cpu > 0 else None
-            figures["server_cpu_us_per_span"] = round(server_cpu / load.spans * 1e6, 1)
-        return {
-            **figures,
-            "vm_hwm_mib": round(after["VmHWM"] / 1024, 1),
-            "vm_rss_max_sampled_mib": round(max(rss) / 1024, 1),
-            "vm_rss_idle_mib": round(idle["VmRSS"] / 1024, 1),
-            "vm_rss_after_mib": round(after["VmRSS"] / 1024, 1),
-            "cpu_us_per_span_by_thread": cpu_by_thread(threads0, threads1, load.spans),
-        }
+            idle = _status(proc.pid)
+            rss: list[int] = []
+            load = Load("http", str(http_port), processes, threads, requests, spans, 200, workload)
+            cpu0, threads0 = _cpu_seconds(proc.pid), _thread_cpu(proc.pid)
+            server0 = _cpu_seconds(stand_in.pid) if stand_in else 0.0
+            started = load.start()
+            stored = wait_count(count, load.spans, 1800, sample=lambda: rss.append(_status(proc.pid)["VmRSS"]),
+                                failed=load.failure)
+            cpu, threads1 = _cpu_seconds(proc.pid) - cpu0, _thread_cpu(proc.pid)
+            server_cpu = _cpu_seconds(stand_in.pid) - server0 if stand_in else 0.0
+            done = load.finish()
+            after = _status(proc.pid)
     finally:
-        for running in (proc, stand_in):
-            if running is None:
-                continue
-            running.send_signal(signal.SIGTERM)
-            try:
-                running.wait(120)
-            except subprocess.TimeoutExpired:
-                running.kill()
-                running.wait()
+        if stand_in is not None:
+            _stop(stand_in)
+    figures = _figures(load.spans, stored - started, cpu, done["acked"], started, done["retries"], load.bytes)
+    if stand_in:
+        figures["server_spans_per_cpu_s"] = round(load.spans / server_cpu) if server_cpu > 0 else None
+        figures["server_cpu_us_per_span"] = round(server_cpu / load.spans * 1e6, 1)
+    return {
+        **figures,
+        "vm_hwm_mib": round(after["VmHWM"] / 1024, 1),
+        "vm_rss_max_sampled_mib": round(max(rss) / 1024, 1),
+        "vm_rss_idle_mib": round(idle["VmRSS"] / 1024, 1),
+        "vm_rss_after_mib": round(after["VmRSS"] / 1024, 1),
+        "cpu_us_per_span_by_thread": cpu_by_thread(threads0, threads1, load.spans),
+    }
+
+
+TRICKLE_RECORDS, TRICKLE_SPANS = 20, 10
+"""What a trickle sends each second: a small logs request and a small traces request (a few people's assistants)."""
+
+
+def trickle(scratch: Path, seconds: int, min_batch_rows: int | None = None) -> dict[str, Any]:
+    """The CPU of an ``aitrail serve`` under a trickle (one small logs and one small traces request a second, for
+    ``seconds``), as a share of a core, with its default ``min_batch_rows`` or the one given; then idle as long."""
+    from bench.ingest_logs import build_log_bodies
+
+    logs, traces = build_log_bodies(7, seconds, TRICKLE_RECORDS), build_bodies(7, seconds, TRICKLE_SPANS)
+    name = f"trickle-{'default' if min_batch_rows is None else min_batch_rows}"
+    options = ["--data-dir", str(scratch / name)]
+    if min_batch_rows is not None:
+        config = scratch / f"{name}.toml"
+        config.write_text(f"[collector]\nmin_batch_rows = {min_batch_rows}\n")
+        options += ["--config", str(config)]
+    with _serving(scratch, name, *options) as (proc, http_port, _):
+        time.sleep(5)  # past the start: migrations, the first derivation
+        cpu0, started = _cpu_seconds(proc.pid), time.monotonic()
+        for second in range(seconds):
+            for path, body in (("/v1/logs", logs[second]), ("/v1/traces", traces[second])):
+                request = urllib.request.Request(f"http://127.0.0.1:{http_port}{path}", data=body,
+                                                 headers={"Content-Type": "application/x-protobuf"})
+                urllib.request.urlopen(request, timeout=30).read()
+            time.sleep(max(0.0, started + second + 1 - time.monotonic()))
+        busy = _cpu_seconds(proc.pid) - cpu0
+        cpu0 = _cpu_seconds(proc.pid)
+        time.sleep(seconds)
+        idle = _cpu_seconds(proc.pid) - cpu0
+    return {"seconds": seconds, "min_batch_rows": min_batch_rows, "share_of_a_core": round(busy / seconds, 3),
+            "idle_share_of_a_core": round(idle / seconds, 3)}
 
 
 # --- the benchmark -------------------------------------------------------------------------------
@@ -941,7 +994,7 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
         bodies = bodies_of["generations"]
         result["floor_parse_only"] = parse_floor(bodies, 3 if quick else 7)
         cfg = CollectorConfig(location=StoreLocation(data_dir=scratch / "store"), spool_dir=scratch / "spool",
-                              http_port=0, grpc_port=0, sql_port=0)
+                              http_port=0, grpc_port=0, sql_port=0, min_batch_rows=0)  # (see serve_under_load)
         rounds = 2 if quick else 3
         with BackgroundCollector(cfg) as collector:
             store = collector.store
@@ -978,6 +1031,11 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
             print("  logs through aitrail serve ...", file=sys.stderr, flush=True)
         records = 50 if quick else ingest_logs.LOG_RECORDS_PER_REQUEST
         result["logs"]["serve"] = serve_under_load(scratch, processes, threads, 2 if quick else 50, records, "logs")
+        if echo:
+            print("  aitrail serve under a trickle, with small batches waiting and without ...", file=sys.stderr,
+                  flush=True)
+        seconds = 3 if quick else 20
+        result["trickle"] = {"default": trickle(scratch, seconds), "no_wait": trickle(scratch, seconds, 0)}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
@@ -1068,6 +1126,11 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
               f"front), {m['spans']:,} generation spans: the collector {m['spans_per_collector_cpu_s']:,} spans per "
               f"CPU-second ({m['collector_cpu_us_per_span']} µs/span), the server {m['server_spans_per_cpu_s']:,} "
               f"({m['server_cpu_us_per_span']} µs/span); collector VmHWM {m['vm_hwm_mib']} MiB")
+        t = result["trickle"]
+        print(f"aitrail serve under a trickle ({TRICKLE_RECORDS} log records and {TRICKLE_SPANS} spans a second, "
+              f"{t['default']['seconds']} s): {t['default']['share_of_a_core']:.0%} of a core with small batches "
+              f"waiting for company (min_batch_rows), {t['no_wait']['share_of_a_core']:.0%} flushing every second; "
+              f"idle {t['default']['idle_share_of_a_core']:.0%}")
         from bench import ingest_logs
 
         ingest_logs.report(result["logs"])

@@ -41,6 +41,9 @@ class CollectorConfig:
     sql_port: int = 8123
     flush_interval: float = 1.0
     max_batch_rows: int = 50_000
+    # A batch of fewer rows waits up to ten flush intervals for more (0: never waits longer): each
+    # insert costs the engine a fixed time to plan its statements, ~0.5 s of CPU for traces and logs together.
+    min_batch_rows: int = 5_000
     max_pending_rows: int = 1_000_000
     # Durability (collector/spool.py): a 2xx means fsync'd in the spool (or stored); the drain stores the spool.
     spool_dir: Path | None = None  # default: DATA_DIR/spool, or a folder per server URL in the platform data dir
@@ -134,6 +137,8 @@ class CollectorConfig:
                 raise ConfigError(f"{name.replace('_', '-')} {port} is not a TCP port (0-65535)")
         if self.flush_interval <= 0:
             raise ConfigError("flush_interval must be positive (seconds)")
+        if not 0 <= self.min_batch_rows <= self.max_batch_rows:
+            raise ConfigError("min_batch_rows must be from 0 (small batches never wait longer) to max_batch_rows")
         if self.max_spool_bytes <= 0 or self.shutdown_timeout < 0:
             raise ConfigError("max_spool_bytes must be positive (bytes) and shutdown_timeout not negative (seconds)")
         if self.derive_interval < 0 or self.derive_settle < 0:

@@ -105,7 +105,7 @@ class Collector:
             spool = await asyncio.to_thread(Spool(cfg.spool_path, self.metrics).open)
             self.batcher = Batcher(
                 self.store, self.metrics, spool, cfg.flush_interval, cfg.max_batch_rows, cfg.max_pending_rows,
-                cfg.max_spool_bytes,
+                cfg.max_spool_bytes, min_rows=cfg.min_batch_rows,
             )
             self.batcher.start()
             self.pipeline = Pipeline(standard_processors(cfg), self.batcher, self.metrics, cfg.item_limits)

@@ -38,6 +38,8 @@ def test_every_benchmark_runs_quick():
     assert ingest["engine_path"]["spans"] == ingest["profile"]["spans"]  # no valid span refused
     remote = ingest["serve_to_server"]  # a collector in front of the server stand-in: both sides' CPU, apart
     assert remote["spans"] > 0 and remote["collector_cpu_us_per_span"] > 0 and remote["server_cpu_us_per_span"] > 0
+    trickle = ingest["trickle"]  # a trickle of small requests: the collector's CPU with small batches waiting and not
+    assert trickle["default"]["share_of_a_core"] > 0 and trickle["no_wait"]["min_batch_rows"] == 0
     logs = ingest["logs"]  # Claude Code events: every record sent was counted in otel_logs, the same by every path
     assert logs["serve"]["spans"] > 0 and logs["serve"]["vm_hwm_mib"] > 0
     assert logs["engine_path"]["records"] == logs["clickhouse_native"]["records"] == logs["python"]["records"] > 0

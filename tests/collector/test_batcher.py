@@ -119,6 +119,25 @@ def test_max_rows_inserts_without_waiting(store, tmp_path):
     assert _count(store) == 60
 
 
+def test_a_small_batch_waits_longer_for_company_and_goes_once_it_has_enough(store, tmp_path):
+    """Each insert costs the engine a fixed time to plan: fewer than min_rows rows wait up to ten flush intervals,
+    as many go at the next one (the drain is told at every write); a flush asked for does not wait."""
+    async def scenario():
+        batcher = _batcher(store, tmp_path, flush_interval=3600, min_rows=100)
+        batcher.start()
+        await batcher.submit(_rows(10))
+        small = batcher._due()
+        await batcher.submit(_rows(90, 10))
+        enough = batcher._due()
+        assert await batcher.flush(30)
+        await batcher.close()
+        return small, enough
+
+    small, enough = run(scenario)
+    assert 9 * 3600 < small <= 10 * 3600 and 3000 < enough <= 3600
+    assert _count(store) == 100
+
+
 def test_retry_after_a_lost_acknowledgement_stores_once(store, tmp_path):
     flaky = FlakyStore(store, fail_after_insert=2)
     metrics = SelfMetrics()

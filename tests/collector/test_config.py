@@ -37,3 +37,12 @@ def test_unknown_settings_are_named(tmp_path):
 def test_bad_port():
     with pytest.raises(ConfigError, match="http-port 70000"):
         CollectorConfig(http_port=70000).check()
+
+
+def test_min_batch_rows_is_read_from_the_file_and_bounded(tmp_path):
+    path = tmp_path / "aitrail.toml"
+    path.write_text("[collector]\nmin_batch_rows = 0\n")
+    assert load(path).min_batch_rows == 0
+    for bad in (-1, CollectorConfig.max_batch_rows + 1):
+        with pytest.raises(ConfigError, match="min_batch_rows must be from 0"):
+            CollectorConfig(min_batch_rows=bad).check()
