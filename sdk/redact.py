@@ -534,9 +534,10 @@ _CUES = ("pass", "pwd", "secret", "token", "key", "auth", "cred", "bearer", "://
 
 
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?")
-"""A date and time as ISO 8601 writes it (``2025-06-15T14:42:25.000Z``): a run of 15+ token characters, which no
-rule can match (its only letters are ``T`` and ``Z``, its longest run of token characters 13). Assistants' events
-carry one per record (Claude Code's ``event.timestamp``), each different, so none is ever remembered as clean."""
+"""A date and time as ISO 8601 writes it (``2025-06-15T14:42:25.000Z``). The window test flags it (24 characters
+of tokens and what joins them), yet no rule can match: its only letters are ``T`` and ``Z``, and its longest run
+of the characters a random token is made of is 13 (``2025-06-15T14``). Assistants' events carry one per record
+(Claude Code's ``event.timestamp``), each different, so none is ever remembered as clean."""
 
 
 def maybe_secret(text: str) -> bool:

@@ -60,7 +60,6 @@ _UNREAD = frozenset({
 """What otel_traces does not hold: the engine skips it on the wire."""
 
 
-
 _READ_KEYS = (v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME)
 """The attributes :data:`MODEL_CALL` reads."""
 
