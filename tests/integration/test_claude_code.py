@@ -28,6 +28,11 @@ from aitrail.sdk.fingerprint import fingerprints  # noqa: E402
 
 PACKAGE = "@anthropic-ai/claude-code"
 PROMPT = "Add a retry policy for the card gateway in src/retry.py"
+DERIVING = {"derive_interval": 0.2, "derive_settle": 4.0, "derive_wait": 30.0}
+"""The collector derives as it would live, sooner. An Edit's line numbers come from its span (the tool's structured
+patch), exported apart from the log events: derivation waits derive_settle for it. At 1 s a loaded machine
+sometimes derived the Edit before its span came (line_start 0); 4 s is still below the 6 s default that covers the
+assistants' 5 s export interval."""
 CONTENT = "\n".join([
     '"""Payments: retry policy for the card gateway."""',
     "",
@@ -96,10 +101,7 @@ def test_claude_codes_own_telemetry_becomes_generations(claude, make_collector, 
     target = str(repo / "src" / "retry.py")
     script = [ToolUse("Write", {"file_path": target, "content": CONTENT}),
               ToolUse("Edit", {"file_path": target, "old_string": OLD, "new_string": NEW})]
-    # An Edit's line numbers come from its span (the tool's structured patch), exported apart from the log events:
-    # derivation waits derive_settle for it. At 1 s a loaded machine sometimes derived the Edit before its span
-    # came (line_start 0); 4 s is still below the 6 s default that covers the assistants' 5 s export interval.
-    collector = make_collector(derive_interval=0.2, derive_settle=4.0, derive_wait=30.0)
+    collector = make_collector(**DERIVING)
 
     with AnthropicStandin(script) as api:
         env = {
@@ -182,10 +184,7 @@ def _wrapped_claude(claude: Path, collector, tmp_path: Path, settings: dict | No
 def test_under_aitrail_wrap_the_generations_carry_the_author_and_the_team(claude, make_collector, tmp_path):
     """``aitrail wrap -- claude -p ...``: Claude Code knows an opaque id at best; the wrap gives it the person
     (git's user.email) and the team (AITRAIL_TEAM) in its resource, and the derived generations carry them."""
-    # An Edit's line numbers come from its span (the tool's structured patch), exported apart from the log events:
-    # derivation waits derive_settle for it. At 1 s a loaded machine sometimes derived the Edit before its span
-    # came (line_start 0); 4 s is still below the 6 s default that covers the assistants' 5 s export interval.
-    collector = make_collector(derive_interval=0.2, derive_settle=4.0, derive_wait=30.0)
+    collector = make_collector(**DERIVING)
     _wrapped_claude(claude, collector, tmp_path)
 
     query = ("SELECT user_email, user_name, team FROM aitrail.ai_generations "
