@@ -60,19 +60,17 @@ _UNREAD = frozenset({
 """What otel_traces does not hold: the engine skips it on the wire."""
 
 
-_READ_KEYS = (v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME)
-"""The attributes :data:`MODEL_CALL` reads."""
-
 READ_AT = ", ".join(f"arrayLastIndex(k -> k = {values.literal(key)}, sp.attributes.key) AS read_at_{n}"
-                    for n, key in enumerate(_READ_KEYS))
-"""SQL (in traces.sql's WITH): where each of :data:`_READ_KEYS` was last sent among the span's attributes (0: it was
-not), written once: the analyser resolves a lambda at every place it is written, at every statement."""
+                    for n, key in enumerate(genai_content.DECIDED_BY))
+"""SQL (in traces.sql's WITH): where each of the attributes :data:`MODEL_CALL` reads (``genai_content.DECIDED_BY``)
+was last sent among the span's attributes (0: it was not), written once: the analyser resolves a lambda at every
+place it is written, at every statement."""
 
 
 def _read(key: str) -> str:
     """SQL: what GenAI content reads of the span's attribute ``key`` (``genai_content._string``, the last one sent):
     a string; an array of strings as its lines; another array or a list as its JSON text; else ''."""
-    at = f"read_at_{_READ_KEYS.index(key)}"
+    at = f"read_at_{genai_content.DECIDED_BY.index(key)}"
     kind, items = f"sp.attributes.value.value[{at}]", f"sp.attributes.value.array_value.values[{at}]"
     return (f"if({at} = 0, '', multiIf({kind} = 'string_value', sp.attributes.value.string_value[{at}], "
             f"{kind} = 'array_value' AND arrayAll(t -> t.value = 'string_value', {items}), "
@@ -85,8 +83,9 @@ MODEL_CALL = (
     f"AND {_read(v.KIND)} = '' "
     f"AND ({_read(v.GEN_AI_OPERATION_NAME)} IN ({', '.join(map(values.literal, genai_content.OPERATIONS))}) "
     f"OR ({_read(v.GEN_AI_OPERATION_NAME)} = '' AND {_read(v.GEN_AI_REQUEST_MODEL)} != '')) "
-    f"AND NOT (startsWith(sp.name, 'claude_code.') OR startsWith(ss.scope.name, 'com.anthropic.claude_code') "
-    f"OR {_read(v.GEN_AI_AGENT_NAME)} = 'gemini-cli')"
+    f"AND NOT (startsWith(sp.name, {values.literal(genai_content.CLAUDE_CODE_SPANS)}) "
+    f"OR startsWith(ss.scope.name, {values.literal(genai_content.CLAUDE_CODE_SCOPES)}) "
+    f"OR {_read(v.GEN_AI_AGENT_NAME)} = {values.literal(genai_content.GEMINI_CLI)})"
 )
 """SQL: a span the GenAI content processor marks ``model_call`` when its request names no message (no aitrail
 prompt key, no kind, a generation by the GenAI rules, not an assistant's own: ``_is_generation`` and

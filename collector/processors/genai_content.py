@@ -61,8 +61,13 @@ names is in the bytes, no record is changed, nor a span when the collector does 
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.S)
 ALREADY_READ = frozenset({v.PROMPT_TEXT, v.PROMPT_HASH})
 """Keys that say a span's or a record's prompt was read already (the SDK's): it is left as it came."""
-_READ = frozenset({v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME, *MESSAGE_ATTRIBUTES})
+DECIDED_BY = (v.KIND, v.GEN_AI_OPERATION_NAME, v.GEN_AI_REQUEST_MODEL, v.GEN_AI_AGENT_NAME)
+"""The span attributes that decide whether a span is a generation and not an assistant's own."""
+_READ = frozenset({*DECIDED_BY, *MESSAGE_ATTRIBUTES})
 """The span attributes the processor decides by and reads messages from."""
+CLAUDE_CODE_SPANS, CLAUDE_CODE_SCOPES, GEMINI_CLI = "claude_code.", "com.anthropic.claude_code", "gemini-cli"
+"""What tells an assistant's own spans, whose generations are derived from its events (migration 0005's
+exceptions): a span name's prefix, a scope name's prefix, a ``gen_ai.agent.name``."""
 
 
 def _names_no_message(body: bytes | bytearray | None) -> bool:
@@ -150,8 +155,8 @@ def _is_generation(attributes: dict[str, str]) -> bool:
 
 def _assistants_own(span: Any, scope: str, attributes: dict[str, str]) -> bool:
     """A span of an assistant whose generations are derived from its own events (migration 0005's exceptions)."""
-    return (span.name.startswith("claude_code.") or scope.startswith("com.anthropic.claude_code")
-            or attributes.get(v.GEN_AI_AGENT_NAME) == "gemini-cli")
+    return (span.name.startswith(CLAUDE_CODE_SPANS) or scope.startswith(CLAUDE_CODE_SCOPES)
+            or attributes.get(v.GEN_AI_AGENT_NAME) == GEMINI_CLI)
 
 
 def _add(attributes: Any, added: dict[str, Any]) -> bool:
