@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from aitrail.collector.engine.nesting import DEEPER, WITHIN, nesting
 from aitrail.collector.engine.schema import RECURSIVE, REQUESTS, SHALLOW_DEPTH, VALUE_DEPTH
-from aitrail.collector.processors import GROUPS, resources
+from aitrail.collector.processors import GROUPS, ITEMS, resources
 from aitrail.errors import InvalidPayload, PayloadTooLarge
 
 
@@ -88,17 +88,16 @@ def _problem(attributes: Any, limits: ItemLimits, seen: _Depth | None = None) ->
     return None
 
 
-_ITEMS = {"traces": ("spans", "span"), "logs": ("log_records", "log record"), "metrics": ("metrics", "metric")}
-"""Each signal's repeated field of items in a scope's group, and what an item is called in a refusal."""
+_NOUNS = {"traces": "span", "logs": "log record", "metrics": "metric"}
+"""What an item of each signal is called in a refusal."""
 
 
 def _item_lists(signal: str, request: Any) -> Iterator[tuple[Any, str]]:
     """Every repeated field of items in a request, with what an item is called."""
-    groups, scopes = GROUPS[signal]
-    items, noun = _ITEMS[signal]
+    (groups, scopes), items = GROUPS[signal], ITEMS[signal]
     for group in getattr(request, groups):
         for scope in getattr(group, scopes):
-            yield getattr(scope, items), noun
+            yield getattr(scope, items), _NOUNS[signal]
 
 
 def _item_problem(signal: str, item: Any, limits: ItemLimits, seen: _Depth) -> str | None:

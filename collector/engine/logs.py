@@ -67,7 +67,7 @@ def _refusal(record: Any) -> str | None:
 
 
 STATEMENT = RequestStatement("logs", TABLE, COLUMNS, _UNREAD, _macros,
-                             items_of("logs", "log_records"), _refusal, "log record", REFUSED)
+                             items_of("logs"), _refusal, "log record", REFUSED)
 to_spool = STATEMENT.to_spool
 """What the collector spools of a logs request (the request beside its tenant and team, the part its depth
 needs), with the records the statement will refuse told apart."""

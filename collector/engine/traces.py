@@ -118,7 +118,7 @@ def _refusal(span: Any) -> str | None:
 
 
 STATEMENT = RequestStatement("traces", TABLE, COLUMNS, _UNREAD, _macros,
-                             items_of("traces", "spans"), _refusal, "span", REFUSED)
+                             items_of("traces"), _refusal, "span", REFUSED)
 ENTRIES = STATEMENT.entries
 """The spool entry of a request for the common statement (False) and for the deep one (True)."""
 source = STATEMENT.source

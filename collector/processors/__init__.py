@@ -38,10 +38,13 @@ GROUPS = {
 """A request's repeated fields of each signal: its resources' groups, and in each group its scopes' groups."""
 
 
-def items_of(signal: str, items: str) -> Callable[[Any], Iterator[Any]]:
-    """Every item of a request of ``signal``, by the name of its scopes' repeated field of items (``spans``,
-    ``log_records``)."""
-    resources, scopes = GROUPS[signal]
+ITEMS = {"traces": "spans", "logs": "log_records", "metrics": "metrics"}
+"""Each signal's items (what the item limits count): the repeated field of them in a scope's group."""
+
+
+def items_of(signal: str) -> Callable[[Any], Iterator[Any]]:
+    """Every item of a request of ``signal`` (:data:`ITEMS`)."""
+    (resources, scopes), items = GROUPS[signal], ITEMS[signal]
 
     def each(request: Any) -> Iterator[Any]:
         for resource in getattr(request, resources):

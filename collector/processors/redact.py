@@ -178,4 +178,4 @@ def _attribute_lists(signal: str, request: Any) -> Iterator[Any]:
                             yield exemplar.filtered_attributes
 
 
-_LOG_RECORDS = items_of("logs", "log_records")
+_LOG_RECORDS = items_of("logs")
