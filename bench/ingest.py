@@ -865,11 +865,17 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def _serving(scratch: Path, name: str, *options: str) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
-    """``aitrail serve`` in a subprocess with ``options``, on free ports: (the process, its OTLP/HTTP port, its SQL
-    port), once it answers; stopped (SIGTERM, its spool drained) afterwards."""
+def _serving(scratch: Path, name: str, *options: str, min_batch_rows: int | None = None
+             ) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
+    """``aitrail serve`` in a subprocess with ``options`` (and ``min_batch_rows`` when given, else its default), on
+    free ports: (the process, its OTLP/HTTP port, its SQL port), once it answers; stopped (SIGTERM, its spool
+    drained) afterwards."""
     http_port, sql_port = _free_port(), _free_port()
     log = scratch / f"serve-{name}.log"
+    if min_batch_rows is not None:
+        config = scratch / f"serve-{name}.toml"
+        config.write_text(f"[collector]\nmin_batch_rows = {min_batch_rows}\n")
+        options = (*options, "--config", str(config))
     argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", *options,
             "--http-port", str(http_port), "--grpc-port", "0", "--sql-port", str(sql_port)]
     with open(log, "wb") as out:
@@ -895,14 +901,12 @@ def serve_under_load(scratch: Path, processes: int, threads: int, requests: int,
                                          str(scratch / f"server-{workload}"), "--port", str(ch_port)],
                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         store = ["--clickhouse-url", f"http://127.0.0.1:{ch_port}", "--spool-dir", str(scratch / f"spool-{workload}")]
-    # The load's last requests would wait ten flush intervals for company (min_batch_rows): idle time at the end
-    # of the run, not sustained load (under it, every batch holds tens of thousands of rows).
-    config = scratch / f"serve-{workload}.toml"
-    config.write_text("[collector]\nmin_batch_rows = 0\n")
     try:
         if stand_in is not None:
             _wait_http(f"http://127.0.0.1:{ch_port}/ping", stand_in, ch_log)
-        with _serving(scratch, workload, *store, "--config", str(config)) as (proc, http_port, sql_port):
+        # The load's last requests would wait ten flush intervals for company (min_batch_rows): idle time at the
+        # end of the run, not sustained load (under it, every batch holds tens of thousands of rows).
+        with _serving(scratch, workload, *store, min_batch_rows=0) as (proc, http_port, sql_port):
             query = urllib.parse.quote(COUNT_SQL.replace("otel_traces", "otel_logs" if workload == "logs" else "otel_traces"))
 
             def count() -> int:
@@ -942,33 +946,30 @@ TRICKLE_RECORDS, TRICKLE_SPANS = 20, 10
 """What a trickle sends each second: a small logs request and a small traces request (a few people's assistants)."""
 
 
-def trickle(scratch: Path, seconds: int, min_batch_rows: int | None = None) -> dict[str, Any]:
+def trickle(scratch: Path, seconds: int, min_batch_rows: int | None = None, then_idle: bool = False
+            ) -> dict[str, Any]:
     """The CPU of an ``aitrail serve`` under a trickle (one small logs and one small traces request a second, for
-    ``seconds``), as a share of a core, with its default ``min_batch_rows`` or the one given; then idle as long."""
+    ``seconds``), as a share of a core, with its default ``min_batch_rows`` or the one given; ``then_idle``: also
+    while it receives nothing, as long."""
     from bench.ingest_logs import build_log_bodies
 
     logs, traces = build_log_bodies(7, seconds, TRICKLE_RECORDS), build_bodies(7, seconds, TRICKLE_SPANS)
     name = f"trickle-{'default' if min_batch_rows is None else min_batch_rows}"
-    options = ["--data-dir", str(scratch / name)]
-    if min_batch_rows is not None:
-        config = scratch / f"{name}.toml"
-        config.write_text(f"[collector]\nmin_batch_rows = {min_batch_rows}\n")
-        options += ["--config", str(config)]
-    with _serving(scratch, name, *options) as (proc, http_port, _):
+    stats = {"retries": 0}
+    with _serving(scratch, name, "--data-dir", str(scratch / name), min_batch_rows=min_batch_rows) as (proc, port, _):
         time.sleep(5)  # past the start: migrations, the first derivation
         cpu0, started = _cpu_seconds(proc.pid), time.monotonic()
         for second in range(seconds):
-            for path, body in (("/v1/logs", logs[second]), ("/v1/traces", traces[second])):
-                request = urllib.request.Request(f"http://127.0.0.1:{http_port}{path}", data=body,
-                                                 headers={"Content-Type": "application/x-protobuf"})
-                urllib.request.urlopen(request, timeout=30).read()
+            _send_http(port, [logs[second]], stats, "logs")
+            _send_http(port, [traces[second]], stats)
             time.sleep(max(0.0, started + second + 1 - time.monotonic()))
-        busy = _cpu_seconds(proc.pid) - cpu0
-        cpu0 = _cpu_seconds(proc.pid)
-        time.sleep(seconds)
-        idle = _cpu_seconds(proc.pid) - cpu0
-    return {"seconds": seconds, "min_batch_rows": min_batch_rows, "share_of_a_core": round(busy / seconds, 3),
-            "idle_share_of_a_core": round(idle / seconds, 3)}
+        figures = {"seconds": seconds, "min_batch_rows": min_batch_rows,
+                   "share_of_a_core": round((_cpu_seconds(proc.pid) - cpu0) / seconds, 3)}
+        if then_idle:
+            cpu0 = _cpu_seconds(proc.pid)
+            time.sleep(seconds)
+            figures["idle_share_of_a_core"] = round((_cpu_seconds(proc.pid) - cpu0) / seconds, 3)
+    return figures
 
 
 # --- the benchmark -------------------------------------------------------------------------------
@@ -1035,7 +1036,7 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
             print("  aitrail serve under a trickle, with small batches waiting and without ...", file=sys.stderr,
                   flush=True)
         seconds = 3 if quick else 20
-        result["trickle"] = {"default": trickle(scratch, seconds), "no_wait": trickle(scratch, seconds, 0)}
+        result["trickle"] = {"default": trickle(scratch, seconds, then_idle=True), "no_wait": trickle(scratch, seconds, 0)}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
