@@ -21,11 +21,13 @@ collector, for its answer to the client).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from aitrail.collector.engine import values
 from aitrail.collector.engine.schema import spooled
-from aitrail.collector.engine.statement import CLAIMS, RequestStatement, stamped
+from aitrail.collector.engine.statement import CLAIMS, RequestStatement, ids_within, stamped
 from aitrail.collector.rows.common import Flattened, summarize
 from aitrail.collector.spool import Requests
 
@@ -124,6 +126,15 @@ def _refusal(point: Any) -> str | None:
     return None
 
 
+_EXEMPLARS, _TRACE_ID, _SPAN_ID = attrgetter("exemplars"), attrgetter("trace_id"), attrgetter("span_id")
+
+
+def _clear(points: list[Any]) -> bool:
+    """:func:`_refusal` refuses none of ``points``."""
+    exemplars = list(chain.from_iterable(map(_EXEMPLARS, points)))
+    return ids_within(exemplars, _TRACE_ID, {0, 16}) and ids_within(exemplars, _SPAN_ID, {0, 8})
+
+
 def _statement(kind: str) -> RequestStatement:
     def macros(depth: int) -> dict[str, str]:
         columns = ",\n    ".join(f"{sql} AS `{name}`" for name, sql in _point_columns(kind, depth).items())
@@ -138,7 +149,8 @@ def _statement(kind: str) -> RequestStatement:
     others = frozenset(f"Metric.{other}" for other in KINDS if other != kind)
     exemplars = kind != "summary"  # a summary's points have none
     return RequestStatement("metrics", KINDS[kind], (*_COMMON, *_point_columns(kind, 1)), _UNREAD | others, macros,
-                            _points(kind), _refusal if exemplars else lambda point: None, "data point",
+                            _points(kind), _refusal if exemplars else lambda point: None,
+                            _clear if exemplars else lambda points: True, "data point",
                             {BAD_EXEMPLAR_ID: _BAD_EXEMPLAR} if exemplars else {}, name=f"metrics.{kind}",
                             sql="metrics.sql")
 

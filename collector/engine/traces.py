@@ -19,10 +19,12 @@ counts the same spans in the collector, for its answer to the client).
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.statement import CLAIMS, ZERO8, ZERO16, RequestStatement, stamped
+from aitrail.collector.engine.statement import (
+    CLAIMS, ZERO8, ZERO16, ZERO_SPAN_ID, ZERO_TRACE_ID, RequestStatement, ids_within, stamped)
 from aitrail.collector.processors import genai_content, items_of
 from aitrail.sdk import vocabulary as v
 
@@ -106,9 +108,9 @@ def _macros(depth: int) -> dict[str, str]:
 
 def _refusal(span: Any) -> str | None:
     trace_id, span_id = span.trace_id, span.span_id
-    if len(trace_id) != 16 or trace_id == bytes(16):
+    if len(trace_id) != 16 or trace_id == ZERO_TRACE_ID:
         return BAD_TRACE_ID
-    if len(span_id) != 8 or span_id == bytes(8):
+    if len(span_id) != 8 or span_id == ZERO_SPAN_ID:
         return BAD_SPAN_ID
     if len(span.parent_span_id) not in (0, 8):
         return BAD_PARENT_ID
@@ -117,8 +119,20 @@ def _refusal(span: Any) -> str | None:
     return None
 
 
+_TRACE_ID, _SPAN_ID, _PARENT_ID, _LINKS = (attrgetter(name) for name in ("trace_id", "span_id", "parent_span_id",
+                                                                          "links"))
+
+
+def _clear(spans: list[Any]) -> bool:
+    """:func:`_refusal` refuses none of ``spans`` (and none has links, which it reads one by one)."""
+    trace_ids, span_ids = set(map(_TRACE_ID, spans)), set(map(_SPAN_ID, spans))
+    return (set(map(len, trace_ids)) <= {16} and ZERO_TRACE_ID not in trace_ids
+            and set(map(len, span_ids)) <= {8} and ZERO_SPAN_ID not in span_ids
+            and ids_within(spans, _PARENT_ID, {0, 8}) and not any(map(len, map(_LINKS, spans))))
+
+
 STATEMENT = RequestStatement("traces", TABLE, COLUMNS, _UNREAD, _macros,
-                             items_of("traces"), _refusal, "span", REFUSED)
+                             items_of("traces"), _refusal, _clear, "span", REFUSED)
 ENTRIES = STATEMENT.entries
 """The spool entry of a request for the common statement (False) and for the deep one (True)."""
 source = STATEMENT.source
