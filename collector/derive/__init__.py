@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from aitrail.collector.derive.render import statement
 from aitrail.collector.store import Store
+from aitrail.collector.store.base import dedup_settings, settings_clause
 from aitrail.collector.telemetry import SelfMetrics
 from aitrail.errors import StoreError
 
@@ -115,11 +116,15 @@ def derive_once(
     *,
     now_ns: int | None = None,
     dialects: tuple[str, ...] = tuple(DIALECTS),
+    once_per: str | None = None,
 ) -> dict[str, int]:
     """Derive every due generation once; return how many rows each dialect added.
 
     ``now_ns`` (nanoseconds since the epoch, default: now) is the moment the
-    window is measured from; tests and backfills may move it.
+    window is measured from; tests and backfills may move it. ``once_per``
+    names the run (a round: :meth:`Deriver.round`): each dialect's insert
+    carries it as its deduplication token, so a second run of the same name,
+    whatever it selected, stores nothing (see :class:`Deriver`).
     """
     window = window or Window()
     now_ns = time.time_ns() if now_ns is None else now_ns
@@ -130,7 +135,10 @@ def derive_once(
     before = _count(store, params["window_start"])
     for dialect in dialects:
         if dialect in present:
-            store.command(statement(dialect, DIALECTS[dialect], store.database), params)
+            sql = statement(dialect, DIALECTS[dialect], store.database)
+            if once_per is not None:
+                sql += " " + settings_clause({**dedup_settings(f"{once_per}.{dialect}"), "max_insert_threads": 1})
+            store.command(sql, params)
     after = _count(store, params["window_start"])
     return {d: after.get(d, 0) - before.get(d, 0) for d in dialects}
 
@@ -145,6 +153,17 @@ class Deriver:
     progress finish, so the store is never closed under it. A failed run is
     logged and counted (``derive_failed``) and the next one tries again: nothing
     is lost, since the next run looks at the same window.
+
+    Several collectors in front of one ClickHouse each run it. Runs happen in
+    *rounds* of wall-clock time (``interval`` long, the same for every collector
+    configured alike): a run measures its window from the start of its round and
+    runs in the round's middle, and its inserts carry the round as their
+    deduplication token. Two collectors running in one round may both select a
+    row before either has stored it; the second insert of the round is then
+    dropped by ClickHouse whatever it holds, and what only it held is derived in
+    the next round (a row derived is never selected again). Clocks a few
+    milliseconds apart still agree on the round, since runs start half a round
+    from its ends.
     """
 
     RAW_TABLES = ("otel_logs", "otel_traces")
@@ -173,11 +192,26 @@ class Deriver:
             self._busy_until = now + self.window.wait + 2 * self.interval
         return now <= self._busy_until or now - self._last_run >= self.recheck
 
+    def round(self, now_ns: int | None = None) -> int:
+        """The round ``now_ns`` (default: now, wall-clock) falls in: its start, in nanoseconds since the epoch."""
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        length = max(int(self.interval * NS), 1)
+        return now_ns - now_ns % length
+
+    def until_next_run(self, now_ns: int | None = None) -> float:
+        """Seconds from ``now_ns`` (default: now) to the middle of the next round whose middle is still ahead."""
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        middle = self.round(now_ns) + int(self.interval * NS) // 2
+        if middle <= now_ns:
+            middle += int(self.interval * NS)
+        return (middle - now_ns) / NS
+
     def run_once(self) -> dict[str, int]:
         """One run, counted in the collector's self-metrics (rows inserted into ``derived:<dialect>``)."""
         self._last_run = time.monotonic()
+        round_ns = self.round()
         try:
-            added = derive_once(self.store, self.window)
+            added = derive_once(self.store, self.window, now_ns=round_ns, once_per=f"derive.{round_ns}")
         except StoreError as exc:
             self.metrics.count(self.metrics.rejected, "derive_failed")
             log.warning("deriving generations from native telemetry failed (retrying next run): %s", exc)
@@ -194,7 +228,7 @@ class Deriver:
     async def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                await asyncio.wait_for(self._stopping.wait(), self.interval)
+                await asyncio.wait_for(self._stopping.wait(), self.until_next_run())
             except TimeoutError:
                 if self.due():
                     await asyncio.to_thread(self.run_once)

@@ -16,6 +16,7 @@ import json
 import signal
 import threading
 import time
+import urllib.request
 from collections.abc import Sequence
 
 import pytest
@@ -193,3 +194,63 @@ def test_two_collectors_one_clickhouse_stand_in_store_every_acknowledged_span_on
     assert all(report["acked_per_exporter"].values()), "every exporter, HTTP and gRPC, must have been heard"
     # Both collectors migrated the empty server at once: every migration is there (each may be recorded twice).
     assert [version for version, _ in applied] == [m.version for m in known_migrations()], report
+
+
+@pytest.mark.timeout(600)
+def test_two_collectors_deriving_from_one_clickhouse_stand_in_derive_each_generation_once(tmp_path):
+    """Both collectors derive generations from Claude Code's native telemetry (in rounds of 0.5 s, each
+    collector's run at the middle of each round, its inserts under the round's name) while sessions arrive at
+    either: every session's generations are derived (no round's name drops a row for good) and stored once, in
+    ``otel_traces`` and in ``ai_generations``.
+
+    The stand-in runs one statement at a time, so here the two collectors' runs never overlap; the case they do
+    on a real server (both select a row before either has stored it) is
+    ``tests/collector/derive/test_deriver.py``'s second run in a round."""
+    import sys
+    from pathlib import Path
+
+    import clickhouse_connect
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "native"))
+    import replay
+
+    ch_port = free_port()
+    store = chserver(tmp_path / "chserver.log", tmp_path / "ch", ch_port).start()
+    wait_port(ch_port)
+    config = tmp_path / "collector.toml"
+    config.write_text("[collector]\nflush_interval = 0.1\nderive_interval = 0.5\nderive_settle = 0.5\nderive_wait = 3.0\n")
+    collectors = [Collector(tmp_path / f"collector-{n}.log", free_port(), "--grpc-port", "0",
+                            "--clickhouse-url", f"http://default:@127.0.0.1:{ch_port}",
+                            "--spool-dir", str(tmp_path / f"spool-{n}"), "--config", str(config)).start()
+                  for n in ("a", "b")]
+    for c in collectors:
+        assert c.wait_ready(), c.tail()
+    recording = json.dumps(replay.load("claude_code/write_edit.jsonl"))
+    sessions = 24
+    for n in range(sessions):  # one session every 0.25 s, alternately to each collector
+        session = json.loads(recording.replace("6ad82670-9236-42ed-8641-ae0b5c650e8f", f"session-{n}"))
+        for entry in replay.rebase(session, time.time_ns()):
+            request = urllib.request.Request(f"{collectors[n % 2].url}/v1/{entry['signal']}",
+                                             json.dumps(entry["body"]).encode(), {"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                assert answer.status == 200
+        time.sleep(0.25)
+
+    client = clickhouse_connect.get_client(host="127.0.0.1", port=ch_port)
+
+    def counts(sql: str) -> list[int]:
+        return [n for _, n in client.query(sql).result_rows]
+
+    derived = "SELECT SpanId, count() FROM aitrail.otel_traces WHERE SpanName = 'aitrail.derived.generation' GROUP BY SpanId"
+    _wait(lambda: len(counts(derived)) >= 3 * sessions, 120, "every session's generations to be derived")
+    time.sleep(3)  # more rounds by both collectors: any second copy would come now
+    spans = counts(derived)
+    generations = counts("SELECT span_id, count() FROM aitrail.ai_generations GROUP BY span_id")
+    client.close()
+    for c in collectors:
+        assert c.kill(signal.SIGTERM) == 0, c.tail()
+    store.kill(signal.SIGTERM)
+    report = {"spans": len(spans), "span_copies": sum(spans), "generations": len(generations),
+              "generation_copies": sum(generations)}
+    print(f"\ntwo collectors deriving: {json.dumps(report)}")
+    assert len(spans) == sum(spans) == 3 * sessions and sum(generations) == len(generations) == 3 * sessions, report

@@ -59,6 +59,62 @@ def test_stop_waits_for_a_run_and_a_failed_run_is_counted(tmp_path):
     assert metrics.snapshot()["rejected"]["derive_failed"] == 1
 
 
+def test_a_second_run_in_a_round_stores_nothing_even_when_it_saw_nothing_derived(tmp_path):
+    """Two collectors deriving in one round, the second selecting before the first's rows are stored (simulated:
+    the first's spans deleted from otel_traces before the second runs, so it selects every row again): its insert,
+    under the same round, stores nothing in otel_traces or ai_generations. Without the round, it would have."""
+    entries = replay.rebase(replay.load(RECORDING), time.time_ns() - 10 * S)
+    window, round_ns = Window(settle=0.5, wait=2.0), Deriver(None, SelfMetrics(), interval=2.0).round()  # type: ignore[arg-type]
+    with open_store(StoreLocation(data_dir=tmp_path / "s")) as store:
+        replay.ingest_all(store, entries)
+        first = derive_once(store, window, now_ns=round_ns, once_per=f"derive.{round_ns}")
+        assert first["claude_code"] == 3 and _generations(store) == 3
+        store.command("DELETE FROM aitrail.otel_traces WHERE SpanName = 'aitrail.derived.generation'")
+        second = derive_once(store, window, now_ns=round_ns, once_per=f"derive.{round_ns}")
+        assert second["claude_code"] == 0 and _generations(store) == 3
+        unnamed = derive_once(store, window, now_ns=round_ns)  # what the second run selected
+        assert unnamed["claude_code"] == 3 and _generations(store) == 6
+
+
+def _generations(store) -> int:  # noqa: ANN001
+    return int(store.rows("SELECT count() AS n FROM aitrail.ai_generations")[0]["n"])
+
+
+def test_what_a_dropped_run_alone_selected_is_derived_in_the_next_round(tmp_path):
+    """The first collector's run derives one tenant's rows; the second's, in the same round, sees them stored and
+    selects only another tenant's, which arrived meanwhile: dropped with its round, they are derived in the next
+    round, once, by either collector."""
+    entries = replay.rebase(replay.load(RECORDING), time.time_ns() - 10 * S)
+    window, first, second = Window(settle=0.5, wait=2.0), Deriver(None, SelfMetrics(), interval=2.0), Deriver(  # type: ignore[arg-type]
+        None, SelfMetrics(), interval=2.0)  # type: ignore[arg-type]
+    round_ns = first.round()
+    assert second.round(round_ns + 1_999_999_999) == round_ns and second.round(round_ns + 2 * S) == round_ns + 2 * S
+    with open_store(StoreLocation(data_dir=tmp_path / "s")) as store:
+        replay.ingest_all(store, entries, tenant="acme")
+        derive_once(store, window, now_ns=round_ns, once_per=f"derive.{round_ns}")
+        replay.ingest_all(store, entries, tenant="globex")
+        assert derive_once(store, window, now_ns=round_ns, once_per=f"derive.{round_ns}")["claude_code"] == 0
+        assert {r["tenant"] for r in replay.derived(store)} == {"acme"}
+        later = round_ns + 2 * S
+        assert derive_once(store, window, now_ns=later, once_per=f"derive.{later}")["claude_code"] == 3
+        assert derive_once(store, window, now_ns=later, once_per=f"derive.{later}.other")["claude_code"] == 0
+        tenants = [r["tenant"] for r in replay.derived(store)]
+        assert sorted(tenants) == ["acme"] * 3 + ["globex"] * 3
+
+
+def test_runs_happen_in_the_middle_of_their_round():
+    """A round is ``interval`` of wall-clock time from the epoch; the next run is at the middle of a round, so two
+    collectors whose clocks differ by less than half a round name the same round."""
+    deriver = Deriver(None, SelfMetrics(), interval=2.0)  # type: ignore[arg-type]
+    start = 1_733_400_000 * S
+    assert deriver.round(start + 1_500_000_000) == start
+    assert deriver.until_next_run(start) == 1.0 and deriver.until_next_run(start + 500_000_000) == 0.5
+    assert deriver.until_next_run(start + 1_000_000_000) == 2.0 and deriver.until_next_run(start + 1_500_000_000) == 1.5
+    for skew in (-400_000_000, 400_000_000):  # clocks 0.4 s apart, each running at its own round's middle
+        ahead = start + 1_000_000_000 + skew
+        assert deriver.round(ahead) == start
+
+
 def test_aitrail_derive_goes_over_history_once(tmp_path):
     data_dir = tmp_path / "store"
     with open_store(StoreLocation(data_dir=data_dir)) as store:
