@@ -18,7 +18,7 @@ from importlib import resources
 from string import Template
 
 from aitrail.collector.store import aliases
-from aitrail.collector.store.base import Store, quote_identifier
+from aitrail.collector.store.base import Store, dedup_settings, quote_identifier, settings_clause
 from aitrail.errors import SchemaError, StoreError
 
 MIGRATIONS_TABLE = "schema_migrations"
@@ -89,7 +89,7 @@ def migrate(store: Store) -> list[Migration]:
     store.command(
         f"CREATE TABLE IF NOT EXISTS {store.qualified(MIGRATIONS_TABLE)} ("
         " version UInt32, name String, checksum String, applied_at DateTime64(3) DEFAULT now64(3)"
-        ") ENGINE = MergeTree ORDER BY version"
+        ") ENGINE = MergeTree ORDER BY version SETTINGS non_replicated_deduplication_window = 1000"
     )
     todo = pending(store)
     for migration in todo:
@@ -98,8 +98,9 @@ def migrate(store: Store) -> list[Migration]:
                 store.command(statement)
             except StoreError as exc:
                 raise SchemaError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
-        store.command(
+        store.command(  # once, however many collectors apply it at once (the version names the insert)
             f"INSERT INTO {store.qualified(MIGRATIONS_TABLE)} (version, name, checksum) "
+            f"{settings_clause(dedup_settings(f'migration.{migration.version}'))} "
             "VALUES ({v:UInt32}, {n:String}, {c:String})",
             {"v": migration.version, "n": migration.name, "c": migration.checksum},
         )

@@ -45,6 +45,18 @@ def test_migrate_again_is_a_no_op(store):
     assert all(r["n"] == 1 for r in counts)
 
 
+def test_a_migration_applied_by_two_collectors_at_once_is_recorded_once(tmp_path, monkeypatch):
+    """Two collectors starting together on an empty server both find every migration pending and apply it (the
+    statements are idempotent); the second's record of each version is dropped as a repeated insert."""
+    from aitrail.collector.store import schema
+
+    with open_store(StoreLocation(data_dir=tmp_path / "s")) as store:  # the first collector: migrated
+        monkeypatch.setattr(schema, "pending", lambda _store: known_migrations())  # what the second saw meanwhile
+        assert len(migrate(store)) == len(known_migrations())
+        counts = store.rows("SELECT version, count() AS n FROM aitrail.schema_migrations GROUP BY version ORDER BY version")
+        assert [(r["version"], r["n"]) for r in counts] == [(m.version, 1) for m in known_migrations()]
+
+
 def test_raw_tables_match_the_contrib_exporter(store):
     assert _columns(store, "otel_traces") == CONTRIB_TRACES
     assert _columns(store, "otel_logs")[: len(CONTRIB_LOGS_PREFIX)] == CONTRIB_LOGS_PREFIX
