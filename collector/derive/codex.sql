@@ -28,10 +28,15 @@ ${derived}
 , raw_events AS (
     SELECT
         Timestamp AS ts, TraceId AS trace_id, SpanId AS span_id, ServiceName AS service_name,
-        ResourceAttributes AS resource, LogAttributes AS la,
+        -- OTEL_RESOURCE_ATTRIBUTES values come percent-encoded where W3C baggage forbids a character (a
+        -- space in a person's name: "Alice%20Smith", as aitrail wrap and the specification write them); the
+        -- Node, Python and Go SDKs decode them, Codex's Rust SDK does not: decoded here. (A '%' that starts
+        -- no valid escape stays as it is.)
+        mapApply((k, v) -> (k, if(position(v, '%') > 0, decodeURLComponent(v), v)), ResourceAttributes) AS resource,
+        LogAttributes AS la,
         ResourceAttributes['aitrail.tenant.id'] AS tenant,
         LogAttributes['event.name'] AS event,
-        if(LogAttributes['conversation.id'] != '', LogAttributes['conversation.id'], ALIASED(ResourceAttributes)['session.id']) AS session_id
+        if(LogAttributes['conversation.id'] != '', LogAttributes['conversation.id'], ALIASED(resource)['session.id']) AS session_id
     FROM ${database}.otel_logs
     WHERE TimestampTime >= toDateTime(fromUnixTimestamp64Nano({window_start:Int64}))
       AND Timestamp >= fromUnixTimestamp64Nano({window_start:Int64})

@@ -66,6 +66,28 @@ def test_each_file_of_each_patch_is_a_generation(store, now, recording):
     assert [(r["input_tokens"], r["output_tokens"]) for r in rows] == [tokens[0], (0, 0), tokens[1], tokens[2]]
 
 
+def test_resource_attributes_percent_encoded_by_aitrail_wrap_are_decoded(store, now):
+    """``aitrail wrap`` percent-encodes what W3C baggage forbids in OTEL_RESOURCE_ATTRIBUTES (a space, a comma);
+    Codex passes the values on undecoded. Its generations carry them decoded; a '%' starting no escape stays."""
+    from urllib.parse import quote, unquote
+
+    from aitrail.sdk.wrap.child import _BAGGAGE_SAFE
+
+    sent = {"user.name": quote("Alice Smith", safe=_BAGGAGE_SAFE), "team": quote("payments & risk, EU", safe=_BAGGAGE_SAFE),
+            "user.email": "alice@example.com"}
+    entries = replay.with_resource(replay.load(WITH_TRACES), add={**sent, "service.note": "100% of it"})
+    replay.ingest_all(store, replay.rebase(entries, now - 120 * S))
+    assert sent["user.name"] == "Alice%20Smith" and _run(store, now) == 4
+    for row in replay.derived(store):
+        assert (row["user_name"], row["team"], row["user_email"]) == (
+            unquote(sent["user.name"]), unquote(sent["team"]), sent["user.email"])
+    resources = store.rows("SELECT ResourceAttributes['service.note'] AS note, ResourceAttributes['team'] AS team "
+                           "FROM aitrail.otel_traces WHERE SpanName = 'aitrail.derived.generation'")
+    assert {(r["note"], r["team"]) for r in resources} == {("100% of it", "payments & risk, EU")}
+    raw = store.rows("SELECT DISTINCT ResourceAttributes['team'] AS team FROM aitrail.otel_logs")
+    assert [r["team"] for r in raw] == [sent["team"]]  # the raw table keeps what was sent
+
+
 def test_a_prompt_arriving_after_its_tool_results_is_still_joined(store, now):
     """Logs only (no trace ids): everything but the prompt first; the prompt in a later export."""
     items = replay.split(replay.rebase(replay.load(LOGS_ONLY), now - 1 * S))
