@@ -43,17 +43,18 @@ class RawAttributes(NamedTuple):
     values: set[bytes]
 
 
-def _holds_values(descriptor: Descriptor, seen: frozenset[str] = frozenset()) -> bool:
-    """Whether a message of ``descriptor`` may hold a key-value or a value (anywhere below it)."""
-    for field in descriptor.fields:
-        target = field.message_type
-        if target is None or field.full_name in UNREAD:
-            continue
-        if target.full_name in (KEY_VALUE, RECURSIVE):
-            return True
-        if target.full_name not in seen and _holds_values(target, seen | {descriptor.full_name}):
-            return True
-    return False
+@cache
+def _role(field: FieldDescriptor) -> str | None:
+    """What the raw mirror keeps of an OTLP field: its key-values' bytes (``attributes``), a value's bytes
+    (``values``: a log record's body), a message that leads to either (``message``), or nothing (None)."""
+    target = field.message_type
+    if target is None or field.full_name in UNREAD:
+        return None
+    if target.full_name == KEY_VALUE:
+        return "attributes"
+    if target.full_name == RECURSIVE:
+        return "values"
+    return "message" if any(map(_role, target.fields)) else None
 
 
 @cache
@@ -70,15 +71,14 @@ def raw_mirror(signal: str) -> type[Message]:
         written.add(name)
         proto = file.message_type.add(name=name)
         for field in descriptor.fields:
-            target = field.message_type
-            if target is None or field.full_name in UNREAD:
-                continue
+            role = _role(field)
             label = FieldDescriptor.LABEL_REPEATED if field.is_repeated else FieldDescriptor.LABEL_OPTIONAL
-            if target.full_name in (KEY_VALUE, RECURSIVE):
-                proto.field.add(name=field.name, number=field.number, label=label, type=FieldDescriptor.TYPE_BYTES)
-            elif _holds_values(target):
+            if role == "message":
+                target = f".{package}.{message(field.message_type)}"
                 proto.field.add(name=field.name, number=field.number, label=label,
-                                type=FieldDescriptor.TYPE_MESSAGE, type_name=f".{package}.{message(target)}")
+                                type=FieldDescriptor.TYPE_MESSAGE, type_name=target)
+            elif role is not None:
+                proto.field.add(name=field.name, number=field.number, label=label, type=FieldDescriptor.TYPE_BYTES)
         return name
 
     top = message(REQUESTS[signal])
@@ -93,16 +93,15 @@ def _gatherer(descriptor: Descriptor) -> Callable[[list[Any], RawAttributes], No
     object per span, none per attribute)."""
     steps: list[Callable[[list[Any], RawAttributes], None]] = []
     for field in descriptor.fields:
-        target, get = field.message_type, attrgetter(field.name)
-        if target is None or field.full_name in UNREAD:
-            continue
+        role, get = _role(field), attrgetter(field.name)
         many = chain.from_iterable if field.is_repeated else _one
-        if target.full_name == KEY_VALUE:
+        if role == "attributes":
             steps.append(lambda messages, out, get=get, many=many: out.attributes.update(many(map(get, messages))))
-        elif target.full_name == RECURSIVE:  # (an absent value and an empty one hold nothing: both are b"")
-            steps.append(lambda messages, out, get=get, many=many: out.values.update(filter(None, many(map(get, messages)))))
-        elif _holds_values(target):
-            steps.append(_children(get, many, _gatherer(target)))
+        elif role == "values":  # (an absent value and an empty one hold nothing: both are b"")
+            steps.append(lambda messages, out, get=get, many=many:
+                         out.values.update(filter(None, many(map(get, messages)))))
+        elif role == "message":
+            steps.append(_children(get, many, _gatherer(field.message_type)))
 
     def gather(messages: list[Any], out: RawAttributes) -> None:
         for step in steps:
