@@ -18,11 +18,10 @@ record whose ids are present but of the wrong length is not a row
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any
 
 from aitrail.collector.engine import values
-from aitrail.collector.engine.statement import CLAIMS, RequestStatement, ids_within, stamped
+from aitrail.collector.engine.statement import CLAIMS, RequestStatement, ids_none_or_whole, stamped
 from aitrail.collector.processors import items_of
 
 TABLE = "otel_logs"
@@ -67,16 +66,8 @@ def _refusal(record: Any) -> str | None:
     return None
 
 
-_TRACE_ID, _SPAN_ID = attrgetter("trace_id"), attrgetter("span_id")
-
-
-def _clear(records: list[Any]) -> bool:
-    """:func:`_refusal` refuses none of ``records``."""
-    return ids_within(records, _TRACE_ID, {0, 16}) and ids_within(records, _SPAN_ID, {0, 8})
-
-
 STATEMENT = RequestStatement("logs", TABLE, COLUMNS, _UNREAD, _macros,
-                             items_of("logs"), _refusal, _clear, "log record", REFUSED)
+                             items_of("logs"), _refusal, ids_none_or_whole, "log record", REFUSED)
 to_spool = STATEMENT.to_spool
 """What the collector spools of a logs request (the request beside its tenant and team, the part its depth
 needs), with the records the statement will refuse told apart."""

@@ -27,7 +27,7 @@ from typing import Any
 
 from aitrail.collector.engine import values
 from aitrail.collector.engine.schema import spooled
-from aitrail.collector.engine.statement import CLAIMS, RequestStatement, ids_within, stamped
+from aitrail.collector.engine.statement import CLAIMS, RequestStatement, ids_none_or_whole, stamped
 from aitrail.collector.rows.common import Flattened, summarize
 from aitrail.collector.spool import Requests
 
@@ -126,13 +126,12 @@ def _refusal(point: Any) -> str | None:
     return None
 
 
-_EXEMPLARS, _TRACE_ID, _SPAN_ID = attrgetter("exemplars"), attrgetter("trace_id"), attrgetter("span_id")
+_EXEMPLARS = attrgetter("exemplars")
 
 
 def _clear(points: list[Any]) -> bool:
     """:func:`_refusal` refuses none of ``points``."""
-    exemplars = list(chain.from_iterable(map(_EXEMPLARS, points)))
-    return ids_within(exemplars, _TRACE_ID, {0, 16}) and ids_within(exemplars, _SPAN_ID, {0, 8})
+    return ids_none_or_whole(list(chain.from_iterable(map(_EXEMPLARS, points))))
 
 
 def _statement(kind: str) -> RequestStatement:

@@ -17,10 +17,11 @@ schema unrolls; a request nesting deeper (the item limits' check says so,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from operator import attrgetter
 from string import Template
 from typing import Any
 
@@ -53,9 +54,19 @@ def stamped(resource_attributes: str) -> str:
 ZERO_SPAN_ID, ZERO_TRACE_ID = bytes(8), bytes(16)
 
 
-def ids_within(items: list[Any], field: Callable[[Any], bytes], lengths: set[int]) -> bool:
-    """Whether the ``field`` of every one of ``items`` (an id) has one of ``lengths``, read in C."""
-    return set(map(len, map(field, items))) <= lengths
+TRACE_ID, SPAN_ID = attrgetter("trace_id"), attrgetter("span_id")
+"""An item's (a span's, a log record's, an exemplar's) ids, as :func:`ids_within` reads them through ``map``."""
+
+
+def ids_within(ids: Iterable[bytes], lengths: set[int]) -> bool:
+    """Whether every one of ``ids`` has one of ``lengths``, read in C."""
+    return set(map(len, ids)) <= lengths
+
+
+def ids_none_or_whole(items: list[Any]) -> bool:
+    """Whether every one of ``items`` (log records, exemplars) has no trace and span ids, or ids of the right
+    lengths (16 and 8 bytes), read in C."""
+    return ids_within(map(TRACE_ID, items), {0, 16}) and ids_within(map(SPAN_ID, items), {0, 8})
 
 
 ZERO8 = "repeat('\\0', 8)"

@@ -24,7 +24,7 @@ from typing import Any
 
 from aitrail.collector.engine import values
 from aitrail.collector.engine.statement import (
-    CLAIMS, ZERO8, ZERO16, ZERO_SPAN_ID, ZERO_TRACE_ID, RequestStatement, ids_within, stamped)
+    CLAIMS, SPAN_ID, TRACE_ID, ZERO8, ZERO16, ZERO_SPAN_ID, ZERO_TRACE_ID, RequestStatement, ids_within, stamped)
 from aitrail.collector.processors import genai_content, items_of
 from aitrail.sdk import vocabulary as v
 
@@ -119,16 +119,15 @@ def _refusal(span: Any) -> str | None:
     return None
 
 
-_TRACE_ID, _SPAN_ID, _PARENT_ID, _LINKS = (attrgetter(name) for name in ("trace_id", "span_id", "parent_span_id",
-                                                                          "links"))
+_PARENT_ID, _LINKS = attrgetter("parent_span_id"), attrgetter("links")
 
 
 def _clear(spans: list[Any]) -> bool:
     """:func:`_refusal` refuses none of ``spans`` (and none has links, which it reads one by one)."""
-    trace_ids, span_ids = set(map(_TRACE_ID, spans)), set(map(_SPAN_ID, spans))
-    return (set(map(len, trace_ids)) <= {16} and ZERO_TRACE_ID not in trace_ids
-            and set(map(len, span_ids)) <= {8} and ZERO_SPAN_ID not in span_ids
-            and ids_within(spans, _PARENT_ID, {0, 8}) and not any(map(len, map(_LINKS, spans))))
+    trace_ids, span_ids = set(map(TRACE_ID, spans)), set(map(SPAN_ID, spans))
+    return (ids_within(trace_ids, {16}) and ZERO_TRACE_ID not in trace_ids
+            and ids_within(span_ids, {8}) and ZERO_SPAN_ID not in span_ids
+            and ids_within(map(_PARENT_ID, spans), {0, 8}) and not any(map(len, map(_LINKS, spans))))
 
 
 STATEMENT = RequestStatement("traces", TABLE, COLUMNS, _UNREAD, _macros,
