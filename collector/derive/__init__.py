@@ -192,18 +192,22 @@ class Deriver:
             self._busy_until = now + self.window.wait + 2 * self.interval
         return now <= self._busy_until or now - self._last_run >= self.recheck
 
+    @property
+    def _round_ns(self) -> int:
+        """A round's length, in nanoseconds."""
+        return max(int(self.interval * NS), 1)
+
     def round(self, now_ns: int | None = None) -> int:
         """The round ``now_ns`` (default: now, wall-clock) falls in: its start, in nanoseconds since the epoch."""
         now_ns = time.time_ns() if now_ns is None else now_ns
-        length = max(int(self.interval * NS), 1)
-        return now_ns - now_ns % length
+        return now_ns - now_ns % self._round_ns
 
     def until_next_run(self, now_ns: int | None = None) -> float:
         """Seconds from ``now_ns`` (default: now) to the middle of the next round whose middle is still ahead."""
         now_ns = time.time_ns() if now_ns is None else now_ns
-        middle = self.round(now_ns) + int(self.interval * NS) // 2
+        middle = self.round(now_ns) + self._round_ns // 2
         if middle <= now_ns:
-            middle += int(self.interval * NS)
+            middle += self._round_ns
         return (middle - now_ns) / NS
 
     def run_once(self) -> dict[str, int]:
