@@ -101,6 +101,13 @@ def _wait(condition, timeout: float, what: str) -> None:
     raise AssertionError(f"waited {timeout}s for {what}")
 
 
+def _collector(tmp_path, name: str, ch_port: int, config, http_port: int, grpc_port: int) -> Collector:  # noqa: ANN001
+    """``aitrail serve`` named ``name`` (its log and its own spool under ``tmp_path``) in front of the stand-in."""
+    return Collector(tmp_path / f"collector-{name}.log", http_port, "--grpc-port", str(grpc_port),
+                     "--clickhouse-url", f"http://default:@127.0.0.1:{ch_port}",
+                     "--spool-dir", str(tmp_path / f"spool-{name}"), "--config", str(config))
+
+
 @pytest.mark.timeout(600)
 def test_two_collectors_one_clickhouse_stand_in_store_every_acknowledged_span_once_through_a_kill(tmp_path):
     import clickhouse_connect
@@ -113,10 +120,7 @@ def test_two_collectors_one_clickhouse_stand_in_store_every_acknowledged_span_on
     ports = {"a": (free_port(), free_port()), "b": (free_port(), free_port())}
 
     def collector(name: str) -> Collector:
-        http_port, grpc_port = ports[name]
-        return Collector(tmp_path / f"collector-{name}.log", http_port, "--grpc-port", str(grpc_port),
-                         "--clickhouse-url", f"http://default:@127.0.0.1:{ch_port}",
-                         "--spool-dir", str(tmp_path / f"spool-{name}"), "--config", str(config))
+        return _collector(tmp_path, name, ch_port, config, *ports[name])
 
     # Started together, as a deployment scales out: both migrate the same empty server at once.
     collectors = {name: collector(name).start() for name in ports}
@@ -219,10 +223,7 @@ def test_two_collectors_deriving_from_one_clickhouse_stand_in_derive_each_genera
     wait_port(ch_port)
     config = tmp_path / "collector.toml"
     config.write_text("[collector]\nflush_interval = 0.1\nderive_interval = 0.5\nderive_settle = 0.5\nderive_wait = 3.0\n")
-    collectors = [Collector(tmp_path / f"collector-{n}.log", free_port(), "--grpc-port", "0",
-                            "--clickhouse-url", f"http://default:@127.0.0.1:{ch_port}",
-                            "--spool-dir", str(tmp_path / f"spool-{n}"), "--config", str(config)).start()
-                  for n in ("a", "b")]
+    collectors = [_collector(tmp_path, n, ch_port, config, free_port(), 0).start() for n in ("a", "b")]
     for c in collectors:
         assert c.wait_ready(), c.tail()
     recording = json.dumps(replay.load("claude_code/write_edit.jsonl"))
