@@ -202,8 +202,8 @@ they link lost their link. Kept only under an id's name, like a hex digest; no s
 _ATTRIBUTE_VALUE = re.compile(
     rb"\x12(?:" + _number(b"")
     + rb"|(?P<vlen>[\x80-\xff]?[\x00-\x7f])\x2a(?P<alen>[\x80-\xff]?[\x00-\x7f])(?P<items>" + _number(rb"\x0a") + rb"*)"
-    + rb"|(?P<vlen2>[\x00-\x7f])\x0a(?P<slen>[\x00-\x7f])(?P<id>[0-9a-fA-F]+|" + _PROVIDER_ID.pattern.encode()
-    + rb"))", re.DOTALL)
+    + rb"|(?P<vlen2>[\x00-\x7f])\x0a(?P<slen>[\x00-\x7f])(?P<id>"
+    + b"|".join(pattern.pattern.encode() for pattern in (_HEX, _PROVIDER_ID)) + rb"))", re.DOTALL)
 """The value field of a serialized KeyValue that is a number or a bool, an array of them, or a hex digest or a model
 API's id (clean under an id's name only); lengths of more than one byte are checked by :func:`_clean_bytes`."""
 
