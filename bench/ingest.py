@@ -587,6 +587,7 @@ def requests_file(bodies: list[bytes], scratch: Path) -> Path:
     """The bodies as one file of length-delimited messages, as ClickHouse's Protobuf format reads them."""
     from aitrail.collector.engine.schema import length_delimited
 
+    scratch.mkdir(parents=True, exist_ok=True)
     path = scratch / "bodies.protobuf"
     path.write_bytes(length_delimited(bodies))
     return path
@@ -616,11 +617,22 @@ def clickhouse_native(store: Any, bodies: list[bytes], scratch: Path, rounds: in
         store.command(f"INSERT INTO aitrail.otel_traces ({NATIVE_COLUMNS}) {select}")
         insert = min(insert, time.process_time() - started)
     fingerprinted += int(store.query(FINGERPRINTED_SQL, fmt="TSV"))
+    # The same statement over one body tells its fixed cost (planning, mostly the views') from its cost per span.
+    one = native_select(requests_file(bodies[:1], scratch / "one"), arrays)
+    one_spans = int(store.query(f"SELECT count() FROM ({one})", fmt="TSV"))
+    one_insert = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        store.command(f"INSERT INTO aitrail.otel_traces ({NATIVE_COLUMNS}) {one}")
+        one_insert = min(one_insert, time.process_time() - started)
+    marginal = max(insert - one_insert, 0.0) / max(spans - one_spans, 1)
     return {
         "spans": spans,
         "parse_and_flatten_us_per_span": round(parse / spans * 1e6, 2),
         "parse_flatten_insert_us_per_span": round(insert / spans * 1e6, 2),
         "spans_per_cpu_s": round(spans / insert),
+        "fixed_s_per_statement": round(max(one_insert - marginal * one_spans, 0.0), 3),
+        "spans_per_cpu_s_without_planning": round(1 / marginal) if marginal else None,
         "generations_with_fingerprints_per_round": fingerprinted // rounds,
     }
 
@@ -925,6 +937,7 @@ def serve_under_load(scratch: Path, processes: int, threads: int, requests: int,
             server_cpu = _cpu_seconds(stand_in.pid) - server0 if stand_in else 0.0
             done = load.finish()
             after = _status(proc.pid)
+            batches = _batches(http_port, load.spans)
     finally:
         if stand_in is not None:
             _stop(stand_in)
@@ -939,7 +952,24 @@ def serve_under_load(scratch: Path, processes: int, threads: int, requests: int,
         "vm_rss_idle_mib": round(idle["VmRSS"] / 1024, 1),
         "vm_rss_after_mib": round(after["VmRSS"] / 1024, 1),
         "cpu_us_per_span_by_thread": cpu_by_thread(threads0, threads1, load.spans),
+        "batches": batches,
+        "rows_per_batch": round(load.spans / batches) if batches else None,
     }
+
+
+def _batches(http_port: int, rows: int, timeout: float = 60) -> int:
+    """How many batches the collector on ``http_port`` inserted to store ``rows`` rows (its self-metrics): under
+    sustained load, how many times it paid a statement's fixed cost. (A batch is counted just after its rows can be
+    read: the count waits for the last one.)"""
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=30) as response:
+            lines = response.read().decode().splitlines()
+        inserted = sum(int(float(line.split()[-1])) for line in lines if line.startswith("aitrail_inserted_rows_total"))
+        batches = next(int(float(line.split()[1])) for line in lines if line.startswith("aitrail_batches_total "))
+        if inserted >= rows or time.monotonic() > deadline:
+            return batches
+        time.sleep(POLL_SECONDS)
 
 
 TRICKLE_RECORDS, TRICKLE_SPANS = 20, 10
@@ -1102,7 +1132,10 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
                   f"ClickHouse parses the same protobuf and flattens it in SQL, no limits, aliases, redaction or Go "
                   f"escaping): arrays as the exporter's JSON {fair['parse_flatten_insert_us_per_span']} µs/span with the "
                   f"insert and its views = {fair['spans_per_cpu_s']:,} spans per CPU-second "
-                  f"({fair['generations_with_fingerprints_per_round']:,} generations with fingerprints); scalars only "
+                  f"({fair['generations_with_fingerprints_per_round']:,} generations with fingerprints; "
+                  f"{fair['fixed_s_per_statement']} s of it fixed per statement, "
+                  f"{format(fair['spans_per_cpu_s_without_planning'] or 0, ',') or 'too few spans to tell'} spans per CPU-second "
+                  f"without it); scalars only "
                   f"(arrays as hex, as first measured) {scalars['parse_flatten_insert_us_per_span']} µs/span = "
                   f"{scalars['spans_per_cpu_s']:,} ({scalars['generations_with_fingerprints_per_round']:,} with "
                   f"fingerprints)")
@@ -1118,7 +1151,8 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
                   f"per collector CPU-second, all its threads ({m['collector_cpu_us_per_span']} µs/span) = "
                   f"{m['times_before_engine']}x the {BEFORE_ENGINE_SPANS_PER_CPU_S:,} before the engine (target "
                   f"{TARGET_TIMES_BEFORE}x) and {m['of_floor']} of its ClickHouse-native floor (target {TARGET_OF_FLOOR}); "
-                  f"{m['spans_per_s']:,} spans/s; VmHWM {m['vm_hwm_mib']} MiB, VmRSS up to "
+                  f"{m['spans_per_s']:,} spans/s; {m['batches']} batches ({m['rows_per_batch']} spans each); "
+                  f"VmHWM {m['vm_hwm_mib']} MiB, VmRSS up to "
                   f"{m['vm_rss_max_sampled_mib']} MiB (idle {m['vm_rss_idle_mib']} MiB, after {m['vm_rss_after_mib']} "
                   f"MiB); its CPU per span by thread: "
                   + ", ".join(f"{name} {us} µs" for name, us in m["cpu_us_per_span_by_thread"].items()))

@@ -27,6 +27,8 @@ def test_every_benchmark_runs_quick():
         serve, floors = ingest["serve"][workload], ingest["floors"][workload]
         assert serve["spans"] > 0 and serve["vm_hwm_mib"] > 0 and serve["of_floor"] > 0
         assert serve["cpu_us_per_span_by_thread"]["python"] > 0  # the collector's own threads
+        assert serve["batches"] > 0 and serve["rows_per_batch"] * serve["batches"] >= serve["spans"] // 2
+        assert floors["arrays_as_json"]["fixed_s_per_statement"] >= 0
         assert floors["arrays_as_json"]["spans"] == floors["scalars_only"]["spans"] > 0
         costs = ingest["engine_costs"][workload]
         assert costs["spans"] == floors["arrays_as_json"]["spans"] and costs["view_us_per_span"]
