@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import isolated
+from bench.queries import settle
 
 SEED = 4318
 FIXED_NOW_NS = 1_750_000_000 * 1_000_000_000  # generations end before this instant: same bytes every run
@@ -604,8 +605,9 @@ def clickhouse_native(store: Any, bodies: list[bytes], scratch: Path, rounds: in
     scalars rendered as the exporter's JSON, so the views do a real row's work), alone and then inserted into
     otel_traces with its materialized views. Also how many of the generations the views made carry fingerprints
     (what tells a fair floor from one whose rows skip the views' costliest work)."""
-    # The same statement over one body tells its fixed cost (planning, mostly the views') from its cost per span;
-    # first, before the big inserts' merges run in the background (process time counts every thread).
+    # The same statement over one body tells its fixed cost (planning, mostly the views') from its cost per span.
+    # Each side starts at rest: process time counts every thread, the background merges of what came before too.
+    settle(store)
     one = native_select(requests_file(bodies[:1], scratch / "one"), arrays)
     one_spans = int(store.query(f"SELECT count() FROM ({one})", fmt="TSV"))
     one_insert = float("inf")
@@ -613,6 +615,7 @@ def clickhouse_native(store: Any, bodies: list[bytes], scratch: Path, rounds: in
         started = time.process_time()
         store.command(f"INSERT INTO aitrail.otel_traces ({NATIVE_COLUMNS}) {one}")
         one_insert = min(one_insert, time.process_time() - started)
+    settle(store)
     path = requests_file(bodies, scratch)
     select = native_select(path, arrays)
     spans = int(store.query(f"SELECT count() FROM ({select})", fmt="TSV"))
@@ -670,6 +673,7 @@ def engine_path(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> 
             path.write_bytes(b"".join(spooled(body, "default", None) for body in some))
             common = traces.select_sql(traces.source(str(path)))
             deep = traces.select_sql(traces.source(str(path), deep=True), deep=True)
+            settle(store)  # (see clickhouse_native)
             figures[name] = {
                 "spans": int(store.query(f"SELECT count() FROM ({common}) {settings}", fmt="TSV")),
                 "parse": cpu(f"SELECT count() FROM ({common}) WHERE NOT ignore(*) {settings}"),

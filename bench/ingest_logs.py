@@ -33,6 +33,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.queries import settle
+
 LOG_RECORDS_PER_REQUEST = 512
 """The OpenTelemetry SDKs' default ``max_export_batch_size``: what an assistant's exporter sends at once."""
 
@@ -167,6 +169,7 @@ def clickhouse_native(store: Any, bodies: list[bytes], scratch: Path, rounds: in
     path = scratch / "log-bodies.protobuf"
     path.write_bytes(length_delimited(bodies))
     select = native_select(path)
+    settle(store)  # at rest (see bench.ingest.clickhouse_native)
     records = int(store.query(f"SELECT count() FROM ({select})", fmt="TSV"))
     parse = _best_cpu(lambda: store.query(f"SELECT count() FROM ({select}) WHERE NOT ignore(*)", fmt="TSV"), rounds)
     insert = _best_cpu(lambda: store.command(f"INSERT INTO aitrail.otel_logs ({', '.join(COLUMNS)}) {select}"), rounds)
@@ -188,6 +191,7 @@ def engine_path(store: Any, bodies: list[bytes], scratch: Path, rounds: int) -> 
         path = scratch / "spooled-logs.protobuf"
         path.write_bytes(b"".join(spooled(body, "default", None) for body in some))
         select = f"{statement.select_sql(statement.source(str(path)))} {statement.settings()}"
+        settle(store)
         figures[name] = {
             "records": int(store.query(f"SELECT count() FROM ({select})", fmt="TSV")),
             "parse": _best_cpu(lambda: store.query(f"SELECT count() FROM ({select}) WHERE NOT ignore(*)", fmt="TSV"),

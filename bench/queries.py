@@ -86,7 +86,7 @@ def populate(store: Any, first: int, count: int, echo: bool = False) -> dict[str
     return {"seconds": time.perf_counter() - wall0, "cpu_seconds": time.process_time() - cpu0}
 
 
-def settle(store: Any, timeout: float) -> dict[str, Any]:
+def settle(store: Any, timeout: float = 60) -> dict[str, Any]:
     """Wait (up to ``timeout`` s) for background merges, so a size is measured at rest; say how it ended."""
     deadline = time.monotonic() + timeout
     running = 0
