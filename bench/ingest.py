@@ -41,6 +41,7 @@ import contextlib
 import cProfile
 import http.client
 import io
+import json
 import multiprocessing
 import os
 import pstats
@@ -946,8 +947,8 @@ def serve_under_load(scratch: Path, processes: int, threads: int, requests: int,
             done = load.finish()
             after = _status(proc.pid)
             batches = _self_metrics(http_port)[1]
-            if count() != load.spans:
-                raise RuntimeError(f"{count()} of the {load.spans} {table} rows sent are in the store")
+            if (in_store := count()) != load.spans:
+                raise RuntimeError(f"{in_store} of the {load.spans} {table} rows sent are in the store")
     finally:
         if stand_in is not None:
             _stop(stand_in)
@@ -968,14 +969,12 @@ def serve_under_load(scratch: Path, processes: int, threads: int, requests: int,
 
 
 def _self_metrics(http_port: int) -> tuple[dict[str, int], int]:
-    """The collector on ``http_port``'s own count of the rows it inserted, by table, and of its batches (its
-    /metrics: a few counters read under a lock, where a ``count()`` through its SQL endpoint would be a query the
-    engine plans and runs, charged to the collector under measurement)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=30) as response:
-        lines = response.read().decode().splitlines()
-    inserted = {line.split('"')[1]: int(float(line.split()[-1])) for line in lines
-                if line.startswith("aitrail_inserted_rows_total{")}
-    return inserted, next(int(float(line.split()[1])) for line in lines if line.startswith("aitrail_batches_total "))
+    """The collector on ``http_port``'s own count of the rows it inserted, by table, and of its batches (the
+    counters of its health report: read under a lock, where a ``count()`` through its SQL endpoint would be a
+    query the engine plans and runs, charged to the collector under measurement)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/healthz", timeout=30) as response:
+        metrics = json.load(response)["metrics"]
+    return metrics["inserted"], metrics["batches"]
 
 
 TRICKLE_RECORDS, TRICKLE_SPANS = 20, 10
