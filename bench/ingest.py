@@ -15,7 +15,9 @@ Figures, each beside its baseline from the same run:
 
 * the issue's target: spans per CPU-second of a live ``aitrail serve`` subprocess (all its threads, its engine
   included) under sustained maximum load of each workload, against the 2,006 before the engine and against the
-  ClickHouse-native floor on the same workload; its CPU per span by thread, its VmHWM and VmRSS;
+  ClickHouse-native floor on the same workload; its CPU per span by thread, its VmHWM and VmRSS; beside it the
+  same load against the same collector without its item limits and processors (:func:`without_item_checks`, a
+  bench-only patch): the ceiling of this receive path, and what the checks cost live;
 * the ClickHouse-native floor: ClickHouse parses the same bodies (``otlp_trace.proto``) and flattens them in SQL
   of its own, arrays of scalars rendered as the exporter's JSON (so the views do a real row's work: the
   fingerprints), inserted with the views; beside it the floor with arrays as hex, as first measured;
@@ -882,22 +884,48 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def without_item_checks() -> None:
+    """This process's collector with neither its item limits nor its processors (redaction, GenAI content, identity
+    mapping): receiving, decoding, spooling and storing alone. What a live collector would reach were its per-item
+    checks free: the ceiling of this receive path, against which the floor's target can be read. A bench-only
+    patch, never a configuration: a collector that does not redact stores secrets.
+
+    Every request is taken as canonical and nesting no deeper than the common statement reads (true of the
+    bench's bodies, which the OpenTelemetry SDK encodes: the bench checks every row is stored), and its spans are
+    left for the engine to mark as the collector leaves them (``GenAIContent.leaves_marks``)."""
+    from aitrail.collector import limits, pipeline
+    from aitrail.collector.engine.schema import SHALLOW_DEPTH
+    from aitrail.collector.processors.genai_content import GenAIContent
+
+    def enforce(signal: str, request: Any, item_limits: Any, body: bytes | bytearray | None = None) -> Any:
+        return limits.Enforced(0, [], SHALLOW_DEPTH, as_sent=body is not None)
+
+    def run_processors(processors: Any, signal: str, request: Any, context: Any, body: bytes | bytearray | None,
+                       call: Any = None) -> tuple[bool, bool]:
+        return False, any(isinstance(p, GenAIContent) and p.leaves_marks(signal, body) for p in processors)
+
+    pipeline.enforce, pipeline.run_processors = enforce, run_processors  # type: ignore[assignment]
+
+
 @contextlib.contextmanager
-def _serving(scratch: Path, name: str, *options: str, min_batch_rows: int | None = None
+def _serving(scratch: Path, name: str, *options: str, min_batch_rows: int | None = None, ceiling: bool = False
              ) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
     """``aitrail serve`` in a subprocess with ``options`` (and ``min_batch_rows`` when given, else its default), on
     free ports: (the process, its OTLP/HTTP port, its SQL port), once it answers; stopped (SIGTERM, its spool
-    drained) afterwards."""
+    drained) afterwards. ``ceiling``: :func:`without_item_checks` first."""
     http_port, sql_port = _free_port(), _free_port()
     log = scratch / f"serve-{name}.log"
     if min_batch_rows is not None:
         config = scratch / f"serve-{name}.toml"
         config.write_text(f"[collector]\nmin_batch_rows = {min_batch_rows}\n")
         options = (*options, "--config", str(config))
-    argv = [sys.executable, "-c", "from aitrail.cli import main; main()", "serve", *options,
+    program = "from aitrail.cli import main; main()"
+    if ceiling:
+        program = "from bench.ingest import without_item_checks; without_item_checks(); " + program
+    argv = [sys.executable, "-c", program, "serve", *options,
             "--http-port", str(http_port), "--grpc-port", "0", "--sql-port", str(sql_port)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log, "wb") as out:  # (from the project's root, where ``bench`` is found, wherever the bench runs)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=isolated.ROOT)
     try:
         _wait_http(f"http://127.0.0.1:{http_port}/healthz", proc, log)
         yield proc, http_port, sql_port
@@ -906,12 +934,14 @@ def _serving(scratch: Path, name: str, *options: str, min_batch_rows: int | None
 
 
 def serve_under_load(scratch: Path, processes: int, threads: int, requests: int, spans: int,
-                     workload: str = "generations", server: bool = False) -> dict[str, Any]:
+                     workload: str = "generations", server: bool = False, ceiling: bool = False) -> dict[str, Any]:
     """``aitrail serve`` on its own store under sustained maximum load of ``workload`` from client processes: its
     spans per CPU-second (all its threads, the engine's included), its VmHWM and VmRSS. ``server``: the collector
-    sends its batches to a ClickHouse server (:data:`SERVER_STAND_IN`) instead, whose CPU is measured apart."""
+    sends its batches to a ClickHouse server (:data:`SERVER_STAND_IN`) instead, whose CPU is measured apart.
+    ``ceiling``: the collector without its per-item checks (:func:`without_item_checks`)."""
     stand_in = None
-    store = ["--data-dir", str(scratch / f"serve-{workload}")]
+    name = f"{workload}-ceiling" if ceiling else workload
+    store = ["--data-dir", str(scratch / f"serve-{name}")]
     if server:
         ch_port, ch_log = _free_port(), scratch / f"server-{workload}.log"
         with open(ch_log, "wb") as out:
@@ -924,7 +954,7 @@ def serve_under_load(scratch: Path, processes: int, threads: int, requests: int,
             _wait_http(f"http://127.0.0.1:{ch_port}/ping", stand_in, ch_log)
         # The load's last requests would wait ten flush intervals for company (min_batch_rows): idle time at the
         # end of the run, not sustained load (under it, every batch holds tens of thousands of rows).
-        with _serving(scratch, workload, *store, min_batch_rows=0) as (proc, http_port, sql_port):
+        with _serving(scratch, name, *store, min_batch_rows=0, ceiling=ceiling) as (proc, http_port, sql_port):
             table = "otel_logs" if workload == "logs" else "otel_traces"
             query = urllib.parse.quote(COUNT_SQL.replace("otel_traces", table))
 
@@ -1052,12 +1082,14 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
             if echo:
                 print("  logs in-process ...", file=sys.stderr, flush=True)
             result["logs"] = ingest_logs.in_process(store, cfg, scratch, quick)
-        result["serve"] = {}
+        result["serve"], result["serve_ceiling"] = {}, {}
         for workload, n in per_request.items():  # 200,000 spans of each (quick: a few hundred)
             if echo:
                 print(f"  aitrail serve under sustained load of {workload} spans ...", file=sys.stderr, flush=True)
             each = 2 if quick else 200_000 // (processes * threads * n)
             result["serve"][workload] = serve_under_load(scratch, processes, threads, each, n, workload)
+            result["serve_ceiling"][workload] = serve_under_load(scratch, processes, threads, each, n, workload,
+                                                                 ceiling=True)
         if echo:
             print("  aitrail serve in front of a ClickHouse server (the fault tests' stand-in) ...", file=sys.stderr,
                   flush=True)
@@ -1067,6 +1099,8 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
             print("  logs through aitrail serve ...", file=sys.stderr, flush=True)
         records = 50 if quick else ingest_logs.LOG_RECORDS_PER_REQUEST
         result["logs"]["serve"] = serve_under_load(scratch, processes, threads, 2 if quick else 50, records, "logs")
+        result["logs"]["serve_ceiling"] = serve_under_load(scratch, processes, threads, 2 if quick else 50, records,
+                                                           "logs", ceiling=True)
         if echo:
             print("  aitrail serve under a trickle, with small batches waiting and without ...", file=sys.stderr,
                   flush=True)
@@ -1084,7 +1118,7 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
         figures = result[protocol]
         figures["ratio_to_parse_floor"] = round(figures["spans_per_s"] / floor, 3)
         figures["met_target_per_core"] = (figures["spans_per_collector_cpu_s"] or 0) >= TARGET_PER_CORE
-    for workload, figures in result["serve"].items():
+    for workload, figures in [*result["serve"].items(), *result["serve_ceiling"].items()]:
         floor_of = result["floors"][workload]["arrays_as_json"]["spans_per_cpu_s"]
         per_cpu = figures["spans_per_collector_cpu_s"] or 0
         figures["times_before_engine"] = round(per_cpu / BEFORE_ENGINE_SPANS_PER_CPU_S, 2)
@@ -1161,6 +1195,13 @@ def run(quick: bool = False, echo: bool = True) -> dict[str, Any]:
                   f"{m['vm_rss_max_sampled_mib']} MiB (idle {m['vm_rss_idle_mib']} MiB, after {m['vm_rss_after_mib']} "
                   f"MiB); its CPU per span by thread: "
                   + ", ".join(f"{name} {us} µs" for name, us in m["cpu_us_per_span_by_thread"].items()))
+            c = result["serve_ceiling"][workload]
+            print(f"  the same load, its per-item checks off (limits, redaction, GenAI content: a bench-only patch, "
+                  f"never a configuration): {c['spans_per_collector_cpu_s']:,} spans per collector CPU-second "
+                  f"({c['collector_cpu_us_per_span']} µs/span) = {c['times_before_engine']}x and {c['of_floor']} of the "
+                  f"floor: the ceiling of this receive path; the checks cost "
+                  f"{round(m['collector_cpu_us_per_span'] - c['collector_cpu_us_per_span'], 1)} µs/span; by thread: "
+                  + ", ".join(f"{name} {us} µs" for name, us in c["cpu_us_per_span_by_thread"].items()))
         m = result["serve_to_server"]
         print(f"aitrail serve in front of a ClickHouse server (the fault tests' stand-in: chDB behind a Python HTTP "
               f"front), {m['spans']:,} generation spans: the collector {m['spans_per_collector_cpu_s']:,} spans per "

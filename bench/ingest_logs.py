@@ -14,7 +14,8 @@ batch).
 Figures, each beside its baseline from the same run:
 
 * log records per collector CPU-second of a live ``aitrail serve`` (its engine included) under sustained load
-  over OTLP/HTTP, its CPU per record by thread and its VmHWM;
+  over OTLP/HTTP, its CPU per record by thread and its VmHWM; and of the same collector without its item limits
+  and processors (``bench.ingest.without_item_checks``: the ceiling of this receive path);
 * the ClickHouse-native floor for the same bodies: ClickHouse parsing them with a cut-down schema and flattening
   them in SQL into ``otel_logs`` (scalar values only; no materialized view reads ``otel_logs``);
 * the engine's statement (``aitrail.collector.engine.logs``, what the drain runs) on the same bodies, and the
@@ -290,6 +291,13 @@ def report(logs: dict[str, Any]) -> None:
           f"({native['parse_flatten_insert_us_per_record']} µs/record): {round(per_cpu / native['records_per_cpu_s'], 2)} "
           f"of the floor; VmHWM {serve['vm_hwm_mib']} MiB; CPU per record by thread: "
           + ", ".join(f"{name} {us} µs" for name, us in serve["cpu_us_per_span_by_thread"].items()))
+    ceiling = logs["serve_ceiling"]
+    print(f"  the same load, its per-item checks off (limits, redaction: a bench-only patch, never a configuration): "
+          f"{ceiling['spans_per_collector_cpu_s']:,} per collector CPU-second ({ceiling['collector_cpu_us_per_span']} "
+          f"µs/record) = {round(ceiling['spans_per_collector_cpu_s'] / native['records_per_cpu_s'], 2)} of the floor: "
+          f"the ceiling of this receive path; the checks cost "
+          f"{round(serve['collector_cpu_us_per_span'] - ceiling['collector_cpu_us_per_span'], 1)} µs/record; by thread: "
+          + ", ".join(f"{name} {us} µs" for name, us in ceiling["cpu_us_per_span_by_thread"].items()))
     print(f"  the engine's logs statement, one batch of {engine['records']:,}: plans in "
           f"{engine['planning_s_per_statement']} s, {engine['parse_and_flatten_us_per_record']} µs/record to parse "
           f"and flatten, {engine['parse_flatten_insert_us_per_record']} µs/record inserted "

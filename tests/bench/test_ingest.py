@@ -39,3 +39,41 @@ def test_a_failed_load_stops_the_wait_for_its_rows_with_the_clients_error():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_ceiling_skips_the_per_item_checks_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bench's ceiling (a live collector without its limits and processors) must really skip them — else it
+    measures the collector again — and still spool what the engine stores, its model calls marked as before."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+    from otlp_corpus import request_with
+    from secret_corpus import corpus
+
+    from aitrail.collector import pipeline
+    from aitrail.collector.config import CollectorConfig
+    from aitrail.collector.engine.schema import spooled
+    from aitrail.collector.limits import ItemLimits
+    from aitrail.collector.processors import IngestContext
+    from aitrail.collector.telemetry import SelfMetrics
+    from bench.ingest import without_item_checks
+
+    context = IngestContext(tenant="acme", team="payments")
+    secret = corpus()[0].line
+    request = request_with("traces", "span", {"prompt": AnyValue(string_value=secret),
+                                              "other": AnyValue(string_value="x")})
+    body = request.SerializeToString()
+
+    def prepare() -> tuple[bytes, int]:
+        parsed = ExportTraceServiceRequest.FromString(body)
+        collector = pipeline.Pipeline(pipeline.standard_processors(CollectorConfig()), None,  # type: ignore[arg-type]
+                                      SelfMetrics(), ItemLimits(max_attributes=1))
+        flattened = collector.prepare("traces", parsed, context, body)
+        (part,) = flattened.tables.values()
+        return part.data, flattened.rejected
+
+    data, refused = prepare()
+    assert refused == 1 and secret.encode() not in data  # the collector: over the limit, refused (and redacted)
+    for name in ("enforce", "run_processors"):  # (restored after the test)
+        monkeypatch.setattr(pipeline, name, getattr(pipeline, name))
+    without_item_checks()
+    assert prepare() == (spooled(body, context.tenant, context.team, model_calls=True), 0)  # as sent, unchecked

@@ -28,6 +28,8 @@ def test_every_benchmark_runs_quick():
         assert serve["spans"] > 0 and serve["vm_hwm_mib"] > 0 and serve["of_floor"] > 0
         assert serve["cpu_us_per_span_by_thread"]["python"] > 0  # the collector's own threads
         assert serve["batches"] > 0 and serve["rows_per_batch"] * serve["batches"] >= serve["spans"] // 2
+        ceiling = ingest["serve_ceiling"][workload]  # the same load without the per-item checks: all stored too
+        assert ceiling["spans"] == serve["spans"] and ceiling["of_floor"] > 0
         assert floors["arrays_as_json"]["fixed_s_per_statement"] >= 0
         assert floors["arrays_as_json"]["spans"] == floors["scalars_only"]["spans"] > 0
         costs = ingest["engine_costs"][workload]
@@ -44,6 +46,7 @@ def test_every_benchmark_runs_quick():
     assert trickle["default"]["share_of_a_core"] > 0 and trickle["no_wait"]["min_batch_rows"] == 0
     logs = ingest["logs"]  # Claude Code events: every record sent was counted in otel_logs, the same by every path
     assert logs["serve"]["spans"] > 0 and logs["serve"]["vm_hwm_mib"] > 0
+    assert logs["serve_ceiling"]["spans"] == logs["serve"]["spans"]
     assert logs["engine_path"]["records"] == logs["clickhouse_native"]["records"] == logs["python"]["records"] > 0
 
     metrics = figures["ingest_metrics"]  # Claude Code's exports: every data point spooled was stored
