@@ -1,4 +1,5 @@
-"""The ingest bench's load: a failure ends the wait for the rows at once, not at its timeout."""
+"""The ingest bench's load: a failure ends the wait for the rows at once, not at its timeout; and its ceiling (a
+collector without its per-item checks) really goes without them."""
 
 from __future__ import annotations
 
@@ -6,8 +7,18 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from otlp_corpus import request_with
+from secret_corpus import corpus
 
-from bench.ingest import Load, wait_count
+from aitrail.collector import pipeline
+from aitrail.collector.config import CollectorConfig
+from aitrail.collector.engine.schema import spooled
+from aitrail.collector.limits import ItemLimits
+from aitrail.collector.processors import IngestContext
+from aitrail.collector.telemetry import SelfMetrics
+from bench.ingest import Load, wait_count, without_item_checks
 
 
 class _Refusing(BaseHTTPRequestHandler):
@@ -43,37 +54,27 @@ def test_a_failed_load_stops_the_wait_for_its_rows_with_the_clients_error():
 
 def test_the_ceiling_skips_the_per_item_checks_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bench's ceiling (a live collector without its limits and processors) must really skip them — else it
-    measures the collector again — and still spool what the engine stores, its model calls marked as before."""
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-    from opentelemetry.proto.common.v1.common_pb2 import AnyValue
-    from otlp_corpus import request_with
-    from secret_corpus import corpus
-
-    from aitrail.collector import pipeline
-    from aitrail.collector.config import CollectorConfig
-    from aitrail.collector.engine.schema import spooled
-    from aitrail.collector.limits import ItemLimits
-    from aitrail.collector.processors import IngestContext
-    from aitrail.collector.telemetry import SelfMetrics
-    from bench.ingest import without_item_checks
-
+    measures the collector again — and spool the request as the collector spools one nothing changed, its model
+    calls left to the engine."""
     context = IngestContext(tenant="acme", team="payments")
     secret = corpus()[0].line
     request = request_with("traces", "span", {"prompt": AnyValue(string_value=secret),
                                               "other": AnyValue(string_value="x")})
     body = request.SerializeToString()
 
-    def prepare() -> tuple[bytes, int]:
+    def prepare(max_attributes: int) -> tuple[bytes, int]:
         parsed = ExportTraceServiceRequest.FromString(body)
         collector = pipeline.Pipeline(pipeline.standard_processors(CollectorConfig()), None,  # type: ignore[arg-type]
-                                      SelfMetrics(), ItemLimits(max_attributes=1))
+                                      SelfMetrics(), ItemLimits(max_attributes=max_attributes))
         flattened = collector.prepare("traces", parsed, context, body)
         (part,) = flattened.tables.values()
         return part.data, flattened.rejected
 
-    data, refused = prepare()
-    assert refused == 1 and secret.encode() not in data  # the collector: over the limit, refused (and redacted)
+    as_sent = spooled(body, context.tenant, context.team, model_calls=True)
+    redacted, refused = prepare(64)
+    assert refused == 0 and secret.encode() not in redacted and redacted != as_sent  # the collector redacts
+    assert prepare(1)[1] == 1  # and refuses a span over a limit
     for name in ("enforce", "run_processors"):  # (restored after the test)
         monkeypatch.setattr(pipeline, name, getattr(pipeline, name))
     without_item_checks()
-    assert prepare() == (spooled(body, context.tenant, context.team, model_calls=True), 0)  # as sent, unchecked
+    assert prepare(64) == prepare(1) == (as_sent, 0)  # the ceiling: as sent, unchecked
