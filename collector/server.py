@@ -158,6 +158,8 @@ class Collector:
         if getattr(self, "_grpc", None) is not None:
             await self._grpc.stop(grace=5)
             self._grpc = None
+        if getattr(self, "pipeline", None) is not None:
+            await asyncio.to_thread(self.pipeline.close)
         if getattr(self, "deriver", None) is not None:
             await self.deriver.stop()
         if getattr(self, "batcher", None) is not None:

@@ -10,6 +10,13 @@ lost. Beside it, whether the engine marks its model calls: GenAI content did not
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from otlp_corpus import nested, request_with
@@ -77,3 +84,32 @@ def test_a_body_not_in_the_canonical_encoding_or_not_protobuf_is_serialized_agai
         data, left = _spooled(sent, request)
         assert data == spooled(left.SerializeToString(), CONTEXT.tenant, CONTEXT.team, model_calls=sent is not None)
     assert _spooled(unknown_first, request)[0] != spooled(unknown_first, CONTEXT.tenant, CONTEXT.team, True)
+
+
+def test_a_collector_prepares_requests_one_at_a_time_off_its_event_loop(collector) -> None:
+    """Preparing a request is Python and C under the GIL, which runs one preparation at a time whatever the threads:
+    a live collector prepares them on one thread of their own (several only hand the GIL to each other), never on
+    the event loop that receives them. Four requests sent at once are all prepared there, and all stored."""
+    pipeline = collector.pipeline
+    threads: list[int] = []
+    prepare = pipeline.prepare
+
+    def recorded(*args: object) -> object:
+        with pytest.raises(RuntimeError):  # no event loop runs on this thread
+            asyncio.get_running_loop()
+        threads.append(threading.get_ident())
+        time.sleep(0.05)  # (long enough for the four to be waiting at once)
+        return prepare(*args)
+
+    pipeline.prepare = recorded
+    body = _request(plain=AnyValue(string_value="nothing to see")).SerializeToString()
+
+    def send(_: int) -> int:
+        post = urllib.request.Request(f"{collector.http_url}/v1/traces", body,
+                                      {"Content-Type": "application/x-protobuf"})
+        with urllib.request.urlopen(post, timeout=30) as response:
+            return response.status
+
+    with ThreadPoolExecutor(4) as clients:
+        assert list(clients.map(send, range(4))) == [200] * 4
+    assert len(threads) == 4 and len(set(threads)) == 1
