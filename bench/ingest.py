@@ -1097,10 +1097,10 @@ def work(quick: bool, echo: bool) -> dict[str, Any]:
             processes * threads * spans), spans, "generations", server=True)
         if echo:
             print("  logs through aitrail serve ...", file=sys.stderr, flush=True)
-        records = 50 if quick else ingest_logs.LOG_RECORDS_PER_REQUEST
-        result["logs"]["serve"] = serve_under_load(scratch, processes, threads, 2 if quick else 50, records, "logs")
-        result["logs"]["serve_ceiling"] = serve_under_load(scratch, processes, threads, 2 if quick else 50, records,
-                                                           "logs", ceiling=True)
+        records, each = (50, 2) if quick else (ingest_logs.LOG_RECORDS_PER_REQUEST, 50)
+        result["logs"]["serve"] = serve_under_load(scratch, processes, threads, each, records, "logs")
+        result["logs"]["serve_ceiling"] = serve_under_load(scratch, processes, threads, each, records, "logs",
+                                                           ceiling=True)
         if echo:
             print("  aitrail serve under a trickle, with small batches waiting and without ...", file=sys.stderr,
                   flush=True)

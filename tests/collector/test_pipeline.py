@@ -89,7 +89,7 @@ def test_a_body_not_in_the_canonical_encoding_or_not_protobuf_is_serialized_agai
 def test_a_collector_prepares_requests_one_at_a_time_off_its_event_loop(collector) -> None:
     """Preparing a request is Python and C under the GIL, which runs one preparation at a time whatever the threads:
     a live collector prepares them on one thread of their own (several only hand the GIL to each other), never on
-    the event loop that receives them. Four requests sent at once are all prepared there, and all stored."""
+    the event loop that receives them. Four requests sent at once are all prepared there, and all acknowledged."""
     pipeline = collector.pipeline
     threads: list[int] = []
     prepare = pipeline.prepare
